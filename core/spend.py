@@ -1,0 +1,236 @@
+"""The canonical spend row (rules §1) and its vectorised validation.
+
+Why here and only here: the batch CLI, file uploads and the projections all feed the
+engine the same table, so there is one definition of a valid row and one place that
+turns raw cells (JSON values or file text) into typed columns with row-numbered errors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .parsing import as_text, is_missing, parse_amount_fen, parse_bools, parse_dates, parse_enum
+from .policy import BUSINESS_MODELS, INDUSTRY_CLASSES, Policy
+from .validation import Problem
+
+PLATFORMS = ("ocean_ads", "oesa", "local", "xingtu_xgl", "xingtu_service", "dou_plus_upgraded", "dou_plus", "other")
+NETWORKS = ("douyin", "toutiao", "ixigua", "fanqie", "csj", "dongchedi", "xingfuli", "other")
+PLACEMENTS = ("feed", "search")
+FUNDINGS = ("cash", "return", "grant")
+AD_MODELS = ("standard", "traffic_ecommerce")
+SPECIALS = ("class_i_medical", "class_i_other", "class_ii_cosmetics", "class_ii_other", "special_authority")
+
+Kind = Literal["date", "text", "enum", "bool", "money"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    required: bool = True
+    default: object = None
+    values: tuple[str, ...] = ()
+
+
+SPEND_FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("date", "date"),
+        Field("customer", "text", required=False),  # defaults to the account id
+        Field("account_id", "text"),
+        Field("platform", "enum", values=PLATFORMS),
+        Field("network", "enum", values=NETWORKS),
+        Field("bidding", "bool"),
+        Field("brand_bidding", "bool", False, False),
+        Field("placement", "enum", False, "feed", PLACEMENTS),
+        Field("funding", "enum", False, "cash", FUNDINGS),
+        Field("industry_class", "enum", values=INDUSTRY_CLASSES),
+        Field("business_model", "enum", values=BUSINESS_MODELS),
+        Field("ad_model", "enum", False, "standard", AD_MODELS),
+        Field("kol_reuses_xingtu_video", "bool", False, False),
+        Field("via_party_b", "bool", False, True),
+        Field("special", "enum", False, "", SPECIALS),
+        Field("amount", "money"),
+    )
+}
+ENUM_CATEGORIES: dict[str, tuple[str, ...]] = {
+    name: (f.values + ("",) if name == "special" else f.values)
+    for name, f in SPEND_FIELDS.items()
+    if f.kind == "enum"
+}
+CANONICAL_COLUMNS = [n for n in SPEND_FIELDS if n != "amount"] + ["amount_fen", "source_row"]
+
+
+@dataclass(frozen=True)
+class SpendParse:
+    """Typed rows that passed validation, and every problem found (errors and warnings)."""
+
+    rows: pd.DataFrame
+    problems: tuple[Problem, ...]
+    rows_read: int
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+
+def empty_spend() -> pd.DataFrame:
+    """A typed table with no rows (a client before any upload)."""
+    return normalise_spend(pd.DataFrame(columns=[n for n, f in SPEND_FIELDS.items() if f.required])).rows
+
+
+def _problems_for(
+    mask: np.ndarray, column: str, text: pd.Series, rows: np.ndarray, message: str, source: str,
+    severity: str = "error",
+) -> list[Problem]:
+    idx = np.flatnonzero(mask)
+    return [
+        Problem(severity, message, int(rows[i]), column, str(text.iat[i]), source)  # type: ignore[arg-type]
+        for i in idx
+    ]
+
+
+def normalise_spend(
+    raw: pd.DataFrame,
+    *,
+    row_numbers: np.ndarray | None = None,
+    source: str = "spend",
+    value_aliases: dict[str, dict[str, str]] | None = None,
+    policy: Policy | None = None,
+) -> SpendParse:
+    """Validate raw cells column by column and return typed rows plus problems.
+
+    Rows with an error are left out of ``rows``; the caller decides whether a partial
+    import is acceptable (the CLI never accepts one).
+    """
+    n = len(raw)
+    rows_no = np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers)
+    problems: list[Problem] = []
+    unknown = [c for c in raw.columns if c not in SPEND_FIELDS]
+    for c in unknown:
+        problems.append(Problem("error", f"unknown field '{c}' (known: {', '.join(SPEND_FIELDS)})", None, str(c), None, source))
+    bad = np.zeros(n, dtype=bool)
+    out: dict[str, object] = {}
+    aliases = value_aliases or {}
+    for name, spec in SPEND_FIELDS.items():
+        if name not in raw.columns:
+            if spec.required and name != "customer":
+                problems.append(Problem("error", f"required field '{name}' is missing", None, name, None, source))
+                bad[:] = True
+                out[name] = _default_column(spec, n)
+            else:
+                out[name] = _default_column(spec, n)
+            continue
+        col = raw[name].reset_index(drop=True)
+        text = as_text(col)
+        missing = is_missing(text)
+        if spec.required and name != "customer":
+            problems += _problems_for(missing, name, text, rows_no, f"'{name}' is empty", source)
+            bad |= missing
+        values, ok, extra = _parse_column(spec, col, aliases.get(name))
+        failed = ~ok & ~missing
+        if failed.any():
+            problems += _problems_for(failed, name, text, rows_no, _failure_message(spec), source)
+            bad |= failed
+        for mask, msg, sev in extra:
+            problems += _problems_for(mask, name, text, rows_no, msg, source, sev)
+            if sev == "error":
+                bad |= mask
+        if not spec.required or name == "customer":
+            values = np.where(missing, spec.default if spec.default is not None else values, values)
+        out[name] = values
+    frame = _assemble(out, rows_no, n)
+    if n:
+        unmapped_special = _special_authority_without_mapping(frame, policy)
+        problems += _problems_for(
+            unmapped_special, "special", frame["industry_class"].astype(str), rows_no,
+            "special promotion authority in a class D or E industry is not covered by III.1(2)3); "
+            "give the underlying class A, B1, B2, C1 or C2", source,
+        )
+        bad |= unmapped_special
+        if policy is not None:
+            outside = (frame["date"] < pd.Timestamp(policy.year_start)) | (frame["date"] > pd.Timestamp(policy.year_end))
+            outside = outside.to_numpy(dtype=bool) & ~bad
+            problems += _problems_for(
+                outside, "date", frame["date"].dt.strftime("%Y-%m-%d"), rows_no,
+                f"date outside the policy year {policy.year_start.year}; the row is ignored", source, "warning",
+            )
+    rows = frame.loc[~bad].reset_index(drop=True)
+    return SpendParse(rows=rows, problems=tuple(problems), rows_read=n)
+
+
+def _default_column(spec: Field, n: int) -> np.ndarray:
+    if spec.kind == "bool":
+        return np.full(n, bool(spec.default))
+    if spec.kind == "date":
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    if spec.kind == "money":
+        return np.zeros(n, dtype=np.int64)
+    return np.full(n, spec.default if spec.default is not None else "", dtype=object)
+
+
+def _parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
+    """Parse one column; returns values, ok mask, and extra (mask, message, severity) checks."""
+    if spec.kind == "date":
+        values, ok = parse_dates(col)
+        return values, ok, []
+    if spec.kind == "bool":
+        values, ok = parse_bools(col)
+        return values, ok, []
+    if spec.kind == "enum":
+        values, ok = parse_enum(col, spec.values, aliases)
+        return values, ok, []
+    if spec.kind == "money":
+        parsed = parse_amount_fen(col)
+        extra = [
+            (parsed.negative, "negative amount: spend must be 0 or more (enter refunds as a separate adjustment)", "error"),
+            (parsed.too_large, "amount is not a plausible spend (above 1,000,000,000,000 RMB)", "error"),
+            (parsed.rounded & ~parsed.negative, "amount has fractions of a fen; rounded half-up to 0.01", "warning"),
+        ]
+        return parsed.fen, parsed.ok, extra
+    return as_text(col).to_numpy(dtype=object), np.ones(len(col), dtype=bool), []
+
+
+def _failure_message(spec: Field) -> str:
+    if spec.kind == "date":
+        return "not a date (use 2024-01-05, 2024/1/5 or 2024年1月5日)"
+    if spec.kind == "bool":
+        return "not a yes/no value (use true/false, 1/0 or 是/否)"
+    if spec.kind == "enum":
+        return f"unknown value for '{spec.name}' (expected one of: {', '.join(spec.values)})"
+    if spec.kind == "money":
+        return "not an amount (use 1234.56, 1,234.56, ¥1,234.56 or 12.3万)"
+    return "invalid value"
+
+
+def _assemble(out: dict[str, object], rows_no: np.ndarray, n: int) -> pd.DataFrame:
+    data: dict[str, object] = {}
+    for name, spec in SPEND_FIELDS.items():
+        v = out[name]
+        if spec.kind == "enum":
+            data[name] = pd.Categorical(np.asarray(v, dtype=object), categories=list(ENUM_CATEGORIES[name]))
+        elif spec.kind == "bool":
+            data[name] = np.asarray(v, dtype=bool)
+        elif spec.kind == "date":
+            data[name] = pd.to_datetime(np.asarray(v, dtype="datetime64[D]"))
+        elif spec.kind == "money":
+            data["amount_fen"] = np.asarray(v, dtype=np.int64)
+        else:
+            data[name] = np.asarray(v, dtype=object)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+    frame["customer"] = np.where(frame["customer"] == "", frame["account_id"], frame["customer"])
+    frame["source_row"] = np.asarray(rows_no, dtype=np.int64)
+    return frame[CANONICAL_COLUMNS]
+
+
+def _special_authority_without_mapping(frame: pd.DataFrame, policy: Policy | None) -> np.ndarray:
+    """§9: special authority in a class D/E industry has no rate; reject instead of guessing."""
+    mapped = tuple(policy.class_e_mapping.special_authority) if policy else ("A", "B1", "B2", "C1", "C2")
+    return ((frame["special"] == "special_authority") & ~frame["industry_class"].isin(mapped)).to_numpy(dtype=bool)

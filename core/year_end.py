@@ -1,0 +1,72 @@
+"""Rules §5 (III.2(2), III.3, III.4, IV.2): year-end rule, final entitlement, settlement.
+
+Why one function per step: each step is a clause a user can look up, and each is tested
+at its band edges on its own.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from decimal import Decimal
+from fractions import Fraction
+
+from .money import at_least, div_round_half_up, to_fen, units_to_fen
+from .policy import PPM
+from .policy import Policy
+from .rates import ZERO_CLASS_E, ZERO_LISTED_D
+from .terms import ContractTerms
+
+YEAR_END_RULES = ("target_met", "below_threshold", "shortfall", "terminated", "forfeited", "not_effective", "pending")
+
+
+def year_end_rule(
+    actual: np.ndarray, outcome_630: np.ndarray, effective: bool, terms: ContractTerms, policy: Policy
+) -> np.ndarray:
+    """The decision table of §5, checked in order: never effective, terminated at 630,
+    frame splicing, below 2023 or the industry threshold (before the target — reading
+    threshold_before_target), target met, otherwise shortfall."""
+    threshold = policy.threshold(terms.customer_type, terms.main_industry)
+    below = (actual < terms.actual_2023_fen) | (actual < to_fen(threshold))
+    met = at_least(actual, terms.target_fen, Decimal(1))
+    paths = actual.shape
+    return np.select(
+        [
+            np.full(paths, not effective),
+            outcome_630 == "terminated",
+            np.full(paths, terms.frame_splicing),
+            below,
+            met,
+        ],
+        np.array(["not_effective", "terminated", "forfeited", "below_threshold", "target_met"], dtype=object),
+        default="shortfall",
+    ).astype(object)
+
+
+def final_entitlement(
+    rule: np.ndarray,
+    actual: np.ndarray,
+    agreed_units: np.ndarray,
+    pre_return_units: np.ndarray,
+    terms: ContractTerms,
+    policy: Policy,
+) -> np.ndarray:
+    """E in fen (§5.1): agreed rates if the target is met (Q3 included even if withheld);
+    in a shortfall the rates as pre-returned × the shortfall factor, with listed class D
+    rows zeroed below 100M and class E / class I special rows below 50M; else 0."""
+    z = policy.shortfall_zeroing
+    met_fen = units_to_fen(agreed_units.sum(axis=(1, 2)))
+    keep = np.ones(pre_return_units.shape[::2], dtype=object)  # (P, groups)
+    keep[:, ZERO_LISTED_D] = (actual >= to_fen(z.listed_class_d_below)).astype(int)
+    keep[:, ZERO_CLASS_E] = (actual >= to_fen(z.listed_class_e_below)).astype(int)
+    kept_units = (pre_return_units.sum(axis=1) * keep).sum(axis=1)
+    factor = Fraction(terms.factor(policy))
+    shortfall_fen = div_round_half_up(kept_units * factor.numerator, factor.denominator * PPM)
+    return np.select(
+        [rule == "target_met", rule == "shortfall"], [met_fen, shortfall_fen], default=0
+    ).astype(object)
+
+
+def settlement(entitlement: np.ndarray, credited_total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """§5.2: N = E − C; a positive N is the year-end (Q4) return, a negative one a clawback."""
+    net = entitlement - credited_total
+    return np.maximum(net, 0), np.maximum(-net, 0)
