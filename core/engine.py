@@ -55,10 +55,19 @@ class Outcome:
 
 def totals_from_rows(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date) -> QuarterTotals:
     """Rules §1–§3 over typed spend rows (see core.spend) up to ``as_of``."""
+    return row_rules(rows, terms, policy, as_of)[0]
+
+
+def row_rules(
+    rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date
+) -> tuple[QuarterTotals, frozenset[str]]:
+    """QuarterTotals plus the ids of the row-level readings that affected the base."""
     scoped = in_scope(rows, policy, as_of)
     classes = classify_rows(scoped, policy, terms)
     rates = row_rates(scoped, classes.quarter, policy, terms)
-    return quarter_totals(scoped["amount_fen"].to_numpy(dtype=np.int64), classes, rates, policy)
+    totals = quarter_totals(scoped["amount_fen"].to_numpy(dtype=np.int64), classes, rates, policy)
+    used = {"kol_reuse_as_brand"} if (rates.kol_reuse & classes.base).any() else set()
+    return totals, frozenset(used)
 
 
 def _pre_return_units(totals: QuarterTotals, outcome_630: np.ndarray, effective: bool, policy: Policy) -> np.ndarray:

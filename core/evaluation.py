@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .checkpoints import counted_through
-from .engine import Outcome, settle, totals_from_rows
+from .engine import Outcome, row_rules, settle
 from .money import fen_to_yuan, ratio
 from .policy import QUARTERS, Policy
 from .terms import ContractTerms
@@ -94,11 +94,10 @@ def _scalar(values) -> int | None:
     return None if v is None else int(v)
 
 
-def reading_ids(outcome: Outcome, rows: pd.DataFrame, terms: ContractTerms, policy: Policy, notes: tuple[str, ...]) -> tuple[str, ...]:
+def reading_ids(outcome: Outcome, row_readings: frozenset[str], terms: ContractTerms, policy: Policy, notes: tuple[str, ...]) -> tuple[str, ...]:
     """Which readings of the spec this result depends on (the first three always)."""
     ids = ["local_rate_sum", "rights_exercised", "shortfall_factor"]
-    if len(rows) and bool((rows["kol_reuses_xingtu_video"] & (rows["business_model"] == "kol")).any()):
-        ids.append("kol_reuse_as_brand")
+    ids.extend(sorted(row_readings))
     if outcome.year_end_rule[0] == "below_threshold":
         ids.append("threshold_before_target")
     if outcome.assessment_630[0] == "terminated":
@@ -119,7 +118,8 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate the actual rows (no forecast): the batch CLI's `evaluate`."""
     as_of = as_of or policy.year_end
-    outcome = settle(totals_from_rows(rows, terms, policy, as_of), terms, policy, as_of)
+    totals, row_readings = row_rules(rows, terms, policy, as_of)
+    outcome = settle(totals, terms, policy, as_of)
     t = outcome.totals
     return Evaluation(
         policy=policy.name,
@@ -143,6 +143,6 @@ def evaluate(
         deposit_deducted_fen=_scalar(outcome.deposit_deducted),
         deposit_refundable_fen=_scalar(outcome.deposit_refundable),
         clawback_from_deposit_fen=_scalar(outcome.clawback_from_deposit),
-        reading_ids=reading_ids(outcome, rows, terms, policy, notes),
+        reading_ids=reading_ids(outcome, row_readings, terms, policy, notes),
         shortfall_factor=str(terms.factor(policy)),
     )

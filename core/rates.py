@@ -28,6 +28,7 @@ class RowRates:
     agreed_ppm: np.ndarray  # int64: the agreed rate (§2 modifiers 1–3), parts per million
     zero_group: np.ndarray  # int8: ZERO_* group for the shortfall rule
     effective_class: np.ndarray  # object: class after Class E mapping and listing
+    kol_reuse: np.ndarray  # bool: rated as brand under reading kol_reuse_as_brand
 
 
 @lru_cache(maxsize=8)
@@ -98,4 +99,4 @@ def row_rates(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: Contract
     zero = np.where(
         listed == "D", ZERO_LISTED_D, np.where(np.isin(listed, ["E1", "E2"]) | zeroed_special, ZERO_CLASS_E, ZERO_NONE)
     ).astype(np.int8)
-    return RowRates(agreed_ppm=rate.astype(np.int64), zero_group=zero, effective_class=cls)
+    return RowRates(agreed_ppm=rate.astype(np.int64), zero_group=zero, effective_class=cls, kol_reuse=reuse)

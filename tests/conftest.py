@@ -1,0 +1,54 @@
+"""Shared fixtures: the 2024 policy and a builder for spend rows and terms."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from core.policy import load_policy  # noqa: E402
+from core.spend import normalise_spend  # noqa: E402
+from core.terms import ContractTerms  # noqa: E402
+
+MILLION_FEN = 100_000_000  # 1,000,000 RMB in fen
+
+
+@pytest.fixture(scope="session")
+def policy():
+    return load_policy("ocean_engine_2024")
+
+
+def row(date: str, amount: float, **kw) -> dict:
+    """One canonical spend row with the worked examples' defaults."""
+    base = dict(
+        date=date, customer="Jinan Yanling", account_id="1700001", platform="ocean_ads", network="douyin",
+        bidding=True, industry_class="B1", business_model="brand", amount=amount,
+    )
+    base.update(kw)
+    return base
+
+
+def rows(*items: dict) -> pd.DataFrame:
+    parsed = normalise_spend(pd.DataFrame(list(items), dtype=object))
+    assert not parsed.errors, parsed.errors
+    return parsed.rows
+
+
+def terms(**kw) -> ContractTerms:
+    base = dict(
+        target_fen=50 * MILLION_FEN, customer_type="regular", main_industry="other",
+        actual_2023_fen=30 * MILLION_FEN, signed_on=dt.date(2024, 1, 1), deposit_paid_on=dt.date(2024, 3, 10),
+    )
+    base.update(kw)
+    return ContractTerms(**base)
+
+
+def quarterly(q1: float, q2: float, q3: float, q4: float, **kw) -> list[dict]:
+    """Four rows on the 15th of Feb/May/Aug/Nov, like the worked examples."""
+    return [row(d, a, **kw) for d, a in zip(("2024-02-15", "2024-05-15", "2024-08-15", "2024-11-15"), (q1, q2, q3, q4)) if a]

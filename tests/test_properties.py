@@ -1,0 +1,117 @@
+"""Invariants of the engine over random spend and terms (hypothesis)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.evaluation import evaluate
+from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES, load_policy
+from core.spend import AD_MODELS, FUNDINGS, NETWORKS, PLATFORMS, normalise_spend
+from core.terms import ContractTerms
+
+POLICY = load_policy("ocean_engine_2024")
+MONEY_FIELDS = ("final_return_fen", "year_end_settlement_fen", "clawback_fen", "deposit_deducted_fen", "deposit_refundable_fen")
+
+row_st = st.fixed_dictionaries(
+    {
+        "date": st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31)).map(str),
+        "customer": st.sampled_from(["Alpha", "Beta", "Gamma"]),
+        "account_id": st.sampled_from(["1", "2", "3", "4"]),
+        "platform": st.sampled_from(PLATFORMS),
+        "network": st.sampled_from(NETWORKS),
+        "bidding": st.booleans(),
+        "brand_bidding": st.booleans(),
+        "funding": st.sampled_from(FUNDINGS),
+        "industry_class": st.sampled_from(INDUSTRY_CLASSES),
+        "business_model": st.sampled_from(BUSINESS_MODELS),
+        "ad_model": st.sampled_from(AD_MODELS),
+        "kol_reuses_xingtu_video": st.booleans(),
+        "via_party_b": st.booleans(),
+        "amount": st.integers(0, 3_000_000_000).map(lambda f: Decimal(f) / 100),
+    }
+)
+terms_st = st.builds(
+    ContractTerms,
+    target_fen=st.integers(1_000_000_00, 200_000_000_00),
+    customer_type=st.sampled_from(["regular", "new"]),
+    main_industry=st.sampled_from(POLICY.main_industries),
+    actual_2023_fen=st.integers(0, 100_000_000_00),
+    signed_on=st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+    deposit_paid_on=st.one_of(st.none(), st.dates(dt.date(2023, 12, 1), dt.date(2024, 12, 31))),
+    party_b_target_fen=st.one_of(st.none(), st.integers(1_000_000_00, 200_000_000_00)),
+    shortfall_factor=st.one_of(st.none(), st.decimals("0", "2", places=2)),
+    frame_splicing=st.booleans(),
+    non_bidding_framework=st.booleans(),
+)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def typed(items: list[dict]) -> pd.DataFrame:
+    parsed = normalise_spend(pd.DataFrame(items, dtype=object) if items else pd.DataFrame(columns=["date", "account_id", "platform", "network", "bidding", "industry_class", "business_model", "amount"]))
+    assert not parsed.errors
+    return parsed.rows
+
+
+def outputs(items: list[dict], terms: ContractTerms):
+    r = evaluate(typed(items), terms, POLICY)
+    return r.to_dict(POLICY) | {"_fen": [getattr(r, f) for f in MONEY_FIELDS]}, r
+
+
+@SETTINGS
+@given(st.lists(row_st, max_size=25), terms_st, st.randoms(use_true_random=False))
+def test_row_order_never_matters(items, terms, rnd):
+    shuffled = list(items)
+    rnd.shuffle(shuffled)
+    assert outputs(items, terms)[0] == outputs(shuffled, terms)[0]
+
+
+@SETTINGS
+@given(st.lists(row_st, min_size=1, max_size=20), terms_st, st.data())
+def test_splitting_a_row_into_two_identical_rows_changes_nothing(items, terms, data):
+    i = data.draw(st.integers(0, len(items) - 1))
+    fen = int(items[i]["amount"] * 100)
+    part = data.draw(st.integers(0, fen))
+    first, second = dict(items[i]), dict(items[i])
+    first["amount"], second["amount"] = Decimal(part) / 100, Decimal(fen - part) / 100
+    split = items[:i] + [first, second] + items[i + 1 :]
+    assert outputs(items, terms)[0] == outputs(split, terms)[0]
+
+
+@SETTINGS
+@given(st.lists(row_st, max_size=20), terms_st, row_st, st.sampled_from(["grant", "return", "dou_plus", "dongchedi"]))
+def test_adding_a_non_counting_row_changes_nothing(items, terms, extra, why):
+    extra = dict(extra)
+    if why in ("grant", "return"):
+        extra["funding"] = why
+    elif why == "dou_plus":
+        extra["platform"] = "dou_plus"
+    else:
+        extra["network"], extra["platform"] = "dongchedi", "ocean_ads"
+    assert outputs(items, terms)[0] == outputs(items + [extra], terms)[0]
+
+
+@SETTINGS
+@given(st.lists(row_st, max_size=20), terms_st, st.integers(1, 3_000_000_000), st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31)))
+def test_deposit_deduction_never_rises_when_completion_rises(items, terms, extra_fen, day):
+    more = {
+        "date": str(day), "customer": "Alpha", "account_id": "1", "platform": "ocean_ads", "network": "douyin",
+        "bidding": True, "industry_class": "B1", "business_model": "brand", "via_party_b": True,
+        "amount": Decimal(extra_fen) / 100,
+    }
+    before, after = outputs(items, terms)[1], outputs(items + [more], terms)[1]
+    assert after.completion_rate >= before.completion_rate
+    assert after.deposit_deducted_fen <= before.deposit_deducted_fen
+
+
+@SETTINGS
+@given(st.lists(row_st, max_size=25), terms_st)
+def test_no_output_is_negative_and_settlement_balances(items, terms):
+    out, r = outputs(items, terms)
+    for v in r.pre_return_fen + r.credited_fen + tuple(out["_fen"]):
+        assert v >= 0
+    assert r.year_end_settlement_fen - r.clawback_fen == r.final_return_fen - sum(r.credited_fen)
+    assert r.deposit_deducted_fen + r.deposit_refundable_fen + r.clawback_from_deposit_fen <= r.deposit_fen
