@@ -5,9 +5,9 @@ settles the year, so the chart can never disagree with the numbers.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from fractions import Fraction
+
+import numpy as np
 
 from .money import at_least, div_round_half_up, exact
 from .policy import Policy

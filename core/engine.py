@@ -13,9 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .checkpoints import assess_630, assess_930, reduced_quarter_mask, terminated_quarter_mask
+from .checkpoints import (
+    assess_630,
+    assess_930,
+    reduced_quarter_mask,
+    terminated_quarter_mask,
+)
 from .classification import classify_rows, in_scope
-from .deposit import agreement_effective, deposit_deduction, deposit_paid, deposit_refundable
+from .deposit import (
+    agreement_effective,
+    deposit_deduction,
+    deposit_paid,
+    deposit_refundable,
+)
 from .money import units_to_fen
 from .policy import Policy
 from .pre_return import QuarterTotals, quarter_totals

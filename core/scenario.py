@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from .money import to_fen
 from .policy import Policy, load_policy

@@ -12,7 +12,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .parsing import as_text, is_missing, parse_amount_fen, parse_bools, parse_dates, parse_enum
+from .parsing import (
+    as_text,
+    is_missing,
+    parse_amount_fen,
+    parse_bools,
+    parse_dates,
+    parse_enum,
+)
 from .policy import BUSINESS_MODELS, INDUSTRY_CLASSES, Policy
 from .validation import Problem
 

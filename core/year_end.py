@@ -5,14 +5,13 @@ at its band edges on its own.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
+
 from .money import at_least, div_round_half_up, to_fen, units_to_fen
-from .policy import PPM
-from .policy import Policy
+from .policy import PPM, Policy
 from .rates import ZERO_CLASS_E, ZERO_LISTED_D
 from .terms import ContractTerms
 

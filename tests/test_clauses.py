@@ -117,8 +117,9 @@ def test_III_1_2_class_e_mapping(policy, special, cls, expected_rate):
 
 
 def test_III_1_2_special_authority_in_class_D_is_rejected(policy):
-    from core.spend import normalise_spend
     import pandas as pd
+
+    from core.spend import normalise_spend
 
     parsed = normalise_spend(pd.DataFrame([row("2024-02-01", M, industry_class="D", special="special_authority")], dtype=object))
     assert parsed.errors and parsed.errors[0].column == "special" and parsed.rows.empty

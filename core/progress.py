@@ -1,0 +1,55 @@
+"""Progress through the year: daily counted spend and the checkpoint levels to beat.
+
+Why in core: the Overview chart and the exports draw the same series, and the levels
+come from the policy (630 bands, 930, deposit bands, target), never from a page.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .classification import classify_rows, in_scope
+from .policy import Policy
+from .terms import ContractTerms
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A completion level to reach by a date (e.g. 30 % by June 30)."""
+
+    key: str
+    by: dt.date
+    share: Decimal
+
+    def amount_fen(self, terms: ContractTerms) -> int:
+        return int(Decimal(terms.target_fen) * self.share)
+
+
+def checkpoints(policy: Policy, terms: ContractTerms) -> list[Checkpoint]:
+    """630 bands (if assessed), 930, the deposit bands of this customer type, the target."""
+    from .checkpoints import assessment_630_applies
+
+    out: list[Checkpoint] = []
+    a630 = policy.assessment_630
+    if assessment_630_applies(terms, policy):
+        out += [Checkpoint("630_reduced", a630.date, a630.reduced_at), Checkpoint("630_pass", a630.date, a630.pass_at)]
+    out.append(Checkpoint("930_pass", policy.assessment_930.date, policy.assessment_930.pass_at))
+    for band in policy.deposit.bands(terms.customer_type):
+        out.append(Checkpoint(f"deposit_{band.min_completion}", policy.year_end, band.min_completion))
+    out.append(Checkpoint("target", policy.year_end, Decimal(1)))
+    return out
+
+
+def daily_counted(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date) -> pd.DataFrame:
+    """Counted fen per day and cumulative, one row per day with spend (rules §1)."""
+    scoped = in_scope(rows, policy, as_of)
+    classes = classify_rows(scoped, policy, terms)
+    fen = np.where(classes.counted, scoped["amount_fen"].to_numpy(dtype=np.int64), 0)
+    daily = pd.Series(fen, index=scoped["date"].to_numpy()).groupby(level=0).sum().sort_index()
+    out = pd.DataFrame({"date": daily.index, "counted_fen": daily.to_numpy(dtype=np.int64)})
+    out["cumulative_fen"] = out["counted_fen"].cumsum()
+    return out

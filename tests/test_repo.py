@@ -1,0 +1,48 @@
+"""The repository's promises: README commands, CI script, i18n catalogue, no streamlit in core."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from core.i18n import LANGUAGES, catalogue
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands() -> list[str]:
+    block = re.search(r"```(?:bash|sh)?\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert block, "README must open with a code block of set-up commands"
+    return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_readme_opens_with_exactly_two_setup_commands():
+    cmds = readme_commands()
+    assert len(cmds) == 2
+    assert "streamlit run streamlit_app.py" in cmds[0] and "pytest" in cmds[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    assert readme_commands()[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_core_never_imports_streamlit():
+    for path in (ROOT / "core").rglob("*.py"):
+        assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(encoding="utf-8"), re.M), path
+
+
+def test_every_catalogue_key_has_both_languages():
+    for key, texts in catalogue().items():
+        for lang in LANGUAGES:
+            assert texts.get(lang, "").strip(), f"{key} has no {lang}"
+
+
+def test_every_key_used_in_the_code_is_in_the_catalogue():
+    used: set[str] = set()
+    for folder in ("pages", "ui", "core"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used |= set(re.findall(r"\bt\(\s*\"([a-z0-9_.]+)\"", path.read_text(encoding="utf-8")))
+    used |= {f"outcome.{o}" for o in ("pass", "reduced", "terminated", "not_applicable", "pending", "q3_withheld",
+                                        "target_met", "below_threshold", "shortfall", "forfeited", "not_effective")}
+    missing = sorted(used - set(catalogue()))
+    assert not missing, f"missing i18n keys: {missing}"
+    assert len(used) > 20

@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages (state, cached calls into core, widgets)."""
