@@ -1,20 +1,41 @@
-"""Reading spend files (CSV, XLSX) into raw cells for core.spend to validate.
+"""Reading spend files (CSV, XLSX) into canonical cells, then validated typed rows.
 
-Why separate from validation: reading is about bytes (encodings, delimiters, title
-lines, sheets); validation is about values. Both report problems the same way.
+Why separate from validation: reading is about bytes — encodings (UTF-8, BOM, GBK/GB18030),
+separators, title lines above the header, sheets; validation (core.spend) is about values.
+Every failure is an InputError naming the file (and row or column) and saying how to fix it.
 """
 from __future__ import annotations
 
+import csv
 import io
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from .accounts import apply_classification
+from .columns import HeaderMapping, header_score, map_headers, value_aliases
 from .policy import Policy
 from .spend import SpendParse, normalise_spend
-from .validation import InputError
+from .validation import InputError, Problem
 
 MAX_BYTES = 200 * 1024 * 1024
+HEADER_SEARCH_ROWS = 30
+REQUIRED_COLUMNS = ("date", "account_id")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Cells below the header row, as text, with the file row number of each."""
+
+    name: str
+    headers: list[str]
+    cells: pd.DataFrame
+    row_numbers: np.ndarray
+    sheet: str | None = None
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -23,36 +44,186 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{name}: the file is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8 CSV or XLSX")
+    raise InputError(f"{name}: the file is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8 CSV or as XLSX")
 
 
-def read_raw(data: bytes, name: str) -> tuple[pd.DataFrame, list[int]]:
-    """Bytes -> raw string cells and the file row number of each data row."""
-    if not data.strip():
+def _sniff_separator(lines: list[str]) -> str:
+    """The separator that splits the most header-looking line into the most known fields."""
+    best, best_score = ",", -1
+    for sep in (",", "\t", ";", "|"):
+        for line in lines:
+            cells = next(csv.reader([line], delimiter=sep), [])
+            score = header_score(cells) * 100 + len(cells)
+            if score > best_score:
+                best, best_score = sep, score
+    return best
+
+
+def _header_index(rows: list[list[object]]) -> int:
+    """First row (of the first 30) with the most known headers: title lines are skipped."""
+    scores = [header_score(r) for r in rows[:HEADER_SEARCH_ROWS]]
+    if not scores or max(scores) == 0:
+        return 0
+    return scores.index(max(scores))
+
+
+def _unique_headers(cells: list[object]) -> list[str]:
+    """Header texts, blanks named and repeats numbered (merged or duplicated headers)."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, c in enumerate(cells):
+        text = "" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip()
+        text = text or f"column {i + 1}"
+        if text in seen:
+            seen[text] += 1
+            text = f"{text} ({seen[text]})"
+        else:
+            seen[text] = 1
+        out.append(text)
+    return out
+
+
+def _read_csv(data: bytes, name: str) -> RawTable:
+    text = _decode(data, name)
+    head = text.splitlines()[:HEADER_SEARCH_ROWS]
+    sep = _sniff_separator(head)
+    header_at = _header_index([next(csv.reader([line], delimiter=sep), []) for line in head])
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, header=None, skiprows=header_at, dtype=str, keep_default_na=False,
+            engine="python" if len(text) < 2_000_000 else "c", skip_blank_lines=True,
+        )
+    except Exception as exc:  # csv.Error / ParserError: ragged rows, broken quoting
+        raise InputError(f"{name}: not a readable CSV table ({str(exc).splitlines()[0]}); check quotes and separators") from None
+    if frame.empty:
+        raise InputError(f"{name}: no header row found; the first line should name the columns")
+    headers = _unique_headers(list(frame.iloc[0]))
+    cells = frame.iloc[1:].reset_index(drop=True)
+    cells.columns = headers
+    rows = np.arange(len(cells)) + header_at + 2  # file line numbers (1-based, after the header)
+    return RawTable(name, headers, cells, rows)
+
+
+def _read_excel(data: bytes, name: str) -> RawTable:
+    if not zipfile.is_zipfile(io.BytesIO(data)) and name.lower().endswith((".xlsx", ".xlsm")):
+        raise InputError(f"{name}: not an Excel workbook (the file is not a valid .xlsx); export it again as .xlsx or CSV")
+    try:
+        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="calamine")
+    except Exception as exc:  # the Excel reader raises many types for a broken file
+        raise InputError(f"{name}: not a readable Excel workbook ({type(exc).__name__}); save it again as .xlsx") from None
+    best: tuple[int, str, int] | None = None
+    for sheet, frame in sheets.items():
+        rows = frame.head(HEADER_SEARCH_ROWS).values.tolist()
+        at = _header_index(rows)
+        score = header_score(rows[at]) if rows else 0
+        if best is None or score > best[0]:
+            best = (score, str(sheet), at)
+    if best is None or best[0] == 0:
+        names = ", ".join(map(str, sheets)) or "none"
+        raise InputError(f"{name}: no sheet has spend columns (sheets: {names}); the header needs e.g. 日期, 账户ID, 消耗")
+    _, sheet, at = best
+    frame = sheets[sheet] if sheet in sheets else next(v for k, v in sheets.items() if str(k) == sheet)
+    headers = _unique_headers(list(frame.iloc[at]))
+    cells = frame.iloc[at + 1 :].reset_index(drop=True)
+    cells.columns = headers
+    cells = cells.dropna(how="all")
+    rows = cells.index.to_numpy() + at + 2
+    return RawTable(name, headers, cells.reset_index(drop=True), rows, sheet)
+
+
+def read_table(data: bytes, name: str) -> RawTable:
+    """Bytes of an upload -> RawTable; the file name only picks the reader, never a path."""
+    if not data or not data.strip():
         raise InputError(f"{name}: the file is empty; export the report again with its header row")
     if len(data) > MAX_BYTES:
         raise InputError(f"{name}: the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it by quarter")
-    if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
-        try:
-            raw = pd.read_excel(io.BytesIO(data), dtype=object, engine="calamine")
-        except Exception as exc:  # the Excel reader raises many types for a broken file
-            raise InputError(f"{name}: not a readable Excel workbook ({type(exc).__name__}); save it again as .xlsx") from None
-        return raw, list(range(2, len(raw) + 2))
-    text = _decode(data, name)
-    try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
-    except Exception as exc:  # csv.Error, ParserError: malformed quoting or structure
-        raise InputError(f"{name}: not a readable CSV file ({exc}); check quotes and separators") from None
-    return raw, list(range(2, len(raw) + 2))
+    if name.lower().endswith(EXCEL_SUFFIXES) or data[:4] == b"PK\x03\x04":
+        return _read_excel(data, name)
+    return _read_csv(data, name)
 
 
-def read_spend_file(path: str | Path, policy: Policy) -> SpendParse:
+def missing_columns(mapping: HeaderMapping) -> list[str]:
+    """Required fields the mapping does not feed (amount may come from funding columns)."""
+    missing = [f for f in REQUIRED_COLUMNS if f not in mapping.fields]
+    if "amount" not in mapping.fields and not mapping.funding_columns:
+        missing.append("amount")
+    return missing
+
+
+def canonical_cells(table: RawTable, mapping: HeaderMapping) -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
+    """Cells under canonical names, funding columns split into one row per funding.
+    Returns (cells, row numbers, the fields the file itself gave)."""
+    if table.cells.empty:
+        raise InputError(f"{table.name}: the header is there but no data rows follow; export the report with its rows")
+    missing = missing_columns(mapping)
+    if missing:
+        raise InputError(
+            f"{table.name}: no column for {', '.join(missing)}; headers are {', '.join(table.headers[:12])} — "
+            "map a column to it or add the header to data/aliases.toml"
+        )
+    base = pd.DataFrame({f: table.cells[c].to_numpy() for f, c in mapping.fields.items()})
+    rows = table.row_numbers
+    if mapping.funding_columns:
+        parts, part_rows = [], []
+        for funding, col in mapping.funding_columns.items():
+            amount = table.cells[col].astype("string").fillna("").str.strip()
+            keep = ~amount.isin(["", "0", "0.0", "0.00", "-"]).to_numpy()
+            part = base.loc[keep].copy()
+            part["amount"], part["funding"] = amount[keep].to_numpy(), funding
+            parts.append(part)
+            part_rows.append(rows[keep])
+        base = pd.concat(parts, ignore_index=True)
+        rows = np.concatenate(part_rows)
+    given = tuple(c for c in base.columns if c != "account_name")
+    return base.reset_index(drop=True), rows, given
+
+
+def _duplicate_warnings(rows: pd.DataFrame, source: str) -> list[Problem]:
+    keys = ["account_id", "date", "funding", "platform", "network", "placement"]
+    dup = rows.duplicated(subset=keys, keep="first").to_numpy()
+    return [
+        Problem("warning", "duplicate account-day row (same account, date and funding appears earlier); both are counted",
+                int(r), "date", str(d.date()), source)
+        for r, d in zip(rows.loc[dup, "source_row"], rows.loc[dup, "date"])
+    ]
+
+
+def _gap_warnings(rows: pd.DataFrame, source: str, per_account: int = 5) -> list[Problem]:
+    """Days with zero total spend inside an account's daily run (a missing export day?)."""
+    out: list[Problem] = []
+    daily = rows.groupby(["account_id", "date"], observed=True)["amount_fen"].sum()
+    for account, series in daily.groupby(level=0):
+        days = series.droplevel(0)
+        if len(days) < 14:
+            continue
+        full = days.reindex(pd.date_range(days.index.min(), days.index.max(), freq="D"), fill_value=0)
+        gaps = full.index[full.to_numpy() == 0]
+        for day in gaps[:per_account]:
+            out.append(Problem("warning", f"account {account}: no spend on this day inside its daily run", None, "date", str(day.date()), source))
+        if len(gaps) > per_account:
+            out.append(Problem("warning", f"account {account}: {len(gaps) - per_account} more days without spend", None, "date", None, source))
+    return out
+
+
+def prepare_spend(
+    table: RawTable, mapping: HeaderMapping, policy: Policy, classification: pd.DataFrame | None = None
+) -> tuple[SpendParse, tuple[str, ...]]:
+    """A read table -> validated typed rows (+ duplicate and gap warnings) and the fields
+    the file gave itself (the rest came from the account classification)."""
+    cells, rows, given = canonical_cells(table, mapping)
+    filled = apply_classification(cells.drop(columns=["account_name"], errors="ignore"), classification)
+    parsed = normalise_spend(filled, row_numbers=rows, source=table.name, value_aliases=value_aliases(), policy=policy)
+    extra = _duplicate_warnings(parsed.rows, table.name) + _gap_warnings(parsed.rows, table.name)
+    problems = sorted(parsed.problems + tuple(extra), key=lambda p: (p.severity != "error", p.row or 0))
+    return SpendParse(parsed.rows, tuple(problems), parsed.rows_read), given
+
+
+def read_spend_file(path: str | Path, policy: Policy, classification: pd.DataFrame | None = None) -> SpendParse:
     """A spend file on disk -> validated rows and problems (the CLI's --spend)."""
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"{p.name}: cannot read the file ({exc.strerror})") from None
-    raw, rows = read_raw(data, p.name)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    return normalise_spend(raw, row_numbers=rows, source=p.name, policy=policy)
+    table = read_table(data, p.name)
+    return prepare_spend(table, map_headers(table.headers), policy, classification)[0]

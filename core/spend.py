@@ -118,6 +118,13 @@ def normalise_spend(
     import is acceptable (the CLI never accepts one).
     """
     n = len(raw)
+    prefen = None
+    if "amount_fen" in raw.columns and "amount" not in raw.columns:  # stored rows: already exact fen
+        prefen = raw["amount_fen"].to_numpy(dtype=np.int64)
+        raw = raw.drop(columns=["amount_fen"]).assign(amount="0")
+    if row_numbers is None and "source_row" in raw.columns:
+        row_numbers = raw["source_row"].to_numpy()
+        raw = raw.drop(columns=["source_row"])
     rows_no = np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers)
     problems: list[Problem] = []
     unknown = [c for c in raw.columns if c not in SPEND_FIELDS]
@@ -153,6 +160,8 @@ def normalise_spend(
         if not spec.required or name == "customer":
             values = np.where(missing, spec.default if spec.default is not None else values, values)
         out[name] = values
+    if prefen is not None:
+        out["amount"] = prefen
     frame = _assemble(out, rows_no, n)
     if n:
         unmapped_special = _special_authority_without_mapping(frame, policy)

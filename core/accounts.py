@@ -1,0 +1,78 @@
+"""Account classification: the per-account facts most exports lack.
+
+Why per account: industry class, business model, platform, network and placement are
+properties of an ad account, not of a day's spend. The user sets them once per client
+in an editable table; every upload of that client is completed from it. Values that a
+file does carry win over the table, row by row.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .spend import SpendParse, normalise_spend
+
+# Field -> default when neither the file nor the saved classification says. Class A is the
+# lowest positive rate: an unclassified account never overstates a return.
+DEFAULTS: dict[str, object] = {
+    "customer": "",
+    "platform": "ocean_ads",
+    "network": "douyin",
+    "placement": "feed",
+    "bidding": True,
+    "industry_class": "A",
+    "business_model": "brand",
+    "ad_model": "standard",
+    "via_party_b": True,
+    "special": "",
+}
+ACCOUNT_FIELDS: tuple[str, ...] = tuple(DEFAULTS)
+
+
+def _most_common(raw: pd.DataFrame, field: str) -> pd.Series:
+    """The most frequent non-empty value of a field per account."""
+    values = raw[["account_id", field]].astype({field: "string"})
+    values = values[values[field].fillna("").str.strip() != ""]
+    if values.empty:
+        return pd.Series(dtype=object)
+    return values.groupby("account_id")[field].agg(lambda s: s.value_counts().index[0])
+
+
+def accounts_table(raw: pd.DataFrame, saved: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per account of an upload: saved classification, else what the file says
+    most often, else the default. ``raw`` holds canonical cells (see core.ingest)."""
+    accounts = pd.Index(sorted(raw["account_id"].astype(str).unique()), name="account_id")
+    out = pd.DataFrame(index=accounts)
+    for field, default in DEFAULTS.items():
+        col = pd.Series(default, index=accounts, dtype=object)
+        if field in raw.columns:
+            col.update(_most_common(raw.assign(account_id=raw["account_id"].astype(str)), field))
+        if saved is not None and field in saved.columns:
+            known = saved[field].reindex(accounts)
+            col = col.where(known.isna(), known)
+        out[field] = col
+    if "account_name" in raw.columns:
+        names = _most_common(raw.assign(account_id=raw["account_id"].astype(str)), "account_name")
+        out.insert(0, "account_name", names.reindex(accounts).fillna(""))
+    return out.reset_index()
+
+
+def apply_classification(raw: pd.DataFrame, classification: pd.DataFrame | None) -> pd.DataFrame:
+    """Fill every per-account field a row lacks from the classification (then defaults)."""
+    out = raw.copy()
+    ids = out["account_id"].astype(str)
+    table = classification.set_index("account_id") if classification is not None and len(classification) else None
+    for field, default in DEFAULTS.items():
+        fill = ids.map(table[field]) if table is not None and field in table.columns else pd.Series(None, index=out.index)
+        fill = fill.astype(object).where(fill.notna(), default)
+        if field in out.columns:
+            current = out[field].astype(object)
+            empty = current.isna() | (current.astype(str).str.strip() == "")
+            out[field] = current.where(~empty, fill)
+        else:
+            out[field] = fill
+    return out
+
+
+def classified_spend(cells: pd.DataFrame, classification: pd.DataFrame | None, source: str = "stored spend") -> SpendParse:
+    """Stored cells (None where the file said nothing) + classification -> typed rows."""
+    return normalise_spend(apply_classification(cells, classification), source=source)
