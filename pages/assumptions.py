@@ -5,8 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import t
+from ui.router import require_router
 from ui.state import as_of, cached_evaluation, current_client, lang, policy_of
 
+require_router()
 L = lang()
 client = current_client()
 policy = policy_of(client)

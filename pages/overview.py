@@ -8,6 +8,7 @@ import streamlit as st
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
 from core.progress import checkpoints
+from ui.router import require_router
 from ui.state import (
     as_of,
     cached_daily_counted,
@@ -17,6 +18,7 @@ from ui.state import (
     policy_of,
 )
 
+require_router()
 L = lang()
 client = current_client()
 policy = policy_of(client)

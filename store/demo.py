@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from core.accounts import accounts_table
 from core.columns import layout_key, map_headers
 from core.ingest import canonical_cells, prepare_spend, read_table
-from core.scenario import ClientIn, terms_from_client
 from core.policy import load_policy
+from core.scenario import ClientIn, terms_from_client
 
 from . import repo
 
@@ -27,13 +27,14 @@ def ensure_demo(engine: Engine) -> None:
     scenario = json.loads((DEMO_DIR / "client.json").read_text(encoding="utf-8"), parse_float=Decimal)
     policy = load_policy(scenario.get("policy", "ocean_engine_2024"))
     terms_from_client(ClientIn.model_validate(scenario["client"]), policy)  # validate before storing
-    data = (DEMO_DIR / "spend_2024.csv").read_bytes()
-    table = read_table(data, "spend_2024.csv")
-    mapping = map_headers(table.headers)
-    parsed, given = prepare_spend(table, mapping, policy)
-    cells = canonical_cells(table, mapping)[0]
     inputs = json.loads(json.dumps(scenario["client"], default=str))
     client = repo.create_client(engine, DEMO_NAME, inputs, None, policy.name)
-    repo.save_classification(engine, client.id, accounts_table(cells))
-    repo.import_batch(engine, client.id, "spend_2024.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given,
-                      layout_key=layout_key(table.headers))
+    for i, name in enumerate(("spend_2024.csv", "spend_2023.csv")):  # 2023: the comparison year
+        data = (DEMO_DIR / name).read_bytes()
+        table = read_table(data, name)
+        mapping = map_headers(table.headers)
+        parsed, given = prepare_spend(table, mapping, policy)
+        if i == 0:
+            repo.save_classification(engine, client.id, accounts_table(canonical_cells(table, mapping)[0]))
+        repo.import_batch(engine, client.id, name, hashlib.sha256(data).hexdigest(), parsed.rows, given,
+                          layout_key=layout_key(table.headers))

@@ -19,7 +19,16 @@ from sqlmodel import Session, select
 from core.accounts import ACCOUNT_FIELDS
 from core.spend import SPEND_FIELDS
 
-from .models import AccountClass, AuditEntry, Client, HeaderMemory, SavedScenario, SpendBatch, SpendRow, now
+from .models import (
+    AccountClass,
+    AuditEntry,
+    Client,
+    HeaderMemory,
+    SavedScenario,
+    SpendBatch,
+    SpendRow,
+    now,
+)
 
 ROW_FIELDS = [f for f in SPEND_FIELDS if f not in ("date", "account_id", "amount")]
 CHUNK = 5_000

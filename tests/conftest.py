@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +14,31 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# Every test session gets its own embedded database (the app, AppTest and the e2e server).
+if not os.environ.get("KEEP_DATABASE_URL"):
+    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='rebate-test-')}/test.db"
+
+def _pin_navigation_mode() -> None:
+    """AppTest resets Streamlit's legacy `pages/` flag before every run, so each run would
+    start in the legacy mode a real server leaves for good after its first run (see
+    ui/router.py). Pin the flag to that production state so AppTest runs pages through
+    the router exactly as the browser does."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+
+
+_pin_navigation_mode()
+
+from core.ingest import read_spend_file  # noqa: E402
 from core.policy import load_policy  # noqa: E402
+from core.scenario import load_scenario  # noqa: E402
 from core.spend import normalise_spend  # noqa: E402
 from core.terms import ContractTerms  # noqa: E402
 
@@ -52,3 +78,11 @@ def terms(**kw) -> ContractTerms:
 def quarterly(q1: float, q2: float, q3: float, q4: float, **kw) -> list[dict]:
     """Four rows on the 15th of Feb/May/Aug/Nov, like the worked examples."""
     return [row(d, a, **kw) for d, a in zip(("2024-02-15", "2024-05-15", "2024-08-15", "2024-11-15"), (q1, q2, q3, q4)) if a]
+
+
+DEMO = ROOT / "data" / "demo"
+
+
+def demo_scenario():
+    """The demo client read straight from its files with core only (what the CLI does)."""
+    return load_scenario(DEMO / "client.json", spend=lambda p: read_spend_file(DEMO / "spend_2024.csv", p).rows)

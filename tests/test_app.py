@@ -9,15 +9,18 @@ from streamlit.testing.v1 import AppTest
 
 from core.evaluation import evaluate
 from core.i18n import fmt_money, fmt_pct, t
-from ui.state import demo_client, policy_of
+from tests.conftest import demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = ["pages/overview.py", "pages/assumptions.py"]
+PAGES = ["pages/overview.py", "pages/data.py", "pages/assumptions.py"]
 
 
-def run_app(lang: str = "zh") -> AppTest:
+def run_app(lang: str = "zh", client_id: int | None = None) -> AppTest:
+    """AppTest of the router, optionally on a chosen client."""
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["lang"] = lang
+    if client_id is not None:
+        at.session_state["client"] = client_id
     return at.run()
 
 
@@ -35,9 +38,8 @@ def test_every_page_runs_clean(page, lang):
 
 def test_overview_shows_the_engine_result_for_the_demo_client():
     at = run_app("en")
-    client = demo_client()
-    policy = policy_of(client)
-    expected = evaluate(client.spend, client.terms, policy, policy.year_end)
+    s = demo_scenario()
+    expected = evaluate(s.spend, s.terms, s.policy, s.policy.year_end)
     assert metric(at, t("overview.completion", "en")) == fmt_pct(expected.completion_rate, "en")
     assert metric(at, t("overview.deposit_deducted", "en")) == fmt_money(expected.deposit_deducted_fen, "en")
     assert metric(at, t("overview.year_end", "en")) == t(f"outcome.{expected.year_end_rule}", "en")
@@ -47,8 +49,8 @@ def test_changing_the_evaluation_date_changes_the_numbers_as_the_engine_says():
     at = run_app("en")
     day = dt.date(2024, 6, 15)
     at.date_input(key="as_of").set_value(day).run()
-    client = demo_client()
-    expected = evaluate(client.spend, client.terms, policy_of(client), day)
+    s = demo_scenario()
+    expected = evaluate(s.spend, s.terms, s.policy, day)
     assert metric(at, t("overview.completion", "en")) == fmt_pct(expected.completion_rate, "en")
     assert metric(at, t("overview.a630", "en")) == t("outcome.pending", "en")
     assert metric(at, t("overview.deposit_deducted", "en")) == "—"
@@ -58,3 +60,98 @@ def test_chinese_labels_by_default():
     at = run_app("zh")
     labels = [m.label for m in at.metric]
     assert "完成率" in labels and "630 考核" in labels
+
+
+
+def _new_client(name: str):
+    import uuid
+
+    from store import repo
+    from store.db import database_url, get_engine
+
+    engine = get_engine(database_url())
+    inputs = {"target_amount": 50000000, "customer_type": "regular", "main_industry": "other",
+              "actual_2023": 0, "deposit_paid_on": "2024-01-10"}
+    return engine, repo.create_client(engine, f"{name} {uuid.uuid4().hex[:6]}", inputs)
+
+
+def _expected(engine, client_id):
+    """What the engine says for the stored client (the page must show exactly this)."""
+    from core.accounts import classified_spend
+    from core.policy import load_policy
+    from store import repo
+    from ui.state import terms_of
+
+    policy = load_policy()
+    spend = classified_spend(repo.load_rows(engine, client_id), repo.get_classification(engine, client_id)).rows
+    inputs = __import__("json").loads(repo.get_client(engine, client_id).inputs_json)
+    return evaluate(spend, terms_of(inputs, policy), policy, dt.date(2024, 12, 31))
+
+
+def _upload(at, data: bytes, name: str = "report.csv"):
+    at.file_uploader[0].set_value((name, data, "text/csv")).run()
+    assert not at.exception
+
+
+def test_upload_map_import_classify_and_the_numbers_follow_the_engine():
+    import pandas as pd
+
+    from core.columns import layout_key
+    from store import repo
+
+    engine, client = _new_client("AppTest upload")
+    at = run_app("en", client.id)
+    at.switch_page("pages/data.py").run()
+    _upload(at, "日期,账户ID,金额列\n2024-02-01,555,\"1,000,000.00\"\n2024-02-02,555,0.00\n".encode("gbk"))
+    at.selectbox(key=f"map_{layout_key(['日期', '账户ID', '金额列'])}_金额列").set_value("amount").run()
+    assert [m.value for m in at.metric][:2] == ["2", "0"]  # rows read, errors
+    next(b for b in at.button if b.label == t("data.import", "en")).click().run()
+    assert any("2 rows imported" in s.value for s in at.success)
+    assert repo.row_count(engine, client.id) == 2
+
+    at.switch_page("pages/overview.py").run()
+    before = _expected(engine, client.id)
+    assert metric(at, t("overview.clawback", "en")) == fmt_money(before.clawback_fen, "en")
+    repo.save_classification(engine, client.id, pd.DataFrame([{"account_id": "555", "platform": "local", "industry_class": "C2"}]))
+    at.run()
+    after = _expected(engine, client.id)
+    assert (before.clawback_fen, after.clawback_fen) == (16_000 * 100, 58_000 * 100)  # class A ads vs C2 local
+    assert metric(at, t("overview.clawback", "en")) == fmt_money(after.clawback_fen, "en")
+
+
+def test_a_broken_upload_gets_a_report_and_nothing_is_stored():
+    from store import repo
+
+    engine, client = _new_client("AppTest broken")
+    at = run_app("en", client.id)
+    at.switch_page("pages/data.py").run()
+    _upload(at, "日期,账户ID,消耗\n2024-13-01,1,100\n2024-01-02,1,abc\n".encode())
+    assert [m.value for m in at.metric][:2] == ["2", "2"]
+    button = next(b for b in at.button if b.label == t("data.import", "en"))
+    assert button.disabled
+    assert repo.row_count(engine, client.id) == 0
+
+
+def test_changing_target_in_the_sidebar_is_saved_audited_and_recomputed():
+    import hashlib
+
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table
+    from core.policy import load_policy
+    from store import repo
+
+    engine, client = _new_client("AppTest target")
+    data = "日期,账户ID,消耗\n2024-05-01,9,15000000\n".encode()
+    table = read_table(data, "t.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
+    repo.import_batch(engine, client.id, "t.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    at = run_app("en", client.id)
+    assert metric(at, t("overview.a630", "en")) == t("outcome.pass", "en")  # 15M of 50M = 30 %
+    at.number_input(key=f"target_{client.id}").set_value(60_000_000.0).run()
+    assert '"target_amount": 60000000.0' in repo.get_client(engine, client.id).inputs_json
+    log = repo.audit_log(engine, client.id)
+    assert ((log["field"] == "target_amount") & (log["new"] == "60000000.0")).any()
+    expected = _expected(engine, client.id)
+    assert expected.assessment_630 == "reduced"  # 15M of 60M = 25 %
+    assert metric(at, t("overview.a630", "en")) == t("outcome.reduced", "en")
+    assert metric(at, t("overview.completion", "en")) == fmt_pct(expected.completion_rate, "en")

@@ -12,7 +12,7 @@ import pytest
 
 from core.evaluation import evaluate
 from core.i18n import fmt_pct
-from ui.state import demo_client, policy_of
+from tests.conftest import demo_scenario
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,8 +63,8 @@ def test_overview_in_a_real_browser_shows_the_cli_numbers_and_switches_language(
     page.goto(app_url)
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)  # the script has finished its run
-    client = demo_client()
-    expected = evaluate(client.spend, client.terms, policy_of(client))
+    s = demo_scenario()
+    expected = evaluate(s.spend, s.terms, s.policy)
     completion = page.locator('[data-testid="stMetric"]').first
     assert "完成率" in completion.inner_text()
     assert fmt_pct(expected.completion_rate, "zh") in completion.inner_text()

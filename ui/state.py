@@ -1,45 +1,69 @@
-"""Session inputs and cached engine calls.
+"""Session inputs, the store, and cached engine calls.
 
 Why here: pages stay thin views; every number comes from core through these cached,
-side-effect-free wrappers, keyed on the inputs that change it.
+side-effect-free wrappers, keyed on what changes it (client id + its version counter,
+evaluation date). Writes go through store.repo and bump the version, which is what
+invalidates the cache — never a side effect inside a cached function.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Engine
 
+from core.accounts import classified_spend
 from core.evaluation import Evaluation, evaluate
-from core.ingest import read_spend_file
 from core.policy import Policy, load_policy
 from core.progress import daily_counted
-from core.scenario import parse_scenario
+from core.scenario import ClientIn, terms_from_client
 from core.terms import ContractTerms
-
-DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
-DEMO_CLIENT = "富达食品 (demo)"
+from store import repo
+from store.db import database_url, get_engine
+from store.demo import ensure_demo
 
 
 @dataclass(frozen=True)
 class ClientInputs:
+    id: int
     name: str
+    version: int
     policy_name: str
+    inputs: dict
     terms: ContractTerms
     spend: pd.DataFrame
-    default_as_of: dt.date
+    default_as_of: dt.date | None
 
 
-@st.cache_data(show_spinner=False)
-def demo_client() -> ClientInputs:
-    """The bundled demo client: its terms and generated 2024 spend."""
-    data = json.loads((DEMO_DIR / "client.json").read_text(encoding="utf-8"), parse_float=Decimal)
-    scenario = parse_scenario(data, "demo client.json", spend=lambda p: read_spend_file(DEMO_DIR / "spend_2024.csv", p).rows)
-    return ClientInputs(DEMO_CLIENT, scenario.policy.name, scenario.terms, scenario.spend, scenario.as_of)
+@st.cache_resource(show_spinner=False)
+def engine() -> Engine:
+    """The store (created, with the demo client, on first start)."""
+    e = get_engine(database_url())
+    ensure_demo(e)
+    return e
+
+
+def terms_of(inputs: dict, policy: Policy) -> ContractTerms:
+    data = json.loads(json.dumps(inputs), parse_float=Decimal)
+    return terms_from_client(ClientIn.model_validate(data), policy)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_client(client_id: int, version: int) -> ClientInputs:
+    """A client's inputs and typed spend (stored rows + classification) at a version."""
+    e = engine()
+    client = repo.get_client(e, client_id)
+    if client is None:
+        raise KeyError(client_id)
+    policy = load_policy(client.policy)
+    inputs = json.loads(client.inputs_json)
+    spend = classified_spend(repo.load_rows(e, client_id), repo.get_classification(e, client_id)).rows
+    return ClientInputs(client.id, client.name, client.version, client.policy, inputs, terms_of(inputs, policy),
+                        spend, client.as_of)
 
 
 def policy_of(client: ClientInputs) -> Policy:
@@ -60,8 +84,20 @@ def lang() -> str:
     return st.session_state.get("lang", "zh")
 
 
+def client_choices() -> dict[int, str]:
+    return {c.id: c.name for c in repo.list_clients(engine())}
+
+
+def current_client_id() -> int:
+    choices = client_choices()
+    chosen = st.session_state.get("client")
+    return chosen if chosen in choices else next(iter(choices))
+
+
 def current_client() -> ClientInputs:
-    return demo_client()
+    client_id = current_client_id()
+    version = repo.get_client(engine(), client_id).version
+    return load_client(client_id, version)
 
 
 def clip_to_year(day: dt.date, policy: Policy) -> dt.date:
@@ -71,5 +107,9 @@ def clip_to_year(day: dt.date, policy: Policy) -> dt.date:
 
 def as_of(client: ClientInputs) -> dt.date:
     policy = policy_of(client)
-    value = st.session_state.get("as_of") or client.default_as_of
+    value = st.session_state.get("as_of") or client.default_as_of or dt.date.today()
     return clip_to_year(value, policy)
+
+
+def with_terms(client: ClientInputs, terms: ContractTerms) -> ClientInputs:
+    return replace(client, terms=terms)

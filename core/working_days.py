@@ -1,0 +1,38 @@
+"""Chinese working days (工作日): weekends and statutory holidays off, make-up days (调休) on.
+
+Why a library: the official calendar changes every year by State Council notice;
+chinesecalendar ships it as data. A date outside its range is an explicit error, not a guess.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import chinese_calendar
+
+
+class CalendarRangeError(ValueError):
+    """The official calendar for that year is not known yet."""
+
+
+@lru_cache(maxsize=4096)
+def is_working_day(day: dt.date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        raise CalendarRangeError(f"the official Chinese working-day calendar for {day.year} is not available") from None
+
+
+def add_working_days(day: dt.date, n: int) -> dt.date:
+    """The n-th working day after ``day`` (n >= 1); ``day`` itself is not counted."""
+    current, left = day, n
+    while left > 0:
+        current += dt.timedelta(days=1)
+        if is_working_day(current):
+            left -= 1
+    return current
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """``day`` if it is a working day, else the first working day after it."""
+    return day if is_working_day(day) else add_working_days(day, 1)

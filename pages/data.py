@@ -1,0 +1,155 @@
+"""Data: upload a spend export, map its columns, read the validation report, import
+(replace or append), undo a batch, and classify the accounts."""
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from core.accounts import accounts_table
+from core.columns import IGNORE, layout_key, map_headers
+from core.i18n import t
+from core.ingest import canonical_cells, missing_columns, prepare_spend, read_table
+from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES
+from core.spend import (
+    AD_MODELS,
+    NETWORKS,
+    PLACEMENTS,
+    PLATFORMS,
+    SPECIALS,
+    SPEND_FIELDS,
+)
+from core.validation import InputError, problems_frame
+from store import repo
+from ui.router import require_router
+from ui.state import current_client, engine, lang, policy_of
+
+require_router()
+L = lang()
+client = current_client()
+policy = policy_of(client)
+db = engine()
+st.header(t("data.heading", L, client=client.name))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def read_upload(data: bytes, name: str):
+    return read_table(data, name)
+
+
+def mapping_step(table, remembered: dict[str, str] | None):
+    """Known headers map themselves; the user picks a field for the others."""
+    mapping = map_headers(table.headers, remembered)
+    if not mapping.unmapped and not missing_columns(mapping):
+        return mapping
+    st.subheader(t("data.mapping", L))
+    st.caption(t("data.mapping_help", L))
+    targets = [IGNORE, *[f for f in SPEND_FIELDS], "funding:cash", "funding:grant", "funding:return"]
+    chosen = dict(remembered or {})
+    cols = st.columns(3)
+    for i, col in enumerate(mapping.unmapped):
+        sample = ", ".join(table.cells[col].astype(str).head(3))
+        chosen[col] = cols[i % 3].selectbox(
+            f"{col}", targets, key=f"map_{layout_key(table.headers)}_{col}", help=f"{t('data.sample', L)}: {sample}",
+            format_func=lambda v: t("data.ignore", L) if v == IGNORE else v,
+        )
+    if st.button(t("data.remember_mapping", L)):
+        repo.remember_mapping(db, layout_key(table.headers), chosen)
+        st.toast(t("data.mapping_saved", L))
+    return map_headers(table.headers, chosen)
+
+
+upload = st.file_uploader(t("data.upload", L), type=["csv", "tsv", "txt", "xlsx", "xls"], help=t("data.upload_help", L))
+if upload is not None:
+    data = upload.getvalue()
+    try:
+        table = read_upload(data, upload.name)
+        key = layout_key(table.headers)
+        mapping = mapping_step(table, repo.recall_mapping(db, key))
+        with st.spinner(t("data.validating", L)):
+            saved = repo.get_classification(db, client.id)
+            parsed, given = prepare_spend(table, mapping, policy, saved if len(saved) else None)
+        errors, warnings = parsed.errors, parsed.warnings
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t("data.rows_read", L), f"{parsed.rows_read:,}")
+        c2.metric(t("data.errors", L), f"{len(errors):,}")
+        c3.metric(t("data.warnings", L), f"{len(warnings):,}")
+        if parsed.problems:
+            report = problems_frame(list(parsed.problems))
+            st.dataframe(report.head(500), hide_index=True, width="stretch")
+            st.download_button(t("data.download_report", L), report.to_csv(index=False).encode("utf-8-sig"),
+                               file_name="validation_report.csv", mime="text/csv")
+        overlap = repo.count_overlap(db, client.id, parsed.rows)
+        mode = "replace"
+        if overlap:
+            mode = st.radio(t("data.overlap", L, n=f"{overlap:,}"), ["replace", "append"], horizontal=True,
+                            format_func=lambda m: t(f"data.mode.{m}", L))
+        valid_only = st.checkbox(t("data.valid_only", L, n=f"{len(parsed.rows):,}")) if errors else True
+        if st.button(t("data.import", L), type="primary", disabled=not valid_only or parsed.rows.empty):
+            cells = canonical_cells(table, mapping)[0]
+            new_accounts = accounts_table(cells, saved if len(saved) else None)
+            new_accounts = new_accounts[~new_accounts["account_id"].isin(saved["account_id"])]
+            result = repo.import_batch(db, client.id, upload.name, hashlib.sha256(data).hexdigest(), parsed.rows, given,
+                                       mode=mode, layout_key=key, expected_version=client.version)
+            if result.status == "imported" and len(new_accounts):
+                repo.save_classification(db, client.id, new_accounts)
+            (st.success if result.status == "imported" else st.info)(result.message)
+            st.session_state.pop("data_editor", None)
+    except InputError as exc:
+        st.error(str(exc))
+    except repo.ConflictError as exc:
+        st.warning(str(exc))
+
+st.subheader(t("data.batches", L))
+batches = repo.list_batches(db, client.id)
+if batches.empty:
+    st.info(t("data.no_batches", L))
+else:
+    cols = ["id", "file_name", "row_count", "replaced_rows", "mode", "status", "created_at"]
+    st.dataframe(batches[cols], hide_index=True, width="stretch",
+                 column_config={c: st.column_config.Column(t(f"data.col.{c}", L)) for c in cols})
+    active = batches.loc[batches["status"] == "active", "id"].tolist()
+    if active:
+        col1, col2 = st.columns([3, 1])
+        undo_id = col1.selectbox(t("data.undo_which", L), active, key="undo_batch")
+        if col2.button(t("data.undo", L)):
+            try:
+                repo.undo_batch(db, int(undo_id), expected_version=client.version)
+                st.rerun()
+            except repo.ConflictError as exc:
+                st.warning(str(exc))
+
+st.subheader(t("data.classification", L))
+st.caption(t("data.classification_help", L))
+classes = repo.get_classification(db, client.id)
+if classes.empty:
+    st.info(t("data.no_accounts", L))
+else:
+    SC = st.column_config.SelectboxColumn
+    edited = st.data_editor(
+        classes,
+        key="data_editor",
+        hide_index=True,
+        width="stretch",
+        disabled=["account_id"],
+        column_config={
+            **{c: st.column_config.Column(t(f"data.col.{c}", L)) for c in classes.columns},
+            "platform": SC(t("data.col.platform", L), options=list(PLATFORMS), required=True),
+            "network": SC(t("data.col.network", L), options=list(NETWORKS), required=True),
+            "placement": SC(t("data.col.placement", L), options=list(PLACEMENTS), required=True),
+            "industry_class": SC(t("data.col.industry_class", L), options=list(INDUSTRY_CLASSES), required=True),
+            "business_model": SC(t("data.col.business_model", L), options=list(BUSINESS_MODELS), required=True),
+            "ad_model": SC(t("data.col.ad_model", L), options=list(AD_MODELS), required=True),
+            "special": SC(t("data.col.special", L), options=["", *SPECIALS]),
+            "bidding": st.column_config.CheckboxColumn(t("data.col.bidding", L)),
+            "via_party_b": st.column_config.CheckboxColumn(t("data.col.via_party_b", L)),
+        },
+    )
+    changed = not edited.equals(classes)
+    if st.button(t("data.save_classification", L), type="primary", disabled=not changed):
+        try:
+            n = repo.save_classification(db, client.id, edited, expected_version=client.version)
+            st.toast(t("data.classification_saved", L, n=n))
+            st.rerun()
+        except repo.ConflictError as exc:
+            st.warning(str(exc))

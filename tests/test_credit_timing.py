@@ -1,0 +1,36 @@
+"""Rules §6: the worked credit and expiry dates of 2024, make-up days and National Day."""
+from __future__ import annotations
+
+import datetime as dt
+
+from core.credit_timing import credit_timing
+from core.working_days import add_working_days, is_working_day, next_working_day
+
+D = dt.date
+
+
+def test_III_8_worked_timing_2024_is_reproduced(policy):
+    got = [(c.window_end, c.confirm_by, c.credit_date, c.expiry) for c in credit_timing(policy)]
+    assert got == [
+        (D(2024, 4, 9), D(2024, 4, 18), D(2024, 4, 20), D(2024, 7, 19)),
+        (D(2024, 7, 9), D(2024, 7, 18), D(2024, 7, 20), D(2024, 10, 18)),
+        (D(2024, 10, 15), D(2024, 10, 24), D(2024, 10, 26), D(2025, 1, 24)),
+        (D(2025, 1, 9), D(2025, 1, 20), D(2025, 1, 22), D(2025, 3, 31)),
+    ]
+
+
+def test_make_up_working_day_counts():
+    # 2024-09-29 (Sunday) and 2024-10-12 (Saturday) are make-up working days.
+    assert is_working_day(D(2024, 9, 29)) and is_working_day(D(2024, 10, 12))
+    assert add_working_days(D(2024, 9, 27), 1) == D(2024, 9, 29)
+
+
+def test_national_day_week_is_skipped():
+    assert not any(is_working_day(D(2024, 10, d)) for d in range(1, 8))
+    assert add_working_days(D(2024, 9, 30), 1) == D(2024, 10, 8)
+    assert next_working_day(D(2024, 10, 3)) == D(2024, 10, 8)
+
+
+def test_an_actual_credit_date_overrides_the_expected_one(policy):
+    q2 = credit_timing(policy, {"Q2": D(2024, 7, 25)})[1]
+    assert q2.actual and q2.credit_date == D(2024, 7, 25) and q2.expiry == D(2024, 10, 23)

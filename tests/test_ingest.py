@@ -1,0 +1,144 @@
+"""Spend files: the fixtures corpus gives exactly these results and messages; fuzzed bytes
+and cells only ever raise the project's own InputError."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.columns import map_headers
+from core.ingest import prepare_spend, read_table
+from core.parsing import parse_amount_fen, parse_dates
+from core.policy import load_policy
+from core.validation import InputError
+
+FIX = Path(__file__).parent / "fixtures"
+POLICY = load_policy()
+
+
+def load(path: Path):
+    table = read_table(path.read_bytes(), path.name)
+    return prepare_spend(table, map_headers(table.headers), POLICY)
+
+
+@pytest.mark.parametrize(
+    "name,rows,total_fen,given",
+    [
+        ("ocean_report_gbk.csv", 3, 423_500, {"customer", "platform", "network"}),
+        ("fund_split_bom.csv", 4, 205_000, {"funding"}),
+        ("semicolon_timestamps.csv", 2, 246_912, set()),
+        ("tab_wan.tsv", 2, 12_800_000, set()),
+        ("export.xlsx", 2, 400_075, set()),
+    ],
+)
+def test_good_files_load_with_no_manual_step(name, rows, total_fen, given):
+    parsed, fields = load(FIX / "good" / name)
+    assert not parsed.errors, parsed.errors
+    assert len(parsed.rows) == rows and int(parsed.rows["amount_fen"].sum()) == total_fen
+    assert given <= set(fields) and {"date", "account_id", "amount"} <= set(fields)
+    assert parsed.rows["date"].min() == pd.Timestamp("2024-01-05")
+
+
+def test_gbk_report_maps_chinese_platform_and_network_values():
+    parsed, _ = load(FIX / "good" / "ocean_report_gbk.csv")
+    assert list(parsed.rows["platform"]) == ["ocean_ads", "local", "ocean_ads"]
+    assert set(parsed.rows["network"]) == {"douyin"}
+    assert parsed.rows["customer"].iat[0] == "济南富达食品有限公司"
+    assert list(parsed.rows["source_row"]) == [4, 5, 6]  # file lines, after the title and blank line
+
+
+def test_fund_statement_splits_cash_grant_and_return():
+    parsed, _ = load(FIX / "good" / "fund_split_bom.csv")
+    by = parsed.rows.groupby("funding", observed=True)["amount_fen"].sum().to_dict()
+    assert by == {"cash": 180_000, "grant": 5_000, "return": 20_000}
+
+
+@pytest.mark.parametrize(
+    "name,message",
+    [
+        ("empty.csv", "empty.csv: the file is empty; export the report again with its header row"),
+        ("header_only.csv", "header_only.csv: the header is there but no data rows follow"),
+        ("no_amount.csv", "no_amount.csv: no column for amount"),
+        ("binary.csv", "binary.csv: the file is neither UTF-8 nor GBK/GB18030 text"),
+        ("zip_renamed.xlsx", "zip_renamed.xlsx: not a readable Excel workbook"),
+        ("wrong_sheet.xlsx", "wrong_sheet.xlsx: no sheet has spend columns (sheets: 通讯录)"),
+    ],
+)
+def test_bad_files_get_a_message_naming_the_file(name, message):
+    with pytest.raises(InputError) as err:
+        load(FIX / "bad" / name)
+    assert str(err.value).startswith(message)
+
+
+def test_bad_values_are_reported_by_row_and_column_and_left_out():
+    parsed, _ = load(FIX / "bad" / "bad_values.csv")
+    got = [(p.row, p.column, p.value) for p in parsed.errors]
+    assert got == [(2, "date", "2024-13-01"), (3, "amount", "一百元"), (4, "amount", "-5"), (5, "platform", "火星广告")]
+    assert len(parsed.rows) == 1 and parsed.rows["source_row"].iat[0] == 6
+
+
+def test_duplicates_and_gaps_are_warnings():
+    days = pd.date_range("2024-03-01", periods=20, freq="D").strftime("%Y-%m-%d").tolist()
+    lines = ["日期,账户ID,消耗"] + [f"{d},7,100" for d in days if d != "2024-03-10"] + ["2024-03-02,7,100"]
+    table = read_table("\n".join(lines).encode(), "gaps.csv")
+    parsed, _ = prepare_spend(table, map_headers(table.headers), POLICY)
+    msgs = [(p.severity, p.column, p.value) for p in parsed.warnings]
+    assert ("warning", "date", "2024-03-10") in msgs
+    assert any("duplicate" in p.message and p.row == 21 for p in parsed.warnings)
+
+
+def test_100k_rows_load_exactly():
+    n = 100_000
+    rng = np.random.default_rng(1)
+    fen = rng.integers(0, 10_000_000, n)
+    frame = pd.DataFrame({"日期": "2024-05-01", "账户ID": rng.integers(1, 500, n), "消耗": [f"{f // 100}.{f % 100:02d}" for f in fen]})
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    table = read_table(buf.getvalue().encode("utf-8"), "big.csv")
+    parsed, _ = prepare_spend(table, map_headers(table.headers), POLICY)
+    assert len(parsed.rows) == n and int(parsed.rows["amount_fen"].sum()) == int(fen.sum())
+
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(st.binary(max_size=600), st.sampled_from(["x.csv", "x.xlsx", "x.tsv"]))
+def test_arbitrary_bytes_raise_only_input_error(data, name):
+    try:
+        table = read_table(data, name)
+        prepare_spend(table, map_headers(table.headers), POLICY)
+    except InputError:
+        pass
+
+
+@FUZZ
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=30))
+def test_arbitrary_cells_never_crash_the_parsers(cells):
+    series = pd.Series(cells, dtype=object)
+    amounts = parse_amount_fen(series)
+    assert amounts.fen.dtype == np.int64 and (amounts.fen >= 0).all()
+    dates, ok = parse_dates(series)
+    assert len(dates) == len(cells) and ok.dtype == bool
+
+
+@FUZZ
+@given(st.lists(st.integers(0, 10**12), min_size=1, max_size=30))
+def test_amount_write_then_parse_is_the_identity(fens):
+    text = pd.Series([f"{f // 100:,}.{f % 100:02d}" for f in fens], dtype=object)
+    assert parse_amount_fen(text).fen.tolist() == fens
+    wan = pd.Series([f"{f // 100}.{f % 100:02d}" for f in fens], dtype=object)
+    assert parse_amount_fen(wan).fen.tolist() == fens
+
+
+@FUZZ
+@given(st.dates(min_value=pd.Timestamp("2000-01-01").date(), max_value=pd.Timestamp("2099-12-31").date()))
+def test_date_write_then_parse_is_the_identity(day):
+    for text in (day.isoformat(), f"{day.year}/{day.month}/{day.day}", f"{day.year}年{day.month}月{day.day}日"):
+        parsed, ok = parse_dates(pd.Series([text], dtype=object))
+        assert ok[0] and parsed[0] == np.datetime64(day)

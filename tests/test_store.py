@@ -1,0 +1,132 @@
+"""The store on SQLite and (when TEST_POSTGRES_URL is set, as in CI) PostgreSQL:
+imports are one transaction, replace/undo are exact, stale writers get a conflict."""
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from core.accounts import classified_spend
+from core.columns import map_headers
+from core.ingest import prepare_spend, read_table
+from core.policy import load_policy
+from store import repo
+from store.db import get_engine
+
+POLICY = load_policy()
+INPUTS = {"target_amount": 50000000, "customer_type": "regular", "main_industry": "other", "actual_2023": 0,
+          "deposit_paid_on": "2024-03-01"}
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        return get_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    return get_engine(os.environ["TEST_POSTGRES_URL"])
+
+
+def csv_rows(lines: list[str], name: str = "up.csv"):
+    data = "\n".join(["日期,账户ID,消耗", *lines]).encode()
+    table = read_table(data, name)
+    parsed, given = prepare_spend(table, map_headers(table.headers), POLICY)
+    return data, parsed.rows, given
+
+
+def new_client(engine) -> int:
+    return repo.create_client(engine, f"c-{uuid.uuid4().hex[:8]}", INPUTS).id
+
+
+def total(engine, client_id) -> int:
+    return int(repo.load_rows(engine, client_id)["amount_fen"].sum())
+
+
+def imp(engine, client_id, data, rows, given, **kw):
+    return repo.import_batch(engine, client_id, "up.csv", hashlib.sha256(data).hexdigest(), rows, given, **kw)
+
+
+def test_reimporting_the_same_file_is_a_no_op(engine):
+    cid = new_client(engine)
+    data, rows, given = csv_rows(["2024-01-01,1,100", "2024-01-02,1,200"])
+    assert imp(engine, cid, data, rows, given).status == "imported"
+    again = imp(engine, cid, data, rows, given)
+    assert again.status == "duplicate" and "already imported" in again.message
+    assert repo.row_count(engine, cid) == 2
+
+
+def test_replace_supersedes_overlapping_account_days_and_undo_restores_them(engine):
+    cid = new_client(engine)
+    d1, r1, g1 = csv_rows(["2024-01-01,1,100", "2024-01-02,1,200", "2024-01-02,2,50"])
+    imp(engine, cid, d1, r1, g1)
+    d2, r2, g2 = csv_rows(["2024-01-02,1,999", "2024-01-03,1,1"])
+    assert repo.count_overlap(engine, cid, r2) == 1
+    res = imp(engine, cid, d2, r2, g2, mode="replace")
+    assert res.replaced_rows == 1 and total(engine, cid) == (100 + 50 + 999 + 1) * 100
+    repo.undo_batch(engine, res.batch_id)
+    assert total(engine, cid) == (100 + 200 + 50) * 100
+
+
+def test_append_keeps_both(engine):
+    cid = new_client(engine)
+    d1, r1, g1 = csv_rows(["2024-01-01,1,100"])
+    imp(engine, cid, d1, r1, g1)
+    d2, r2, g2 = csv_rows(["2024-01-01,1,7"])
+    imp(engine, cid, d2, r2, g2, mode="append")
+    assert total(engine, cid) == 10_700
+
+
+def test_a_failure_in_the_middle_of_an_import_leaves_the_database_as_before(engine):
+    cid = new_client(engine)
+    d1, r1, g1 = csv_rows(["2024-01-01,1,100"])
+    imp(engine, cid, d1, r1, g1)
+    before_rows, before_version = repo.load_rows(engine, cid), repo.get_client(engine, cid).version
+    big = [f"2024-02-{(i % 28) + 1:02d},{i},1" for i in range(12_000)] + ["2024-01-01,1,5"]
+    d2, r2, g2 = csv_rows(big)
+    with pytest.raises(RuntimeError):
+        imp(engine, cid, d2, r2, g2, _fail_after_rows=6_000)
+    pd.testing.assert_frame_equal(repo.load_rows(engine, cid), before_rows)
+    assert repo.get_client(engine, cid).version == before_version
+    assert repo.list_batches(engine, cid)["file_name"].tolist() == ["up.csv"]
+
+
+def test_a_stale_writer_gets_a_conflict_not_a_lost_update(engine):
+    cid = new_client(engine)
+    version = repo.get_client(engine, cid).version
+    repo.update_client_inputs(engine, cid, version, INPUTS | {"target_amount": 40000000}, None)
+    with pytest.raises(repo.ConflictError):
+        repo.update_client_inputs(engine, cid, version, INPUTS | {"target_amount": 60000000}, None)
+    client = repo.get_client(engine, cid)
+    assert '"target_amount": 40000000' in client.inputs_json
+
+
+def test_classification_applies_to_stored_rows_and_is_audited(engine):
+    cid = new_client(engine)
+    data, rows, given = csv_rows(["2024-02-01,1,1000000"])
+    imp(engine, cid, data, rows, given)
+    repo.save_classification(engine, cid, pd.DataFrame([{"account_id": "1", "industry_class": "A"}]))
+    spend = classified_spend(repo.load_rows(engine, cid), repo.get_classification(engine, cid)).rows
+    assert spend["industry_class"].iat[0] == "A"
+    changed = repo.save_classification(engine, cid, pd.DataFrame([{"account_id": "1", "industry_class": "C2", "platform": "local"}]))
+    assert changed == 2
+    spend = classified_spend(repo.load_rows(engine, cid), repo.get_classification(engine, cid)).rows
+    assert (spend["industry_class"].iat[0], spend["platform"].iat[0]) == ("C2", "local")
+    log = repo.audit_log(engine, cid)
+    assert {"1.industry_class", "1.platform"} <= set(log["field"])
+    row = log[log["field"] == "1.industry_class"].iloc[0]
+    assert (row["old"], row["new"]) == ("A", "C2")
+
+
+def test_header_mapping_is_remembered_by_layout(engine):
+    repo.remember_mapping(engine, "abc", {"金额列": "amount"})
+    assert repo.recall_mapping(engine, "abc") == {"金额列": "amount"}
+    assert repo.recall_mapping(engine, "zzz") is None
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    e = get_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with e.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -1,0 +1,73 @@
+"""The sidebar's contract inputs: edited live, saved to the client with an audit entry.
+
+Why callbacks: the new value is saved before the rerun draws the page, so every number
+on the page is recomputed from the stored inputs at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from core.i18n import fmt_money, t
+from core.policy import CUSTOMER_TYPES
+from store import repo
+from store.repo import ConflictError
+
+from .state import ClientInputs, engine, policy_of
+
+
+def _save(client: ClientInputs, key: str, field: str, convert) -> None:
+    inputs = dict(client.inputs)
+    inputs[field] = convert(st.session_state[key])
+    try:
+        repo.update_client_inputs(engine(), client.id, client.version, inputs, client.default_as_of)
+    except ConflictError as exc:
+        st.session_state["_input_error"] = str(exc)
+
+
+def _money(value: float) -> float:
+    return round(float(value), 2)
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def contract_inputs(client: ClientInputs, lang: str) -> None:
+    """Target amount, customer type, main industry, 2023 actual, deposit paid date."""
+    policy = policy_of(client)
+    inp = client.inputs
+    k = f"{client.id}"
+    kl = f"{client.id}_{lang}"  # selectbox labels follow the language: one widget per language
+    with st.sidebar.expander(t("inputs.heading", lang), expanded=True):
+        st.number_input(
+            t("inputs.target", lang), min_value=1.0, step=1_000_000.0, format="%.2f",
+            value=float(inp["target_amount"]), key=f"target_{k}",
+            on_change=_save, args=(client, f"target_{k}", "target_amount", _money),
+        )
+        st.caption(fmt_money(client.terms.target_fen, lang, compact=False))
+        st.selectbox(
+            t("inputs.customer_type", lang), list(CUSTOMER_TYPES), index=list(CUSTOMER_TYPES).index(inp["customer_type"]),
+            format_func=lambda v: t(f"inputs.customer_type.{v}", lang), key=f"ctype_{kl}",
+            on_change=_save, args=(client, f"ctype_{kl}", "customer_type", str),
+        )
+        industries = list(policy.main_industries)
+        st.selectbox(
+            t("inputs.main_industry", lang), industries, index=industries.index(inp.get("main_industry", "other")),
+            format_func=lambda v: t(f"industry.{v}", lang), key=f"industry_{kl}",
+            on_change=_save, args=(client, f"industry_{kl}", "main_industry", str),
+        )
+        st.number_input(
+            t("inputs.actual_2023", lang), min_value=0.0, step=1_000_000.0, format="%.2f",
+            value=float(inp.get("actual_2023", 0)), key=f"a23_{k}",
+            on_change=_save, args=(client, f"a23_{k}", "actual_2023", _money),
+        )
+        paid = inp.get("deposit_paid_on")
+        st.date_input(
+            t("inputs.deposit_paid_on", lang), value=dt.date.fromisoformat(paid) if paid else None,
+            min_value=dt.date(policy.year_start.year - 1, 1, 1), max_value=policy.year_end, key=f"paid_{k}",
+            on_change=_save, args=(client, f"paid_{k}", "deposit_paid_on", _date),
+        )
+    if st.session_state.get("_input_error"):
+        st.sidebar.error(st.session_state.pop("_input_error"))
