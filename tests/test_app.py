@@ -15,12 +15,21 @@ APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 PAGES = ["pages/overview.py", "pages/data.py", "pages/assumptions.py"]
 
 
+def demo_client_id() -> int:
+    from store import repo
+    from store.db import database_url, get_engine
+    from store.demo import DEMO_NAME, ensure_demo
+
+    engine = get_engine(database_url())
+    ensure_demo(engine)
+    return next(c.id for c in repo.list_clients(engine) if c.name == DEMO_NAME)
+
+
 def run_app(lang: str = "zh", client_id: int | None = None) -> AppTest:
-    """AppTest of the router, optionally on a chosen client."""
+    """AppTest of the router on a chosen client (the demo client by default)."""
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["lang"] = lang
-    if client_id is not None:
-        at.session_state["client"] = client_id
+    at.session_state["client"] = client_id if client_id is not None else demo_client_id()
     return at.run()
 
 
@@ -69,6 +78,7 @@ def _new_client(name: str):
     from store import repo
     from store.db import database_url, get_engine
 
+    demo_client_id()  # the demo exists before any test client, as in production
     engine = get_engine(database_url())
     inputs = {"target_amount": 50000000, "customer_type": "regular", "main_industry": "other",
               "actual_2023": 0, "deposit_paid_on": "2024-01-10"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -28,10 +29,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url():
     port = _free_port()
+    log = open(Path(tempfile.gettempdir()) / f"streamlit-e2e-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='rebate-e2e-')}/e2e.db"},
     )
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -43,6 +46,7 @@ def app_url():
     yield f"http://127.0.0.1:{port}/"
     proc.terminate()
     proc.wait(timeout=20)
+    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +65,11 @@ def browser():
 def test_overview_in_a_real_browser_shows_the_cli_numbers_and_switches_language(app_url, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(app_url)
-    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    try:
+        page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    except Exception:
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "e2e-failure.png"))
+        raise
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)  # the script has finished its run
     s = demo_scenario()
     expected = evaluate(s.spend, s.terms, s.policy)

@@ -1,0 +1,177 @@
+"""Projection to year end: forecast spend -> quarterly totals per Monte-Carlo path ->
+the engine's settle(), so every path is judged by exactly the rules of the actual year.
+
+How a path's totals are built: each segment (core.forecast) is run once per quarter
+through the engine's own row rules (classify_rows, row_rates) as a one-fen row; that
+gives, per segment and quarter, whether its cash counts, is in the base, via Party B, its
+agreed rate and shortfall zero group. A path's projected cash per segment and quarter
+times those factors is exactly what the row rules would give for rows of that spend.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .classification import classify_rows
+from .engine import Outcome, settle, totals_from_rows
+from .forecast import Forecast, History, settings
+from .money import exact
+from .policy import Policy, to_ppm
+from .pre_return import QuarterTotals
+from .rates import N_ZERO_GROUPS, row_rates
+from .spend import normalise_spend
+from .terms import ContractTerms
+
+DEFAULT_PATHS = 10_000
+
+
+@dataclass(frozen=True)
+class SegmentFactors:
+    """[segment, quarter] facts from the row rules for one fen of cash spend."""
+
+    counted: np.ndarray  # bool
+    party_b: np.ndarray  # bool
+    base: np.ndarray  # bool
+    ppm: np.ndarray  # int64 agreed rate
+    zero_group: np.ndarray  # int8
+
+
+def segment_factors(segments: pd.DataFrame, terms: ContractTerms, policy: Policy) -> SegmentFactors:
+    """Run each segment through classify_rows and row_rates once per quarter."""
+    n = len(segments)
+    shape = (n, 4)
+    if n == 0:
+        z = np.zeros(shape, dtype=bool)
+        return SegmentFactors(z, z, z, np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int8))
+    starts = [dt.date(policy.year_start.year, 3 * q - 2, 1) for q in range(1, 5)]
+    frame = pd.concat([segments.assign(date=str(d)) for d in starts], ignore_index=True)
+    frame["amount"], frame["funding"] = "0.01", "cash"
+    rows = normalise_spend(frame.astype(object)).rows
+    classes = classify_rows(rows, policy, terms)
+    rates = row_rates(rows, classes.quarter, policy, terms)
+
+    def grid(values: np.ndarray) -> np.ndarray:
+        return values.reshape(4, n).T
+
+    return SegmentFactors(grid(classes.counted), grid(classes.party_b), grid(classes.base),
+                          grid(rates.agreed_ppm), grid(rates.zero_group))
+
+
+def return_share(rows: pd.DataFrame, history: History, policy: Policy, as_of: dt.date, days: int | None = None) -> np.ndarray:
+    """Share of each segment's recent spend paid from return balances: that share of its
+    projected spend is not cash, so it neither counts nor earns (rules §1.1, §6)."""
+    days = days or settings()["run_rate_days"]
+    lo = pd.Timestamp(as_of) - pd.Timedelta(days=days - 1)
+    recent = rows[(rows["date"] >= lo) & (rows["date"] <= pd.Timestamp(as_of))]
+    if recent.empty or history.segments.empty:
+        return np.zeros(len(history.segments))
+    key = pd.MultiIndex.from_frame(recent[list(history.segments.columns)].astype(object))
+    seg_index = pd.MultiIndex.from_frame(history.segments.astype(object))
+    code = seg_index.get_indexer(key)
+    ok = code >= 0
+    total = np.bincount(code[ok], weights=recent["amount_fen"].to_numpy(dtype=np.float64)[ok], minlength=len(seg_index))
+    is_return = (recent["funding"] == "return").to_numpy(dtype=bool) & ok
+    ret = np.bincount(code[is_return], weights=recent["amount_fen"].to_numpy(dtype=np.float64)[is_return], minlength=len(seg_index))
+    with np.errstate(all="ignore"):
+        return np.where(total > 0, ret / total, 0.0)
+
+
+def quarter_spend(forecast: Forecast) -> np.ndarray:
+    """Expected spend [segment, quarter] of the forecast days."""
+    out = np.zeros((forecast.mean.shape[0], 4))
+    q = (forecast.days.month.to_numpy() - 1) // 3
+    for i in range(4):
+        out[:, i] = forecast.mean[:, q == i].sum(axis=1)
+    return out
+
+
+def draw_paths(forecast: Forecast, paths: int, seed: int, as_of: dt.date) -> np.ndarray:
+    """Spend [path, segment, quarter] (float fen): a persistent level shock per path and
+    segment (level uncertainty + drift growing with the horizon) and day-to-day noise
+    averaged over each quarter's days. Mean-preserving lognormal multipliers."""
+    mean_q = quarter_spend(forecast)
+    if paths == 1 or (not forecast.log_sd.any() and not forecast.level_sd.any()):
+        return np.broadcast_to(mean_q, (paths, *mean_q.shape)).copy()
+    rng = np.random.default_rng(seed)
+    months = max(len(forecast.days), 1) / 30.4
+    level_sd = np.sqrt(forecast.level_sd**2 + (settings()["level_drift_per_month"] * months) ** 2)
+    q = (forecast.days.month.to_numpy() - 1) // 3
+    days_q = np.maximum(np.bincount(q, minlength=4), 1)
+    day_sd = forecast.log_sd[:, None] / np.sqrt(days_q)[None, :]
+    level = rng.standard_normal((paths, mean_q.shape[0], 1)) * level_sd[None, :, None] - level_sd[None, :, None] ** 2 / 2
+    noise = rng.standard_normal((paths, *mean_q.shape)) * day_sd[None] - day_sd[None] ** 2 / 2
+    return mean_q[None] * np.exp(level + noise)
+
+
+def projected_totals(cash: np.ndarray, f: SegmentFactors, policy: Policy) -> QuarterTotals:
+    """Quarterly totals of projected cash [path, segment, quarter], rounded to whole fen."""
+    cash = np.rint(cash).astype(np.int64)
+    base_cash = cash * f.base[None]
+    reduced_ppm = np.maximum(f.ppm - to_ppm(policy.assessment_630.rate_reduction), 0)
+    agreed = np.zeros((cash.shape[0], 4, N_ZERO_GROUPS), dtype=np.int64)
+    reduced = np.zeros_like(agreed)
+    for g in range(N_ZERO_GROUPS):
+        in_group = (f.zero_group == g)[None]
+        agreed[:, :, g] = (base_cash * (f.ppm * in_group)).sum(axis=1)
+        reduced[:, :, g] = (base_cash * (reduced_ppm * in_group)).sum(axis=1)
+    return QuarterTotals(
+        counted=exact((cash * f.counted[None]).sum(axis=1)),
+        party_b=exact((cash * f.party_b[None]).sum(axis=1)),
+        base=exact(base_cash.sum(axis=1)),
+        agreed_units=exact(agreed),
+        reduced_units=exact(reduced),
+    )
+
+
+@dataclass(frozen=True)
+class Projection:
+    method: str
+    paths: int
+    seed: int
+    as_of: dt.date
+    outcome: Outcome  # one entry per path, year end decided
+    target_fen: int
+
+    def probabilities(self) -> dict[str, dict[str, float]]:
+        o = self.outcome
+        share = lambda values, v: float(np.mean(values == v))  # noqa: E731
+        return {
+            "assessment_630": {v: share(o.assessment_630, v) for v in ("pass", "reduced", "terminated", "not_applicable")},
+            "assessment_930": {v: share(o.assessment_930, v) for v in ("pass", "q3_withheld")},
+            "year_end_rule": {v: share(o.year_end_rule, v) for v in
+                              ("target_met", "shortfall", "below_threshold", "terminated", "forfeited", "not_effective")},
+            "target_met": {"yes": float(np.mean(o.actual.astype(float) >= self.target_fen))},
+        }
+
+    def distributions(self) -> dict[str, dict[str, float]]:
+        o = self.outcome
+
+        def stats(values: np.ndarray, scale: float) -> dict[str, float]:
+            v = np.asarray(values, dtype=np.float64) / scale
+            p10, p50, p90 = np.percentile(v, [10, 50, 90])
+            return {"mean": float(v.mean()), "p10": float(p10), "p50": float(p50), "p90": float(p90)}
+
+        return {
+            "completion_rate": stats(o.actual, self.target_fen),
+            "final_return": stats(o.final_return, 100),
+            "deposit_deducted": stats(o.deposit_deducted, 100),
+            "clawback": stats(o.clawback, 100),
+        }
+
+
+def project(
+    rows: pd.DataFrame, history: History, forecast: Forecast, terms: ContractTerms, policy: Policy, as_of: dt.date,
+    paths: int = DEFAULT_PATHS, seed: int = 0, cash_only: bool = False,
+) -> Projection:
+    """Actual totals to as_of + projected totals per path, settled at year end."""
+    actual = totals_from_rows(rows, terms, policy, as_of)
+    factors = segment_factors(history.segments, terms, policy)
+    spend = draw_paths(forecast, paths, seed, as_of)
+    share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
+    cash = spend * (1 - share)[None, :, None]
+    totals = actual + projected_totals(cash, factors, policy)
+    return Projection(forecast.method, paths, seed, as_of, settle(totals, terms, policy, policy.year_end), terms.target_fen)
+
