@@ -24,11 +24,18 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate a scenario file; JSON on stdout")
     ev.add_argument("scenario")
     ev.add_argument("--spend", help="CSV/XLSX spend file whose rows replace the scenario's")
+    pr = sub.add_parser("project", help="project the year: probabilities, distributions, required spend, ledger")
+    pr.add_argument("scenario")
+    pr.add_argument("--spend", help="CSV/XLSX spend file whose rows replace the scenario's")
+    pr.add_argument("--method", choices=["run_rate", "seasonal", "plan"], help="default: the backtest's best")
+    pr.add_argument("--paths", type=int, default=10_000)
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--plan", help="CSV with month (YYYY-MM), amount and optionally account_id: cash spend plan")
     return ap
 
 
-def cmd_evaluate(args: argparse.Namespace) -> dict:
-    from .evaluation import evaluate
+def _scenario(args: argparse.Namespace):
+    """The scenario file, with its rows replaced by --spend when given."""
     from .ingest import read_spend_file
     from .scenario import load_scenario
 
@@ -38,12 +45,57 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
             raise InputError(list(parsed.errors))
         return parsed.rows
 
-    scenario = load_scenario(args.scenario, spend=from_file if args.spend else None)
+    return load_scenario(args.scenario, spend=from_file if args.spend else None)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> dict:
+    from .evaluation import evaluate
+
+    scenario = _scenario(args)
     result = evaluate(scenario.spend, scenario.terms, scenario.policy, scenario.as_of, scenario.notes)
     return result.to_dict(scenario.policy)
 
 
-COMMANDS = {"evaluate": cmd_evaluate}
+def read_plan(path: str):
+    """A plan CSV: month (YYYY-MM), amount (RMB), optional account_id -> amount_fen."""
+    import pandas as pd
+
+    from .parsing import parse_amount_fen
+
+    try:
+        plan = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the plan ({exc})") from None
+    for col in ("month", "amount"):
+        if col not in plan.columns:
+            raise InputError(f"{path}: the plan needs a column '{col}'")
+    bad_month = ~plan["month"].str.match(r"^\d{4}-\d{2}$")
+    if bad_month.any():
+        i = int(bad_month.to_numpy().nonzero()[0][0])
+        raise InputError(f"{path}, row {i + 2}, column month: use YYYY-MM (value {plan['month'].iat[i]!r})")
+    amounts = parse_amount_fen(plan["amount"])
+    bad = ~amounts.ok | amounts.negative
+    if bad.any():
+        i = int(bad.nonzero()[0][0])
+        raise InputError(f"{path}, row {i + 2}, column amount: not a non-negative amount (value {plan['amount'].iat[i]!r})")
+    return plan.assign(amount_fen=amounts.fen)
+
+
+def cmd_project(args: argparse.Namespace) -> dict:
+    from .outlook import outlook
+
+    if args.paths < 1 or args.paths > 1_000_000:
+        raise InputError("--paths: use 1 to 1,000,000 paths")
+    if args.method == "plan" and not args.plan:
+        raise InputError("--method plan needs --plan plan.csv")
+    scenario = _scenario(args)
+    plan = read_plan(args.plan) if args.plan else None
+    result = outlook(scenario.spend, scenario.terms, scenario.policy, scenario.as_of, args.method or ("plan" if plan is not None else None),
+                     args.paths, args.seed, plan)
+    return result.to_dict()
+
+
+COMMANDS = {"evaluate": cmd_evaluate, "project": cmd_project}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,8 +29,9 @@ class Checkpoint:
         return int(Decimal(terms.target_fen) * self.share)
 
 
-def checkpoints(policy: Policy, terms: ContractTerms) -> list[Checkpoint]:
-    """630 bands (if assessed), 930, the deposit bands of this customer type, the target."""
+def checkpoints(policy: Policy, terms: ContractTerms, all_deposit_bands: bool = False) -> list[Checkpoint]:
+    """630 bands (if assessed), 930, the deposit bands of this customer type (or of every
+    type), the target."""
     from .checkpoints import assessment_630_applies
 
     out: list[Checkpoint] = []
@@ -38,8 +39,10 @@ def checkpoints(policy: Policy, terms: ContractTerms) -> list[Checkpoint]:
     if assessment_630_applies(terms, policy):
         out += [Checkpoint("630_reduced", a630.date, a630.reduced_at), Checkpoint("630_pass", a630.date, a630.pass_at)]
     out.append(Checkpoint("930_pass", policy.assessment_930.date, policy.assessment_930.pass_at))
-    for band in policy.deposit.bands(terms.customer_type):
-        out.append(Checkpoint(f"deposit_{band.min_completion}", policy.year_end, band.min_completion))
+    types = sorted(policy.deposit.deduction) if all_deposit_bands else [terms.customer_type]
+    shares = sorted({b.min_completion for t in types for b in policy.deposit.bands(t)})
+    for share in shares:
+        out.append(Checkpoint(f"deposit_{share}", policy.year_end, share))
     out.append(Checkpoint("target", policy.year_end, Decimal(1)))
     return out
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 

@@ -1,0 +1,119 @@
+"""Rules §6 (III.8): return balances by bucket, consumed first-in-first-out, and what
+will expire unused.
+
+A credit can be spent only in the bucket that earned it: the same platform (ocean_ads,
+oesa, local, xingtu_xgl), feed vs search, CSJ vs the other specific networks. Each
+quarter's credited amount is split over buckets by their share of that quarter's
+Σ base × rate. Past days consume what the export shows as return-funded spend; future
+days consume the projected bidding spend of the bucket, oldest-expiring credit first
+(reading fifo_within_bucket).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .classification import classify_rows, in_scope
+from .credit_timing import credit_timing
+from .policy import QUARTERS, Policy
+from .rates import row_rates
+from .terms import ContractTerms
+
+LEDGER_PLATFORMS = ("ocean_ads", "oesa", "local", "xingtu_xgl")
+
+
+def bucket_of(platform: pd.Series, placement: pd.Series, network: pd.Series) -> pd.Series:
+    """'ocean_ads/feed/other' style bucket names; '' for spend that no return can pay."""
+    net = np.where(network.astype(str) == "csj", "csj", "other")
+    name = platform.astype(str) + "/" + placement.astype(str) + "/" + net
+    return name.where(platform.isin(LEDGER_PLATFORMS), "")
+
+
+@dataclass(frozen=True)
+class Credit:
+    quarter: str
+    bucket: str
+    amount_fen: int
+    credit_date: dt.date
+    expiry: dt.date
+
+
+def bucket_pre_return_shares(rows: pd.DataFrame, terms: ContractTerms, policy: Policy) -> pd.DataFrame:
+    """Share of each quarter's Σ base × agreed rate by bucket (rows of the policy year)."""
+    scoped = in_scope(rows, policy, policy.year_end)
+    classes = classify_rows(scoped, policy, terms)
+    rates = row_rates(scoped, classes.quarter, policy, terms)
+    units = scoped["amount_fen"].to_numpy(dtype=np.float64) * rates.agreed_ppm * classes.base
+    frame = pd.DataFrame({"quarter": classes.quarter, "bucket": bucket_of(scoped["platform"], scoped["placement"], scoped["network"]).to_numpy(), "units": units})
+    by = frame[frame["units"] > 0].groupby(["quarter", "bucket"])["units"].sum()
+    return (by / by.groupby(level=0).transform("sum")).rename("share").reset_index()
+
+
+def credits(credited_fen: dict[str, int], shares: pd.DataFrame, policy: Policy,
+            actual_credit_dates: dict[str, dt.date] | None = None) -> list[Credit]:
+    """Credits per bucket: each quarter's credited amount split by its bucket shares
+    (largest-remainder rounding keeps the fen total exact)."""
+    timing = {c.quarter: c for c in credit_timing(policy, actual_credit_dates)}
+    out = []
+    for qi, q in enumerate(QUARTERS, start=1):
+        amount = int(credited_fen.get(q, 0))
+        part = shares[shares["quarter"] == qi]
+        if amount <= 0 or part.empty:
+            continue
+        raw = part["share"].to_numpy() * amount
+        fen = np.floor(raw).astype(np.int64)
+        fen[np.argsort(-(raw - fen))[: amount - fen.sum()]] += 1
+        for bucket, value in zip(part["bucket"], fen):
+            if value > 0:
+                out.append(Credit(q, bucket, int(value), timing[q].credit_date, timing[q].expiry))
+    return out
+
+
+def consume(credit_list: list[Credit], daily_use: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """FIFO consumption per bucket. ``daily_use``: columns date, bucket, fen (return-funded
+    spend before as_of, projected bidding spend after). Returns one row per credit."""
+    rows = []
+    use = daily_use.groupby(["bucket", "date"])["fen"].sum()
+    for bucket in sorted({c.bucket for c in credit_list}):
+        mine = sorted((c for c in credit_list if c.bucket == bucket), key=lambda c: (c.expiry, c.credit_date))
+        left = [c.amount_fen for c in mine]
+        used_by_as_of = [0] * len(mine)
+        series = use.loc[bucket] if bucket in use.index.get_level_values(0) else pd.Series(dtype=float)
+        for day, fen in series.sort_index().items():
+            day = day.date() if hasattr(day, "date") else day
+            want = float(fen)
+            for i, c in enumerate(mine):
+                if want <= 0:
+                    break
+                if c.credit_date <= day <= c.expiry and left[i] > 0:
+                    take = min(left[i], int(round(want)))
+                    left[i] -= take
+                    want -= take
+                    if day <= as_of:
+                        used_by_as_of[i] += take
+        for i, c in enumerate(mine):
+            if c.expiry < as_of:
+                balance = 0  # cleared at expiry; what was left shows as unused
+            else:
+                balance = c.amount_fen - used_by_as_of[i] if c.credit_date <= as_of else c.amount_fen
+            start = max(as_of, c.credit_date - dt.timedelta(days=1))
+            days_left = max((c.expiry - start).days, 0)
+            rows.append({
+                "quarter": c.quarter, "bucket": bucket, "credited_fen": c.amount_fen, "credit_date": c.credit_date,
+                "expiry": c.expiry, "balance_at_as_of_fen": balance, "projected_unused_fen": left[i],
+                "needed_per_day_fen": -(-balance // days_left) if days_left and balance > 0 else 0,
+            })
+    return pd.DataFrame(rows, columns=["quarter", "bucket", "credited_fen", "credit_date", "expiry",
+                                       "balance_at_as_of_fen", "projected_unused_fen", "needed_per_day_fen"])
+
+
+def daily_use(rows: pd.DataFrame, future: pd.DataFrame, policy: Policy, as_of: dt.date) -> pd.DataFrame:
+    """Return-funded spend per bucket and day up to as_of, then projected bidding spend
+    (``future``: date, bucket, fen) after it."""
+    past = rows[(rows["funding"] == "return").to_numpy(dtype=bool) & (rows["date"] <= pd.Timestamp(as_of)).to_numpy()]
+    past = pd.DataFrame({"date": past["date"], "bucket": bucket_of(past["platform"], past["placement"], past["network"]),
+                         "fen": past["amount_fen"].astype(float)})
+    return pd.concat([past, future], ignore_index=True)

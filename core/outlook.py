@@ -1,0 +1,145 @@
+"""The outlook of a client at a date: forecast method chosen by backtest, Monte-Carlo
+projection, required spend, and the return-balance ledger — what `python -m core project`
+prints and the dashboard draws.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .forecast import History, backtest, best_method, make_forecast, segment_history
+from .ledger import bucket_of, bucket_pre_return_shares, consume, credits, daily_use
+from .money import fen_to_yuan
+from .policy import QUARTERS, Policy
+from .projection import (
+    DEFAULT_PATHS,
+    Projection,
+    project,
+    return_share,
+    segment_factors,
+)
+from .required_spend import Requirement, required_spend
+from .terms import ContractTerms
+
+
+@dataclass(frozen=True)
+class Outlook:
+    as_of: dt.date
+    method: str
+    method_reason: str
+    backtest: pd.DataFrame
+    projection: Projection
+    expected: Projection  # the mean path (one path, no noise): what the ledger uses
+    requirements: list[Requirement]
+    ledger: pd.DataFrame
+    fan: pd.DataFrame  # date, p10, p50, p90 cumulative counted fen (future days)
+
+    def to_dict(self) -> dict:
+        p = self.projection
+        return {
+            "as_of": self.as_of.isoformat(),
+            "method": self.method,
+            "method_reason": self.method_reason,
+            "paths": p.paths,
+            "seed": p.seed,
+            "probabilities": p.probabilities(),
+            "distributions": p.distributions(),
+            "expected": {
+                "completion_rate": float(self.expected.outcome.actual[0]) / self.expected.target_fen,
+                "year_end_rule": str(self.expected.outcome.year_end_rule[0]),
+                "final_return": fen_to_yuan(int(self.expected.outcome.final_return[0])),
+                "deposit_deducted": fen_to_yuan(int(self.expected.outcome.deposit_deducted[0])),
+                "clawback": fen_to_yuan(int(self.expected.outcome.clawback[0])),
+                "pre_return": {q: fen_to_yuan(int(v)) for q, v in zip(QUARTERS, self.expected.outcome.pre_return[0])},
+            },
+            "required_spend": [
+                {**{k: v for k, v in asdict(r).items() if not k.endswith("_fen")},
+                 "by": r.by.isoformat(), "share": float(r.share),
+                 "multiple_of_run_rate": None if r.multiple_of_run_rate is None else float(r.multiple_of_run_rate),
+                 "level": fen_to_yuan(r.level_fen), "done": fen_to_yuan(r.done_fen), "needed": fen_to_yuan(r.needed_fen),
+                 "per_day": fen_to_yuan(r.per_day_fen), "per_week": fen_to_yuan(r.per_week_fen)}
+                for r in self.requirements
+            ],
+            "ledger": [
+                {"quarter": r.quarter, "bucket": r.bucket, "credited": fen_to_yuan(r.credited_fen),
+                 "credit_date": r.credit_date.isoformat(), "expiry": r.expiry.isoformat(),
+                 "balance_at_as_of": fen_to_yuan(r.balance_at_as_of_fen),
+                 "projected_unused": fen_to_yuan(r.projected_unused_fen), "needed_per_day": fen_to_yuan(r.needed_per_day_fen)}
+                for r in self.ledger.itertuples()
+            ],
+            "backtest": self.backtest.to_dict("records"),
+        }
+
+
+def _future_bidding_use(history: History, forecast, policy: Policy) -> pd.DataFrame:
+    """Projected bidding spend per bucket and day, continued to the final deadline at the
+    pace of the last four forecast weeks (for the year-end credit)."""
+    seg = history.segments
+    bidding = seg["bidding"].astype(bool).to_numpy() & ~seg["brand_bidding"].astype(bool).to_numpy()
+    buckets = bucket_of(seg["platform"], seg["placement"], seg["network"]).to_numpy()
+    mean = forecast.mean * bidding[:, None]
+    days = forecast.days
+    deadline = pd.Timestamp(policy.credit_timing.final_deadline)
+    extra = pd.date_range(pd.Timestamp(policy.year_end) + pd.Timedelta(days=1), deadline, freq="D")
+    tail = mean[:, -28:].mean(axis=1) if mean.shape[1] else np.zeros(len(seg))
+    frames = []
+    for b in sorted(set(buckets) - {""}):
+        mask = buckets == b
+        frames.append(pd.DataFrame({"date": days, "bucket": b, "fen": mean[mask].sum(axis=0)}))
+        frames.append(pd.DataFrame({"date": extra, "bucket": b, "fen": float(tail[mask].sum())}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["date", "bucket", "fen"])
+
+
+def _fan(rows: pd.DataFrame, history: History, forecast, projection: Projection, expected: Projection,
+         terms: ContractTerms, policy: Policy, as_of: dt.date, share: np.ndarray) -> pd.DataFrame:
+    """Cumulative counted spend bands: each path's projected total scales the mean path."""
+    factors = segment_factors(history.segments, terms, policy)
+    q = (forecast.days.month.to_numpy() - 1) // 3
+    counted_daily = (forecast.mean * (1 - share)[:, None] * factors.counted[:, q]).sum(axis=0)
+    base = float(expected.outcome.actual[0]) - counted_daily.sum()
+    mean_future = counted_daily.sum()
+    totals = projection.outcome.actual.astype(float) - base
+    ratios = totals / mean_future if mean_future > 0 else np.ones(1)
+    cum = np.cumsum(counted_daily)
+    p10, p50, p90 = np.percentile(ratios, [10, 50, 90])
+    return pd.DataFrame({"date": forecast.days, "p10": base + cum * p10, "p50": base + cum * p50, "p90": base + cum * p90})
+
+
+def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, method: str | None = None,
+            paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None,
+            actual_credit_dates: dict[str, dt.date] | None = None) -> Outlook:
+    """Everything the dashboard needs about where the year will land."""
+    as_of = min(max(as_of, policy.year_start), policy.year_end)
+    history = segment_history(rows, policy, as_of)
+    scores = backtest(history, policy, as_of)
+    chosen = method or best_method(scores)
+    if method:
+        reason = f"chosen by the user ({method})"
+    elif scores.empty:
+        reason = "too little history to backtest; run rate of the last 28 days"
+    else:
+        means = scores.groupby("method")["wape"].mean()
+        reason = f"lowest backtest error (WAPE {means[chosen]:.1%} vs " + ", ".join(
+            f"{m} {w:.1%}" for m, w in means.items() if m != chosen) + ")"
+    forecast = make_forecast(chosen, history, policy, as_of, plan)
+    cash_only = chosen == "plan"
+    projection = project(rows, history, forecast, terms, policy, as_of, paths, seed, cash_only)
+    expected = project(rows, history, forecast, terms, policy, as_of, 1, seed, cash_only)
+    share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
+    recent_counted = history.daily[:, -28:].sum(axis=0).mean() if history.daily.size else 0.0
+    requirements = required_spend(rows, terms, policy, as_of, recent_counted)
+    o = expected.outcome
+    credited = {q: int(v) for q, v in zip(QUARTERS[:3], o.credited[0])}
+    credited["Q4"] = int(o.year_end_settlement[0])
+    # The mean path is settled at year end, so every quarter counts as credited there.
+    credited.update({q: int(v) for q, v in zip(QUARTERS[:3], o.pre_return[0][:3])})
+    if o.assessment_930[0] == "q3_withheld":
+        credited["Q3"] = 0
+    shares = bucket_pre_return_shares(rows, terms, policy)
+    ledger = consume(credits(credited, shares, policy, actual_credit_dates),
+                     daily_use(rows, _future_bidding_use(history, forecast, policy), policy, as_of), as_of)
+    fan = _fan(rows, history, forecast, projection, expected, terms, policy, as_of, share)
+    return Outlook(as_of, chosen, reason, scores, projection, expected, requirements, ledger, fan)

@@ -1,0 +1,147 @@
+"""Projections: plan ≡ evaluate, Monte-Carlo properties, required spend edges, FIFO ledger."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.evaluation import evaluate
+from core.forecast import make_forecast, segment_history
+from core.ledger import Credit, consume
+from core.outlook import outlook
+from core.projection import project
+from core.required_spend import required_spend
+from core.spend import normalise_spend
+from tests.conftest import demo_scenario
+
+D = dt.date
+SCEN = demo_scenario()
+POLICY, TERMS = SCEN.policy, SCEN.terms
+
+
+def actual_until(day: dt.date) -> pd.DataFrame:
+    return SCEN.spend[SCEN.spend["date"] <= pd.Timestamp(day)].reset_index(drop=True)
+
+
+def planned_rows(history, plan: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The plan as ordinary cash spend rows on the first future day of each month."""
+    items = []
+    seg = history.segments.set_index("account_id")
+    for r in plan.itertuples():
+        first = max(pd.Timestamp(f"{r.month}-01"), pd.Timestamp(as_of) + pd.Timedelta(days=1))
+        attrs = seg.loc[str(r.account_id)].to_dict()
+        items.append({**attrs, "account_id": str(r.account_id), "date": first.strftime("%Y-%m-%d"), "funding": "cash",
+                      "amount": f"{r.amount_fen // 100}.{r.amount_fen % 100:02d}"})
+    return normalise_spend(pd.DataFrame(items, dtype=object)).rows
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_plan_projection_equals_evaluate_of_actual_plus_planned_rows(data):
+    as_of = data.draw(st.sampled_from([D(2024, 3, 31), D(2024, 6, 12), D(2024, 9, 30), D(2024, 11, 20)]))
+    rows = actual_until(as_of)
+    history = segment_history(rows, POLICY, as_of)
+    months = pd.period_range(pd.Timestamp(as_of) + pd.Timedelta(days=1), "2024-12", freq="M").strftime("%Y-%m")
+    accounts = history.segments["account_id"].tolist()
+    amounts = data.draw(st.lists(st.integers(0, 3_000_000_00), min_size=len(months) * len(accounts),
+                                 max_size=len(months) * len(accounts)))
+    plan = pd.DataFrame([(m, a) for m in months for a in accounts], columns=["month", "account_id"]).assign(amount_fen=amounts)
+    result = outlook(rows, TERMS, POLICY, as_of, "plan", paths=3, plan=plan)
+    expected = evaluate(pd.concat([rows, planned_rows(history, plan, as_of)], ignore_index=True), TERMS, POLICY)
+    for o in (result.expected.outcome, result.projection.outcome):
+        assert set(o.final_return) == {expected.final_return_fen}
+        assert set(o.deposit_deducted) == {expected.deposit_deducted_fen}
+        assert set(o.clawback) == {expected.clawback_fen}
+        assert set(o.year_end_rule) == {expected.year_end_rule}
+        assert [set(o.pre_return[:, q]) for q in range(4)] == [{v} for v in expected.pre_return_fen]
+        assert set(o.actual) == {expected.actual_fen}
+
+
+def _projection(day, paths=2000, seed=7, scale=1.0, quiet=False):
+    rows = actual_until(day)
+    history = segment_history(rows, POLICY, day)
+    fc = make_forecast("run_rate", history, POLICY, day)
+    fc = replace(fc, mean=fc.mean * scale)
+    if quiet:
+        fc = replace(fc, log_sd=fc.log_sd * 0, level_sd=fc.level_sd * 0)
+    return project(rows, history, fc, TERMS, POLICY, day, paths, seed)
+
+
+def test_monte_carlo_is_reproducible_with_a_seed():
+    a, b = _projection(D(2024, 8, 1)), _projection(D(2024, 8, 1))
+    assert a.probabilities() == b.probabilities() and a.distributions() == b.distributions()
+    assert _projection(D(2024, 8, 1), seed=8).distributions() != a.distributions()
+
+
+def test_with_zero_variance_probabilities_are_0_or_1_and_match_the_deterministic_result():
+    quiet = _projection(D(2024, 8, 1), paths=500, quiet=True)
+    one = _projection(D(2024, 8, 1), paths=1, quiet=True)
+    for table in quiet.probabilities().values():
+        assert set(table.values()) <= {0.0, 1.0}
+    assert quiet.probabilities()["year_end_rule"][str(one.outcome.year_end_rule[0])] == 1.0
+    assert set(quiet.outcome.final_return) == {one.outcome.final_return[0]}
+
+
+def test_probabilities_are_monotone_in_the_run_rate():
+    met = [_projection(D(2024, 8, 1), scale=k).probabilities()["target_met"]["yes"] for k in (0.8, 0.95, 1.05, 1.2, 1.5)]
+    assert met == sorted(met) and met[0] < met[-1]
+    deducted = [_projection(D(2024, 8, 1), scale=k).distributions()["deposit_deducted"]["mean"] for k in (0.8, 1.0, 1.2)]
+    assert deducted == sorted(deducted, reverse=True)
+
+
+@pytest.mark.parametrize("key", ["930_pass", "target"])
+def test_spending_exactly_the_required_amount_meets_the_checkpoint_and_one_fen_less_misses(key):
+    as_of = D(2024, 8, 15)
+    rows = actual_until(as_of)
+    req = next(r for r in required_spend(rows, TERMS, POLICY, as_of, 1.0) if r.key == key)
+    assert req.status != "reached" and req.needed_fen > 0
+
+    def with_extra(fen):
+        extra = rows.iloc[[0]].copy()
+        extra["date"], extra["amount_fen"], extra["funding"] = pd.Timestamp(req.by), fen, "cash"
+        return evaluate(pd.concat([rows, extra], ignore_index=True), TERMS, POLICY, req.by)
+
+    field = "jan_sep_fen" if key == "930_pass" else "actual_fen"
+    exact, short = with_extra(req.needed_fen), with_extra(req.needed_fen - 1)
+    assert getattr(exact, field) * 100 >= TERMS.target_fen * int(req.share * 100)
+    assert getattr(short, field) * 100 < TERMS.target_fen * int(req.share * 100)
+    assert req.per_day_fen * req.days_left >= req.needed_fen > (req.per_day_fen - 1) * req.days_left
+
+
+def test_required_spend_says_reached_and_unreachable():
+    reqs = {r.key: r for r in required_spend(actual_until(D(2024, 12, 20)), TERMS, POLICY, D(2024, 12, 20), 1.0)}
+    assert reqs["630_pass"].status == "reached" and reqs["930_pass"].status == "reached"
+    assert reqs["target"].status == "unreachable" and reqs["target"].multiple_of_run_rate > 3
+
+
+def _credit(q, amount, credit, expiry, bucket="ocean_ads/feed/other"):
+    return Credit(q, bucket, amount, credit, expiry)
+
+
+def test_fifo_uses_the_credit_that_expires_first_and_reports_the_unused_rest():
+    credits = [_credit("Q1", 1000, D(2024, 4, 20), D(2024, 7, 19)), _credit("Q2", 500, D(2024, 7, 20), D(2024, 10, 18))]
+    use = pd.DataFrame({"date": pd.date_range("2024-07-01", "2024-07-31"), "bucket": "ocean_ads/feed/other", "fen": 40.0})
+    ledger = consume(credits, use, D(2024, 6, 30)).set_index("quarter")
+    # Q1: 19 days x 40 = 760 used before it expires on 07-19 -> 240 unused. Q2: 12 days x 40 = 480 -> 20 left.
+    assert ledger.loc["Q1", "projected_unused_fen"] == 240
+    assert ledger.loc["Q2", "projected_unused_fen"] == 20
+    assert ledger.loc["Q1", "needed_per_day_fen"] == -(-1000 // 19)
+
+
+def test_credits_are_only_consumed_in_their_own_bucket():
+    credits = [_credit("Q1", 100, D(2024, 4, 20), D(2024, 7, 19), bucket="local/feed/other")]
+    use = pd.DataFrame({"date": pd.date_range("2024-05-01", periods=10), "bucket": "ocean_ads/feed/other", "fen": 50.0})
+    assert consume(credits, use, D(2024, 4, 30))["projected_unused_fen"].tolist() == [100]
+
+
+def test_outlook_of_the_demo_client_picks_a_method_and_explains_it():
+    o = outlook(actual_until(D(2024, 9, 15)), TERMS, POLICY, D(2024, 9, 15), paths=1000)
+    assert o.method in ("run_rate", "seasonal") and "WAPE" in o.method_reason
+    assert set(o.backtest["holdout_days"]) == {28, 56}
+    assert (o.ledger["expiry"] >= o.ledger["credit_date"]).all()
+    assert np.all(np.diff(o.fan["p50"]) >= 0) and (o.fan["p10"] <= o.fan["p90"]).all()
