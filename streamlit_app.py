@@ -12,11 +12,21 @@ import streamlit as st
 from core.i18n import t
 from ui.inputs import contract_inputs
 from ui.router import router_run
-from ui.state import client_choices, clip_to_year, current_client, policy_of
+from ui.state import (
+    apply_query_params,
+    client_choices,
+    clip_to_year,
+    current_client,
+    policy_of,
+)
 
 st.set_page_config(page_title="返货看板 · Rebate dashboard", page_icon="📈", layout="wide")
 
+# KPI values stay readable at 1280 px with five cards a row (money in 万 can be 10 characters).
+st.html("<style>[data-testid='stMetricValue']{font-size:1.55rem}</style>")
+
 LANGS = {"zh": "中文", "en": "English"}
+apply_query_params()
 if "lang" not in st.session_state:
     st.session_state["lang"] = "zh"
 lang = st.sidebar.radio("Language / 语言", list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)
@@ -24,18 +34,31 @@ choices = client_choices()
 st.sidebar.selectbox(t("app.client", lang), list(choices), format_func=choices.get, key="client")
 client = current_client()
 policy = policy_of(client)
+if st.session_state.get("as_of") is not None:
+    st.session_state["as_of"] = clip_to_year(st.session_state["as_of"], policy)
+else:
+    st.session_state.pop("as_of", None)  # a cleared date falls back to the default
 st.sidebar.date_input(
     t("app.as_of", lang),
-    value=clip_to_year(client.default_as_of or dt.date.today(), policy),
+    value=None if "as_of" in st.session_state else clip_to_year(client.default_as_of or dt.date.today(), policy),
     min_value=policy.year_start,
     max_value=policy.year_end,
     key="as_of",
+)
+METHODS = ["auto", "seasonal", "run_rate"]
+st.session_state.setdefault("method", "auto")
+st.sidebar.selectbox(  # one widget per language so the option labels follow it; the choice lives in "method"
+    t("app.method", lang), METHODS, index=METHODS.index(st.session_state["method"]),
+    format_func=lambda m: t(f"method.{m}", lang), key=f"method_{lang}",
+    on_change=lambda: st.session_state.update(method=st.session_state[f"method_{lang}"]),
 )
 contract_inputs(client, lang)
 st.sidebar.caption(f"{t('app.policy', lang)}: {policy.title_zh if lang == 'zh' else policy.title}")
 
 pages = [
     st.Page("pages/overview.py", title=t("page.overview", lang), icon=":material/dashboard:", default=True),
+    st.Page("pages/checkpoints.py", title=t("page.checkpoints", lang), icon=":material/flag:"),
+    st.Page("pages/returns.py", title=t("page.returns", lang), icon=":material/savings:"),
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/upload_file:"),
     st.Page("pages/assumptions.py", title=t("page.assumptions", lang), icon=":material/gavel:"),
 ]

@@ -1,5 +1,7 @@
-"""Overview: completion, checkpoints, deposit and returns of the selected client."""
+"""Overview: where the year stands, where it will land (P10–P90), what is at risk next."""
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -7,14 +9,16 @@ import streamlit as st
 
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
-from core.progress import checkpoints
+from ui.charts import cumulative_chart, layout, method_reason
 from ui.router import require_router
 from ui.state import (
     as_of,
     cached_daily_counted,
     cached_evaluation,
+    cached_outlook,
     current_client,
     lang,
+    method_choice,
     policy_of,
 )
 
@@ -30,60 +34,82 @@ if client.spend.empty:
     st.stop()
 
 result = cached_evaluation(client.spend, client.terms, client.policy_name, day)
-cols = st.columns(5)
-cols[0].metric(
-    t("overview.completion", L), fmt_pct(result.completion_rate, L),
-    help=t("overview.completion_help", L, target=fmt_money(result.target_fen, L)),
-)
-cols[1].metric(t("overview.a630", L), t(f"outcome.{result.assessment_630}", L))
-cols[2].metric(t("overview.a930", L), t(f"outcome.{result.assessment_930}", L))
-cols[3].metric(t("overview.year_end", L), t(f"outcome.{result.year_end_rule}", L))
-cols[4].metric(t("overview.deposit_deducted", L), fmt_money(result.deposit_deducted_fen, L))
+projecting = day < policy.year_end
+view = None
+if projecting:
+    with st.spinner(t("overview.projecting", L)):
+        view = cached_outlook(client.spend, client.terms, client.policy_name, day, method_choice())
+
+
+def status_or_probability(decided: str, probabilities: dict[str, float], good: str) -> tuple[str, str | None]:
+    """A decided checkpoint shows its outcome; an open one the probability of passing."""
+    if decided != "pending" or view is None:
+        return t(f"outcome.{decided}", L), None
+    return t("overview.chance", L, pct=fmt_pct(probabilities.get(good, 0.0), L, 0)), t("overview.chance_help", L)
+
 
 cols = st.columns(5)
-cols[0].metric(t("overview.actual", L), fmt_money(result.actual_fen, L))
-cols[1].metric(t("overview.final_return", L), fmt_money(result.final_return_fen, L))
-cols[2].metric(t("overview.settlement", L), fmt_money(result.year_end_settlement_fen, L))
-cols[3].metric(t("overview.clawback", L), fmt_money(result.clawback_fen, L))
-cols[4].metric(t("overview.refundable", L), fmt_money(result.deposit_refundable_fen, L))
+cols[0].metric(t("overview.completion", L), fmt_pct(result.completion_rate, L),
+               help=t("overview.completion_help", L, target=fmt_money(result.target_fen, L)))
+if view is not None:
+    dist = view.projection.distributions()
+    probs = view.projection.probabilities()
+    c = dist["completion_rate"]
+    cols[1].metric(t("overview.projected_completion", L), fmt_pct(c["p50"], L),
+                   help=t("overview.projected_help", L, p10=fmt_pct(c["p10"], L), p90=fmt_pct(c["p90"], L), method=t(f"method.{view.method}", L)))
+    value, help_ = status_or_probability(result.assessment_630, probs["assessment_630"], "pass")
+    if result.assessment_630 == "pending" and probs["assessment_630"]["not_applicable"] == 1.0:
+        value, help_ = t("outcome.not_applicable", L), None
+    cols[2].metric(t("overview.a630", L), value, help=help_)
+    value, help_ = status_or_probability(result.assessment_930, probs["assessment_930"], "pass")
+    cols[3].metric(t("overview.a930", L), value, help=help_)
+    d = dist["deposit_deducted"]
+    cols[4].metric(t("overview.deposit_at_risk", L), fmt_money(round(d["mean"] * 100), L),
+                   help=t("overview.deposit_at_risk_help", L, p90=fmt_money(round(d["p90"] * 100), L)))
+    cols = st.columns(5)
+    cols[0].metric(t("overview.actual", L), fmt_money(result.actual_fen, L))
+    cols[1].metric(t("overview.target_chance", L), fmt_pct(probs["target_met"]["yes"], L, 0))
+    cols[2].metric(t("overview.expected_return", L), fmt_money(round(dist["final_return"]["mean"] * 100), L))
+    ledger = view.ledger
+    soon = ledger[(ledger["expiry"] >= day) & (ledger["expiry"] <= day + dt.timedelta(days=30))]
+    cols[3].metric(t("overview.expiring_30", L), fmt_money(int(soon["balance_at_as_of_fen"].sum()), L),
+                   help=t("overview.expiring_help", L))
+    deadlines = [(policy.assessment_630.date, "630"), (policy.assessment_930.date, "930"), (policy.year_end, t("overview.year_end_short", L))]
+    deadlines += [(e, t("overview.credit_expiry", L, q=q)) for q, e in zip(ledger["quarter"], ledger["expiry"])]
+    upcoming = sorted((d_, name) for d_, name in deadlines if d_ > day)
+    if upcoming:
+        when, name = upcoming[0]
+        cols[4].metric(t("overview.next_deadline", L), f"{when:%Y-%m-%d}", help=f"{name} · {t('overview.days_left', L, n=(when - day).days)}")
+else:
+    cols[1].metric(t("overview.a630", L), t(f"outcome.{result.assessment_630}", L))
+    cols[2].metric(t("overview.a930", L), t(f"outcome.{result.assessment_930}", L))
+    cols[3].metric(t("overview.year_end", L), t(f"outcome.{result.year_end_rule}", L))
+    cols[4].metric(t("overview.deposit_deducted", L), fmt_money(result.deposit_deducted_fen, L))
+    cols = st.columns(5)
+    cols[0].metric(t("overview.actual", L), fmt_money(result.actual_fen, L))
+    cols[1].metric(t("overview.final_return", L), fmt_money(result.final_return_fen, L))
+    cols[2].metric(t("overview.settlement", L), fmt_money(result.year_end_settlement_fen, L))
+    cols[3].metric(t("overview.clawback", L), fmt_money(result.clawback_fen, L))
+    cols[4].metric(t("overview.refundable", L), fmt_money(result.deposit_refundable_fen, L))
+
+if view is not None:
+    st.caption(t("overview.method_caption", L, method=t(f"method.{view.method}", L), reason=method_reason(view, L),
+                 paths=f"{view.projection.paths:,}"))
 
 left, right = st.columns([3, 2])
 with left:
     daily = cached_daily_counted(client.spend, client.terms, client.policy_name, day)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=daily["date"], y=daily["cumulative_fen"] / 100, name=t("overview.actual", L), mode="lines"))
-    for cp in checkpoints(policy, client.terms):
-        fig.add_trace(
-            go.Scatter(
-                x=[policy.year_start, cp.by], y=[cp.amount_fen(client.terms) / 100] * 2, mode="lines",
-                line={"dash": "dot", "width": 1}, name=t("overview.target_line", L, pct=fmt_pct(float(cp.share), L, 0)),
-            )
-        )
-    fig.update_layout(
-        title=t("overview.cumulative", L), height=380, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        xaxis_title=t("overview.date", L), yaxis_title=t("overview.amount", L), legend={"orientation": "h", "y": -0.2},
-    )
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(cumulative_chart(daily, view.fan if view is not None else None, policy, client.terms, L), width="stretch")
 with right:
-    frame = pd.DataFrame(
-        {
-            t("overview.quarter", L): list(QUARTERS),
-            t("overview.pre_return", L): [v / 100 for v in result.pre_return_fen],
-            t("overview.credited", L): [v / 100 for v in result.credited_fen] + [None],
-        }
-    )
-    bars = go.Figure(
-        [
-            go.Bar(x=frame.iloc[:, 0], y=frame.iloc[:, 1], name=t("overview.pre_return", L)),
-            go.Bar(x=frame.iloc[:, 0], y=frame.iloc[:, 2], name=t("overview.credited", L)),
-        ]
-    )
-    bars.update_layout(
-        title=t("overview.pre_return_by_quarter", L), height=380, barmode="group",
-        margin={"l": 10, "r": 10, "t": 50, "b": 10}, yaxis_title=t("overview.amount", L),
-        legend={"orientation": "h", "y": -0.2},
-    )
-    st.plotly_chart(bars, width="stretch")
+    pre = view.expected.outcome.pre_return[0] if view is not None else result.pre_return_fen
+    frame = pd.DataFrame({"q": list(QUARTERS), "pre": [int(v) / 100 for v in pre],
+                          "credited": [v / 100 for v in result.credited_fen] + [None]})
+    bars = go.Figure([
+        go.Bar(x=frame["q"], y=frame["pre"], name=t("overview.pre_return_expected" if view is not None else "overview.pre_return", L)),
+        go.Bar(x=frame["q"], y=frame["credited"], name=t("overview.credited", L)),
+    ])
+    bars.update_layout(barmode="group")
+    st.plotly_chart(layout(bars, t("overview.pre_return_by_quarter", L), L), width="stretch")
 
 with st.expander(t("page.assumptions", L)):
     for text in result.assumptions(policy, L):

@@ -12,7 +12,7 @@ from core.i18n import fmt_money, fmt_pct, t
 from tests.conftest import demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = ["pages/overview.py", "pages/data.py", "pages/assumptions.py"]
+PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/data.py", "pages/assumptions.py"]
 
 
 def demo_client_id() -> int:
@@ -54,15 +54,45 @@ def test_overview_shows_the_engine_result_for_the_demo_client():
     assert metric(at, t("overview.year_end", "en")) == t(f"outcome.{expected.year_end_rule}", "en")
 
 
-def test_changing_the_evaluation_date_changes_the_numbers_as_the_engine_says():
+def _stored(client_id: int):
+    """The client's stored spend and terms, read with core and store only (not ui)."""
+    import json
+
+    from core.accounts import classified_spend
+    from core.policy import load_policy
+    from core.scenario import ClientIn, terms_from_client
+    from store import repo
+    from store.db import database_url, get_engine
+
+    engine = get_engine(database_url())
+    policy = load_policy()
+    spend = classified_spend(repo.load_rows(engine, client_id), repo.get_classification(engine, client_id)).rows
+    terms = terms_from_client(ClientIn.model_validate(json.loads(repo.get_client(engine, client_id).inputs_json)), policy)
+    return spend, terms, policy
+
+
+def test_changing_the_evaluation_date_shows_the_projection_the_engine_computes():
+    from core.outlook import outlook
+
     at = run_app("en")
     day = dt.date(2024, 6, 15)
     at.date_input(key="as_of").set_value(day).run()
-    s = demo_scenario()
-    expected = evaluate(s.spend, s.terms, s.policy, day)
-    assert metric(at, t("overview.completion", "en")) == fmt_pct(expected.completion_rate, "en")
-    assert metric(at, t("overview.a630", "en")) == t("outcome.pending", "en")
-    assert metric(at, t("overview.deposit_deducted", "en")) == "—"
+    assert not at.exception
+    spend, terms, policy = _stored(demo_client_id())
+    actual = evaluate(spend, terms, policy, day)
+    view = outlook(spend, terms, policy, day)
+    dist, probs = view.projection.distributions(), view.projection.probabilities()
+    assert metric(at, t("overview.completion", "en")) == fmt_pct(actual.completion_rate, "en")
+    assert metric(at, t("overview.projected_completion", "en")) == fmt_pct(dist["completion_rate"]["p50"], "en")
+    assert metric(at, t("overview.a630", "en")) == t("overview.chance", "en", pct=fmt_pct(probs["assessment_630"]["pass"], "en", 0))
+    assert metric(at, t("overview.target_chance", "en")) == fmt_pct(probs["target_met"]["yes"], "en", 0)
+    at.number_input(key=f"target_{demo_client_id()}").set_value(40_000_000.0).run()
+    spend, terms, policy = _stored(demo_client_id())
+    assert terms.target_fen == 40_000_000 * 100
+    higher = outlook(spend, terms, policy, day).projection.probabilities()["target_met"]["yes"]
+    assert higher > probs["target_met"]["yes"]
+    assert metric(at, t("overview.target_chance", "en")) == fmt_pct(higher, "en", 0)
+    at.number_input(key=f"target_{demo_client_id()}").set_value(50_000_000.0).run()  # leave the demo as it was
 
 
 def test_chinese_labels_by_default():

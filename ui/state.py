@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import classified_spend
 from core.evaluation import Evaluation, evaluate
+from core.outlook import Outlook, outlook
 from core.policy import Policy, load_policy
 from core.progress import daily_counted
 from core.scenario import ClientIn, terms_from_client
@@ -75,6 +76,19 @@ def cached_evaluation(spend: pd.DataFrame, terms: ContractTerms, policy_name: st
     return evaluate(spend, terms, load_policy(policy_name), as_of)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_outlook(spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date,
+                   method: str | None, paths: int = 10_000, seed: int = 0) -> Outlook:
+    """Forecast, Monte Carlo, required spend and ledger; recomputed only when an input changes."""
+    return outlook(spend, terms, load_policy(policy_name), as_of, method, paths, seed)
+
+
+def method_choice() -> str | None:
+    """The sidebar's projection method; None lets the backtest choose."""
+    value = st.session_state.get("method", "auto")
+    return None if value == "auto" else value
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_daily_counted(spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date) -> pd.DataFrame:
     return daily_counted(spend, terms, load_policy(policy_name), as_of)
@@ -113,3 +127,21 @@ def as_of(client: ClientInputs) -> dt.date:
 
 def with_terms(client: ClientInputs, terms: ContractTerms) -> ClientInputs:
     return replace(client, terms=terms)
+
+
+def apply_query_params() -> None:
+    """Deep links: ?lang=en&client=3&as_of=2024-09-15 seed a new session's controls
+    (bad values are ignored: a link never breaks the page)."""
+    if st.session_state.get("_query_applied"):
+        return
+    st.session_state["_query_applied"] = True
+    q = st.query_params
+    if q.get("lang") in ("zh", "en"):
+        st.session_state["lang"] = q["lang"]
+    if str(q.get("client", "")).isdigit():
+        st.session_state["client"] = int(q["client"])
+    try:
+        if q.get("as_of"):
+            st.session_state["as_of"] = dt.date.fromisoformat(q["as_of"])
+    except ValueError:
+        pass

@@ -1,0 +1,66 @@
+"""Checkpoints: 630 and 930 and the year-end levels — where we are, the chance of each
+outcome, the spend still needed per day and week, and what each outcome costs."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.i18n import fmt_money, fmt_pct, t
+from ui.router import require_router
+from ui.state import (
+    as_of,
+    cached_evaluation,
+    cached_outlook,
+    current_client,
+    lang,
+    method_choice,
+    policy_of,
+)
+
+require_router()
+L = lang()
+client = current_client()
+policy = policy_of(client)
+day = as_of(client)
+st.header(t("checkpoints.heading", L, client=client.name))
+if client.spend.empty:
+    st.info(t("overview.empty", L))
+    st.stop()
+if day >= policy.year_end:
+    st.info(t("checkpoints.year_end_only", L))
+    st.stop()
+
+with st.spinner(t("overview.projecting", L)):
+    view = cached_outlook(client.spend, client.terms, client.policy_name, day, method_choice())
+result = cached_evaluation(client.spend, client.terms, client.policy_name, day)
+
+st.subheader(t("checkpoints.required", L))
+table = pd.DataFrame([
+    {
+        t("checkpoints.col.checkpoint", L): t(f"checkpoints.cp.{r.key}", L),
+        t("checkpoints.col.by", L): r.by,
+        t("checkpoints.col.level", L): fmt_money(r.level_fen, L, compact=False),
+        t("checkpoints.col.done", L): fmt_money(r.done_fen, L, compact=False),
+        t("checkpoints.col.needed", L): fmt_money(r.needed_fen, L, compact=False),
+        t("checkpoints.col.per_day", L): fmt_money(r.per_day_fen, L, compact=False),
+        t("checkpoints.col.per_week", L): fmt_money(r.per_week_fen, L, compact=False),
+        t("checkpoints.col.multiple", L): "—" if r.multiple_of_run_rate is None else f"{r.multiple_of_run_rate}×",
+        t("checkpoints.col.status", L): t(f"checkpoints.status.{r.status}", L),
+    }
+    for r in view.requirements
+])
+st.dataframe(table, hide_index=True, width="stretch")
+
+st.subheader(t("checkpoints.probabilities", L))
+probs = view.projection.probabilities()
+cols = st.columns(3)
+for col, name in zip(cols, ("assessment_630", "assessment_930", "year_end_rule")):
+    shown = {t(f"outcome.{k}", L): fmt_pct(v, L) for k, v in probs[name].items() if v > 0}
+    col.markdown(f"**{t('overview.a630' if name == 'assessment_630' else 'overview.a930' if name == 'assessment_930' else 'overview.year_end', L)}**")
+    col.dataframe(pd.Series(shown, name="%"), width="stretch")
+
+st.subheader(t("checkpoints.cost", L))
+o = view.expected.outcome
+agreed_q2_q4 = sum(int(v) for v in o.totals.agreed_units[0, 1:].sum(axis=1)) // 1_000_000
+reduced_q2_q4 = sum(int(v) for v in o.totals.reduced_units[0, 1:].sum(axis=1)) // 1_000_000
+st.markdown(t("checkpoints.cost_text", L, reduced=fmt_money(agreed_q2_q4 - reduced_q2_q4, L), q3=fmt_money(int(o.pre_return[0][2]), L)))

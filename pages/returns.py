@@ -1,0 +1,85 @@
+"""Returns: pre-return by quarter, the year-end settlement as a waterfall, and the return
+balances by bucket with their expiry and projected unused amounts."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.i18n import fmt_money, t
+from core.policy import QUARTERS
+from ui.charts import layout
+from ui.router import require_router
+from ui.state import (
+    as_of,
+    cached_evaluation,
+    cached_outlook,
+    current_client,
+    lang,
+    method_choice,
+    policy_of,
+)
+
+require_router()
+L = lang()
+client = current_client()
+policy = policy_of(client)
+day = as_of(client)
+st.header(t("returns.heading", L, client=client.name))
+if client.spend.empty:
+    st.info(t("overview.empty", L))
+    st.stop()
+
+with st.spinner(t("overview.projecting", L)):
+    view = cached_outlook(client.spend, client.terms, client.policy_name, day, method_choice())
+final = day >= policy.year_end
+result = cached_evaluation(client.spend, client.terms, client.policy_name, day)
+o = view.expected.outcome
+st.caption(t("returns.basis_actual" if final else "returns.basis_expected", L))
+pre = list(result.pre_return_fen) if final else [int(v) for v in o.pre_return[0]]
+credited = list(result.credited_fen) if final else [int(v) for v in o.credited[0]]
+entitlement = result.final_return_fen if final else int(o.final_return[0])
+settlement = result.year_end_settlement_fen if final else int(o.year_end_settlement[0])
+clawback = result.clawback_fen if final else int(o.clawback[0])
+
+left, right = st.columns(2)
+with left:
+    fig = go.Figure([go.Bar(x=list(QUARTERS), y=[v / 100 for v in pre], name=t("overview.pre_return", L))])
+    st.plotly_chart(layout(fig, t("returns.by_quarter", L), L), width="stretch")
+with right:
+    pre_q1_q3 = sum(pre[:3])
+    withheld = pre_q1_q3 - sum(credited)
+    steps = [
+        (t("returns.w.pre_returns", L), pre_q1_q3, "absolute"),
+        (t("returns.w.withheld", L), -withheld, "relative"),
+        (t("returns.w.credited", L), sum(credited), "total"),
+        (t("returns.w.recalc", L), (entitlement or 0) - sum(credited), "relative"),
+        (t("returns.w.final", L), entitlement or 0, "total"),
+    ]
+    fig = go.Figure(go.Waterfall(x=[s[0] for s in steps], y=[s[1] / 100 for s in steps], measure=[s[2] for s in steps]))
+    st.plotly_chart(layout(fig, t("returns.waterfall", L), L), width="stretch")
+    st.caption(f"{t('returns.w.settlement', L)}: {fmt_money(settlement, L)} · {t('returns.w.clawback', L)}: {fmt_money(clawback, L)}")
+
+st.subheader(t("returns.ledger", L))
+ledger = view.ledger
+if ledger.empty:
+    st.info(t("returns.no_credits", L))
+else:
+    shown = pd.DataFrame({
+        t("returns.col.quarter", L): ledger["quarter"],
+        t("returns.col.bucket", L): ledger["bucket"],
+        t("returns.col.credited", L): ledger["credited_fen"].map(lambda v: fmt_money(v, L, compact=False)),
+        t("returns.col.credit_date", L): ledger["credit_date"],
+        t("returns.col.expiry", L): ledger["expiry"],
+        t("returns.col.balance", L): ledger["balance_at_as_of_fen"].map(lambda v: fmt_money(v, L, compact=False)),
+        t("returns.col.unused", L): ledger["projected_unused_fen"].map(lambda v: fmt_money(v, L, compact=False)),
+        t("returns.col.per_day", L): ledger["needed_per_day_fen"].map(lambda v: fmt_money(v, L, compact=False)),
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    by_expiry = ledger.groupby("expiry")[["credited_fen", "projected_unused_fen"]].sum().reset_index()
+    fig = go.Figure([
+        go.Bar(x=by_expiry["expiry"], y=by_expiry["credited_fen"] / 100, name=t("returns.col.credited", L)),
+        go.Bar(x=by_expiry["expiry"], y=by_expiry["projected_unused_fen"] / 100, name=t("returns.col.unused", L)),
+    ])
+    fig.update_layout(barmode="group")
+    st.plotly_chart(layout(fig, t("returns.expiry_chart", L), L), width="stretch")

@@ -1,0 +1,52 @@
+"""Screenshots of every page in both languages: python -m tools.screenshots [OUT_DIR] [AS_OF]
+
+Starts `streamlit run` on a fresh demo database, drives Debian's headless Chromium with
+Playwright, and writes OUT_DIR/<page>-<lang>.png (default OUT_DIR: screenshots/).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["overview", "checkpoints", "returns", "data", "assumptions"]
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
+    as_of = sys.argv[2] if len(sys.argv) > 2 else "2024-09-15"
+    out.mkdir(parents=True, exist_ok=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp()}/shots.db"}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+                               "--server.headless", "true"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(4)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            for lang in ("zh", "en"):
+                for name in PAGES:
+                    page = browser.new_page(viewport={"width": 1280, "height": 800})
+                    page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}?lang={lang}&as_of={as_of}")
+                    page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
+                    page.wait_for_timeout(5000)
+                    page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True)
+                    page.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

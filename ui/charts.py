@@ -1,0 +1,51 @@
+"""Plotly figures shared by pages (titles and axes in the chosen language)."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.i18n import fmt_pct, t
+from core.policy import Policy
+from core.progress import checkpoints
+from core.terms import ContractTerms
+
+
+def layout(fig: go.Figure, title: str, lang: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title=title, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.22}, yaxis_title=t("overview.amount", lang),
+        separators=".," if lang == "en" else ".,",
+    )
+    return fig
+
+
+def cumulative_chart(daily: pd.DataFrame, fan: pd.DataFrame | None, policy: Policy, terms: ContractTerms, lang: str) -> go.Figure:
+    """Actual cumulative counted spend, the projection fan, and every checkpoint level."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=daily["date"], y=daily["cumulative_fen"] / 100, name=t("overview.actual", lang), mode="lines",
+                             line={"width": 3, "color": "#1f4e9c"}))
+    if fan is not None and len(fan):
+        fig.add_trace(go.Scatter(x=fan["date"], y=fan["p90"] / 100, mode="lines", line={"width": 0}, showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=fan["date"], y=fan["p10"] / 100, mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor="rgba(31,78,156,0.18)", name=t("overview.fan", lang)))
+        fig.add_trace(go.Scatter(x=fan["date"], y=fan["p50"] / 100, mode="lines", line={"dash": "dash", "color": "#1f4e9c"},
+                                 name=t("overview.projected_p50", lang)))
+    for cp in checkpoints(policy, terms):
+        fig.add_trace(go.Scatter(
+            x=[policy.year_start, cp.by], y=[cp.amount_fen(terms) / 100] * 2, mode="lines",
+            line={"dash": "dot", "width": 1}, name=t("overview.target_line", lang, pct=fmt_pct(float(cp.share), lang, 0)),
+        ))
+    fig.update_xaxes(title=t("overview.date", lang))
+    return layout(fig, t("overview.cumulative", lang), lang)
+
+
+def method_reason(view, lang: str) -> str:
+    """Why this projection method: the backtest's errors, in the chosen language."""
+    if view.backtest.empty:
+        return t("method.reason_short_history", lang)
+    means = view.backtest.groupby("method")["wape"].mean()
+    others = ", ".join(f"{t(f'method.{m}', lang)} {fmt_pct(w, lang)}" for m, w in means.items() if m != view.method)
+    if view.method not in means:
+        return t("method.reason_user", lang)
+    return t("method.reason_backtest", lang, wape=fmt_pct(means[view.method], lang), others=others)
