@@ -45,7 +45,7 @@ st.sidebar.date_input(
     max_value=policy.year_end,
     key="as_of",
 )
-METHODS = ["auto", "seasonal", "run_rate"]
+METHODS = ["auto", "seasonal", "ets", "run_rate"]
 st.session_state.setdefault("method", "auto")
 st.sidebar.selectbox(  # one widget per language so the option labels follow it; the choice lives in "method"
     t("app.method", lang), METHODS, index=METHODS.index(st.session_state["method"]),

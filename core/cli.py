@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("project", help="project the year: probabilities, distributions, required spend, ledger")
     pr.add_argument("scenario")
     pr.add_argument("--spend", help="CSV/XLSX spend file whose rows replace the scenario's")
-    pr.add_argument("--method", choices=["run_rate", "seasonal", "plan"], help="default: the backtest's best")
+    pr.add_argument("--method", choices=["run_rate", "seasonal", "ets", "plan"], help="default: the backtest's best")
     pr.add_argument("--paths", type=int, default=10_000)
     pr.add_argument("--seed", type=int, default=0)
     pr.add_argument("--plan", help="CSV with month (YYYY-MM), amount and optionally account_id: cash spend plan")

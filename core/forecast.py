@@ -24,7 +24,8 @@ SEGMENT_KEYS = (
     "customer", "account_id", "platform", "network", "bidding", "brand_bidding", "placement", "industry_class",
     "business_model", "ad_model", "kol_reuses_xingtu_video", "via_party_b", "special",
 )
-METHODS = ("run_rate", "seasonal", "plan")
+METHODS = ("run_rate", "seasonal", "ets", "plan")
+STATISTICAL = ("run_rate", "seasonal", "ets")
 
 
 @lru_cache(maxsize=1)
@@ -141,6 +142,47 @@ def seasonal(history: History, policy: Policy, as_of: dt.date, n: int | None = N
     return Forecast("seasonal", base.days, base.mean * shape[None, :], base.log_sd, base.level_sd)
 
 
+def ets(history: History, policy: Policy, as_of: dt.date) -> Forecast:
+    """Holt-Winters exponential smoothing (damped additive trend, weekly season) on the
+    log of total daily spend, split over segments by their share of the last 28 days.
+    ETS gives the expected path; the Monte Carlo uses the same level and noise model as
+    the other methods, so the methods differ in their mean, not in how uncertainty is drawn."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    days = _future_days(policy, as_of)
+    n_seg = len(history.segments)
+    total = history.daily.sum(axis=0)
+    if len(total) < 28 or total[-28:].sum() <= 0 or n_seg == 0:
+        return replace_method(run_rate(history, policy, as_of), "ets")
+    y = np.log1p(total)
+    with np.errstate(all="ignore"), _quiet():
+        fit = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal="add", seasonal_periods=7,
+                                   initialization_method="estimated").fit()
+    path = np.expm1(fit.forecast(len(days))) if len(days) else np.zeros(0)
+    recent = history.daily[:, -28:].sum(axis=1)
+    share = recent / recent.sum()
+    log_sd, level_sd = _noise(history.daily, settings()["run_rate_days"])  # same uncertainty model as run_rate
+    return Forecast("ets", days, share[:, None] * np.maximum(path, 0)[None, :], log_sd, level_sd)
+
+
+def replace_method(forecast: Forecast, method: str) -> Forecast:
+    return Forecast(method, forecast.days, forecast.mean, forecast.log_sd, forecast.level_sd)
+
+
+class _quiet:
+    """Silence statsmodels' convergence warnings: the backtest judges the fit instead."""
+
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore")
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
 def plan_forecast(history: History, policy: Policy, as_of: dt.date, plan: pd.DataFrame) -> Forecast:
     """The user's plan: `month` (YYYY-MM) and `amount` per account (or total when no
     account column), spread evenly over the month's remaining days; no noise."""
@@ -168,6 +210,8 @@ def make_forecast(method: str, history: History, policy: Policy, as_of: dt.date,
         return run_rate(history, policy, as_of)
     if method == "seasonal":
         return seasonal(history, policy, as_of)
+    if method == "ets":
+        return ets(history, policy, as_of)
     if method == "plan":
         if plan is None:
             raise ValueError("the plan method needs a plan table (month, amount)")
@@ -184,7 +228,7 @@ def backtest(history: History, policy: Policy, as_of: dt.date) -> pd.DataFrame:
         cut = as_of - dt.timedelta(days=hold)
         past = History(history.segments, history.days[:-hold], history.daily[:, :-hold], history.previous_year)
         actual = history.daily[:, -hold:].sum(axis=0)
-        for method in ("run_rate", "seasonal"):
+        for method in STATISTICAL:
             fc = make_forecast(method, past, policy, cut)
             predicted = fc.mean[:, :hold].sum(axis=0)
             denom = actual.sum()

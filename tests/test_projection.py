@@ -142,6 +142,6 @@ def test_credits_are_only_consumed_in_their_own_bucket():
 def test_outlook_of_the_demo_client_picks_a_method_and_explains_it():
     o = outlook(actual_until(D(2024, 9, 15)), TERMS, POLICY, D(2024, 9, 15), paths=1000)
     assert o.method in ("run_rate", "seasonal") and "WAPE" in o.method_reason
-    assert set(o.backtest["holdout_days"]) == {28, 56}
+    assert set(o.backtest["holdout_days"]) == {28, 56} and set(o.backtest["method"]) == {"run_rate", "seasonal", "ets"}
     assert (o.ledger["expiry"] >= o.ledger["credit_date"]).all()
     assert np.all(np.diff(o.fan["p50"]) >= 0) and (o.fan["p10"] <= o.fan["p90"]).all()
