@@ -1,28 +1,35 @@
-"""Assumptions: every [reading] of the spec, and which ones the current result uses."""
+"""Assumptions: every [reading] of the spec, which ones the current result uses, and the
+modelling assumptions of the projection in force."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from core.forecast import settings
 from core.i18n import t
-from ui.router import require_router
-from ui.state import as_of, cached_evaluation, current_client, lang, policy_of
+from ui.state import method_choice, page_start
 
-require_router()
-L = lang()
-client = current_client()
-policy = policy_of(client)
-st.header(t("assumptions.heading", L))
+ctx = page_start("assumptions.heading", needs_spend=False)
+L, client, policy = ctx.lang, ctx.client, ctx.policy
 st.caption(t("assumptions.intro", L))
-used: set[str] = set()
-if not client.spend.empty:
-    used = set(cached_evaluation(client.spend, client.terms, client.policy_name, as_of(client)).reading_ids)
+used = set(ctx.evaluation().reading_ids) if not client.spend.empty else set()
 factor = str(client.terms.factor(policy))
-table = pd.DataFrame(
-    {
-        t("assumptions.clause", L): [r.clause for r in policy.readings],
-        t("assumptions.reading", L): [(r.zh if L == "zh" else r.en).replace("{factor}", factor) for r in policy.readings],
-        t("assumptions.in_result", L): [r.id in used for r in policy.readings],
-    }
-)
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame({
+    t("assumptions.clause", L): [r.clause for r in policy.readings],
+    t("assumptions.reading", L): [(r.zh if L == "zh" else r.en).replace("{factor}", factor) for r in policy.readings],
+    t("assumptions.in_result", L): [r.id in used for r in policy.readings],
+}), hide_index=True, width="stretch")
+
+st.subheader(t("assumptions.model", L))
+cfg = settings()
+method = method_choice()
+rows = [
+    (t("app.method", L), t(f"method.{method or 'auto'}", L)),
+    (t("assumptions.m.run_rate_days", L), str(cfg["run_rate_days"])),
+    (t("assumptions.m.holdouts", L), ", ".join(str(h) for h in cfg["backtest_holdouts"])),
+    (t("assumptions.m.drift", L), f"{cfg['level_drift_per_month']:.0%}"),
+    (t("assumptions.m.return_share", L), t("assumptions.m.return_share_v", L)),
+    (t("assumptions.m.profile", L), "; ".join(p["name"] for p in cfg["profile"])),
+    (t("assumptions.m.shortfall", L), factor),
+]
+st.dataframe(pd.DataFrame(rows, columns=[t("assumptions.m.name", L), t("assumptions.m.value", L)]), hide_index=True, width="stretch")

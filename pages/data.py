@@ -21,15 +21,11 @@ from core.spend import (
 )
 from core.validation import InputError, problems_frame
 from store import repo
-from ui.router import require_router
-from ui.state import current_client, engine, lang, policy_of
+from ui.state import engine, page_start
 
-require_router()
-L = lang()
-client = current_client()
-policy = policy_of(client)
+ctx = page_start("data.heading", needs_spend=False)
+L, client, policy = ctx.lang, ctx.client, ctx.policy
 db = engine()
-st.header(t("data.heading", L, client=client.name))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -145,3 +145,38 @@ def apply_query_params() -> None:
             st.session_state["as_of"] = dt.date.fromisoformat(q["as_of"])
     except ValueError:
         pass
+
+
+@dataclass(frozen=True)
+class PageContext:
+    lang: str
+    client: ClientInputs
+    policy: Policy
+    as_of: dt.date
+
+    def evaluation(self) -> Evaluation:
+        return cached_evaluation(self.client.spend, self.client.terms, self.client.policy_name, self.as_of)
+
+    def outlook(self) -> Outlook:
+        """The projection for the page's inputs, with a progress indicator on a cache miss."""
+        from core.i18n import t
+
+        with st.spinner(t("overview.projecting", self.lang)):
+            return cached_outlook(self.client.spend, self.client.terms, self.client.policy_name, self.as_of, method_choice())
+
+
+def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
+    """Every page's first lines: router check, inputs, heading, and the empty state."""
+    from core.i18n import t
+
+    from .router import require_router
+
+    require_router()
+    ctx = PageContext(lang(), current_client(), None, None)  # type: ignore[arg-type]
+    policy = policy_of(ctx.client)
+    ctx = PageContext(ctx.lang, ctx.client, policy, as_of(ctx.client))
+    st.header(t(heading_key, ctx.lang, client=ctx.client.name))
+    if needs_spend and ctx.client.spend.empty:
+        st.info(t("overview.empty", ctx.lang))
+        st.stop()
+    return ctx
