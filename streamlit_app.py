@@ -58,7 +58,9 @@ st.sidebar.caption(f"{t('app.policy', lang)}: {policy.title_zh if lang == 'zh' e
 pages = [
     st.Page("pages/overview.py", title=t("page.overview", lang), icon=":material/dashboard:", default=True),
     st.Page("pages/checkpoints.py", title=t("page.checkpoints", lang), icon=":material/flag:"),
+    st.Page("pages/deposit.py", title=t("page.deposit", lang), icon=":material/account_balance:"),
     st.Page("pages/returns.py", title=t("page.returns", lang), icon=":material/savings:"),
+    st.Page("pages/negotiation.py", title=t("page.negotiation", lang), icon=":material/handshake:"),
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/upload_file:"),
     st.Page("pages/assumptions.py", title=t("page.assumptions", lang), icon=":material/gavel:"),
 ]

@@ -66,3 +66,14 @@ def deposit_refundable(paid: int, deducted: np.ndarray, clawback: np.ndarray) ->
     left = np.maximum(paid - deducted, 0)
     from_deposit = np.minimum(clawback, left)
     return left - from_deposit, from_deposit
+
+
+def deduction_curve(terms: ContractTerms, policy: Policy, completion: np.ndarray) -> np.ndarray:
+    """Deposit deducted (fen) at each completion rate, by the same year-end rules that
+    settle the year (630 assumed passed, Party B's completion equal to the client's)."""
+    from .year_end import year_end_rule
+
+    actual = np.array([int(round(c * terms.target_fen)) for c in completion], dtype=object)
+    rule = year_end_rule(actual, np.full(len(actual), "pass", dtype=object), agreement_effective(terms, policy), terms, policy)
+    party_b = np.array([int(round(c * terms.party_b_target())) for c in completion], dtype=object)
+    return deposit_deduction(rule, party_b, terms, policy)

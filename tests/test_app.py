@@ -12,7 +12,7 @@ from core.i18n import fmt_money, fmt_pct, t
 from tests.conftest import demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/data.py", "pages/assumptions.py"]
+PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/data.py", "pages/assumptions.py"]
 
 
 def demo_client_id() -> int:

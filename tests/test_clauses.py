@@ -293,3 +293,17 @@ def test_III_2_2_3_clawback_order_deposit_left_after_deduction_first(policy):
     assert r2.deposit_deducted_fen == 100_000 * 100
     assert r2.clawback_from_deposit_fen == min(r2.clawback_fen, 400_000 * 100)
     assert r2.deposit_refundable_fen == 400_000 * 100 - r2.clawback_from_deposit_fen
+
+
+def test_IV_2_deduction_curve_matches_settlement_at_every_band_edge(policy):
+    import numpy as np
+
+    from core.deposit import deduction_curve
+
+    t = terms(actual_2023_fen=20 * MILLION_FEN)
+    curve = deduction_curve(t, policy, np.array([0.3999, 0.6, 0.6999, 0.7, 0.85, 0.9999, 1.0, 1.1]))
+    deposit = 500_000 * 100
+    # 0.3999 < 20M/50M... threshold 30M = 0.6: below it all is deducted
+    assert list(curve[:3]) == [deposit, deposit, deposit]
+    assert curve[3] == deposit * 3 // 10 and curve[4] == deposit * 15 // 100
+    assert curve[5] == 50 * 100 and curve[6] == 0 and curve[7] == 0

@@ -145,3 +145,17 @@ def test_outlook_of_the_demo_client_picks_a_method_and_explains_it():
     assert set(o.backtest["holdout_days"]) == {28, 56} and set(o.backtest["method"]) == {"run_rate", "seasonal", "ets"}
     assert (o.ledger["expiry"] >= o.ledger["credit_date"]).all()
     assert np.all(np.diff(o.fan["p50"]) >= 0) and (o.fan["p10"] <= o.fan["p90"]).all()
+
+
+def test_negotiation_compares_targets_on_the_same_paths():
+    from core.negotiation import break_even_target, compare_targets
+
+    rows = actual_until(D(2024, 7, 31))
+    targets = [30_000_000_00, 45_000_000_00, 50_000_000_00, 80_000_000_00]
+    table = compare_targets(rows, TERMS, POLICY, D(2024, 7, 31), targets, "run_rate", paths=500)
+    assert table["p_target_met"].is_monotonic_decreasing
+    assert table["p_target_met"].iloc[0] == 1.0 and table["p_target_met"].iloc[-1] == 0.0
+    assert table["expected_deposit_loss_fen"].iloc[0] == 0
+    same = compare_targets(rows, TERMS, POLICY, D(2024, 7, 31), targets[2:3], "run_rate", paths=500)
+    assert same["expected_net_fen"].iloc[0] == table["expected_net_fen"].iloc[2]
+    assert break_even_target(table) in targets

@@ -1,0 +1,49 @@
+"""Target negotiation: the same spend forecast (same seeded paths) under candidate targets.
+
+Why the same paths: the targets are then compared on identical futures, so differences
+come from the contract alone, not from sampling noise.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .forecast import backtest, best_method, make_forecast, segment_history
+from .policy import Policy
+from .projection import DEFAULT_PATHS, project
+from .terms import ContractTerms
+
+
+def compare_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, targets_fen: list[int],
+                    method: str | None = None, paths: int = DEFAULT_PATHS, seed: int = 0) -> pd.DataFrame:
+    """Per target: chance of each checkpoint, expected return, deposit loss and net value
+    (final return − deposit deducted − clawback), all in fen."""
+    as_of = min(max(as_of, policy.year_start), policy.year_end)
+    history = segment_history(rows, policy, as_of)
+    forecast = make_forecast(method or best_method(backtest(history, policy, as_of)), history, policy, as_of)
+    out = []
+    for target in targets_fen:
+        p = project(rows, history, forecast, terms.with_target(int(target)), policy, as_of, paths, seed)
+        o, probs = p.outcome, p.probabilities()
+        final = np.asarray(o.final_return, dtype=float)
+        deposit = np.asarray(o.deposit_deducted, dtype=float)
+        clawback = np.asarray(o.clawback, dtype=float)
+        out.append({
+            "target_fen": int(target),
+            "p_630_pass": probs["assessment_630"]["pass"] + probs["assessment_630"]["not_applicable"],
+            "p_930_pass": probs["assessment_930"]["pass"],
+            "p_target_met": probs["target_met"]["yes"],
+            "expected_return_fen": final.mean(),
+            "expected_deposit_loss_fen": deposit.mean(),
+            "expected_clawback_fen": clawback.mean(),
+            "expected_net_fen": (final - deposit - clawback).mean(),
+        })
+    return pd.DataFrame(out)
+
+
+def break_even_target(table: pd.DataFrame) -> int | None:
+    """The highest candidate target whose expected net value is still >= 0 (None if none)."""
+    ok = table[table["expected_net_fen"] >= 0]
+    return None if ok.empty else int(ok["target_fen"].max())
