@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.accounts import accounts_table
 from core.columns import IGNORE, layout_key, map_headers
+from core.export import csv_bytes
 from core.i18n import t
 from core.ingest import canonical_cells, missing_columns, prepare_spend, read_table
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES
@@ -73,8 +74,8 @@ if upload is not None:
         if parsed.problems:
             report = problems_frame(list(parsed.problems))
             st.dataframe(report.head(500), hide_index=True, width="stretch")
-            st.download_button(t("data.download_report", L), report.to_csv(index=False).encode("utf-8-sig"),
-                               file_name="validation_report.csv", mime="text/csv")
+            st.download_button(t("data.download_report", L), csv_bytes(report), file_name="validation_report.csv", mime="text/csv")
+            st.session_state["last_validation_report"] = report
         overlap = repo.count_overlap(db, client.id, parsed.rows)
         mode = "replace"
         if overlap:

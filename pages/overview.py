@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.export import csv_bytes, export_sheets, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
 from ui.charts import cumulative_chart, layout, method_reason
@@ -114,3 +115,13 @@ with right:
 with st.expander(t("page.assumptions", L)):
     for text in result.assumptions(policy, L):
         st.markdown(f"- {text}")
+
+st.subheader(t("export.heading", L))
+sheets = export_sheets(client.name, client.inputs, result, policy, L, view, st.session_state.get("last_validation_report"))
+c1, c2, c3 = st.columns([1, 1, 2])
+c1.download_button(t("export.excel", L), workbook_bytes(sheets), file_name=f"rebate_{day:%Y%m%d}.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="export_xlsx")
+which = c3.selectbox(t("export.csv_which", L), list(sheets), key="export_csv_sheet", label_visibility="collapsed")
+c2.download_button(t("export.csv", L), csv_bytes(sheets[which]), file_name=f"{which.lower().replace(' ', '_')}.csv",
+                   mime="text/csv", key="export_csv")
+st.caption(t("export.png_hint", L))

@@ -1,0 +1,79 @@
+"""Exports: the workbook (inputs, assumptions, quarterly ledger, projections, balances,
+validation report) and CSVs, with spreadsheet formula injection neutralised.
+
+Why neutralise: a customer or account name like "=HYPERLINK(...)" or "+cmd|..." from an
+upload must never become a live formula in a finance user's Excel.
+"""
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+
+from .evaluation import Evaluation
+from .money import fen_to_yuan
+from .outlook import Outlook
+from .policy import QUARTERS, Policy
+
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    return out
+
+
+def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy: Policy, lang: str,
+                  view: Outlook | None = None, problems: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The tables of the workbook, in money units of RMB (2 decimals)."""
+    e = evaluation.to_dict(policy)
+    sheets: dict[str, pd.DataFrame] = {
+        "Inputs": pd.DataFrame([("client", client_name), ("policy", policy.name), ("as_of", e["as_of"])]
+                               + [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in inputs.items()],
+                               columns=["input", "value"]),
+        "Assumptions": pd.DataFrame({"assumption": evaluation.assumptions(policy, lang)}),
+        "Quarterly": pd.DataFrame({
+            "quarter": list(QUARTERS),
+            "pre_return": [fen_to_yuan(v) for v in evaluation.pre_return_fen],
+            "credited": [fen_to_yuan(v) for v in evaluation.credited_fen] + [None],
+        }),
+        "Result": pd.DataFrame([(k, v) for k, v in e.items() if not isinstance(v, (dict, list))], columns=["field", "value"]),
+    }
+    if view is not None:
+        d = view.to_dict()
+        sheets["Projection"] = pd.DataFrame(
+            [("probability", group, k, v) for group, table in d["probabilities"].items() for k, v in table.items()]
+            + [("distribution", name, k, v) for name, table in d["distributions"].items() for k, v in table.items()],
+            columns=["kind", "measure", "statistic", "value"])
+        sheets["Required spend"] = pd.DataFrame(d["required_spend"])
+        sheets["Balances"] = pd.DataFrame(d["ledger"])
+        sheets["Backtest"] = view.backtest
+    if problems is not None and len(problems):
+        sheets["Validation report"] = problems
+    return sheets
+
+
+def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx with one neutralised sheet per table."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as xl:
+        for name, frame in sheets.items():
+            safe_frame(frame).to_excel(xl, sheet_name=name[:31], index=False)
+    return buf.getvalue()
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM so Excel opens Chinese text correctly; formulas neutralised."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
