@@ -10,7 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from core.i18n import t
-from ui.inputs import contract_inputs
+from ui.inputs import contract_inputs, new_client_form
 from ui.router import router_run
 from ui.state import (
     apply_query_params,
@@ -31,7 +31,10 @@ if "lang" not in st.session_state:
     st.session_state["lang"] = "zh"
 lang = st.sidebar.radio("Language / 语言", list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)
 choices = client_choices()
+if "_select_client" in st.session_state:
+    st.session_state["client"] = st.session_state.pop("_select_client")
 st.sidebar.selectbox(t("app.client", lang), list(choices), format_func=choices.get, key="client")
+new_client_form(lang)
 client = current_client()
 policy = policy_of(client)
 if st.session_state.get("as_of") is not None:
@@ -61,6 +64,7 @@ pages = [
     st.Page("pages/deposit.py", title=t("page.deposit", lang), icon=":material/account_balance:"),
     st.Page("pages/returns.py", title=t("page.returns", lang), icon=":material/savings:"),
     st.Page("pages/negotiation.py", title=t("page.negotiation", lang), icon=":material/handshake:"),
+    st.Page("pages/scenarios.py", title=t("page.scenarios", lang), icon=":material/compare:"),
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/upload_file:"),
     st.Page("pages/assumptions.py", title=t("page.assumptions", lang), icon=":material/gavel:"),
 ]

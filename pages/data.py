@@ -56,7 +56,11 @@ def mapping_step(table, remembered: dict[str, str] | None):
     return map_headers(table.headers, chosen)
 
 
-upload = st.file_uploader(t("data.upload", L), type=["csv", "tsv", "txt", "xlsx", "xls"], help=t("data.upload_help", L))
+if "_flash" in st.session_state:
+    kind, message = st.session_state.pop("_flash")
+    (st.success if kind == "success" else st.info)(message)
+upload = st.file_uploader(t("data.upload", L), type=["csv", "tsv", "txt", "xlsx", "xls"], help=t("data.upload_help", L),
+                          key=f"upload_{st.session_state.get('upload_round', 0)}")
 if upload is not None:
     data = upload.getvalue()
     try:
@@ -90,8 +94,11 @@ if upload is not None:
                                        mode=mode, layout_key=key, expected_version=client.version)
             if result.status == "imported" and len(new_accounts):
                 repo.save_classification(db, client.id, new_accounts)
-            (st.success if result.status == "imported" else st.info)(result.message)
+            # Every control is rebuilt from the stored client (new version); the uploader is emptied.
+            st.session_state["_flash"] = ("success" if result.status == "imported" else "info", result.message)
+            st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
             st.session_state.pop("data_editor", None)
+            st.rerun()
     except InputError as exc:
         st.error(str(exc))
     except repo.ConflictError as exc:

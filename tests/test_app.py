@@ -12,7 +12,7 @@ from core.i18n import fmt_money, fmt_pct, t
 from tests.conftest import demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/data.py", "pages/assumptions.py"]
+PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/data.py", "pages/assumptions.py"]
 
 
 def demo_client_id() -> int:
@@ -195,3 +195,17 @@ def test_changing_target_in_the_sidebar_is_saved_audited_and_recomputed():
     assert expected.assessment_630 == "reduced"  # 15M of 60M = 25 %
     assert metric(at, t("overview.a630", "en")) == t("outcome.reduced", "en")
     assert metric(at, t("overview.completion", "en")) == fmt_pct(expected.completion_rate, "en")
+
+
+def test_scenarios_save_and_compare_side_by_side():
+    engine, client = _new_client("AppTest scenarios")
+    at = run_app("en", client.id)
+    at.switch_page("pages/scenarios.py").run()
+    at.text_input[0].input("Target 50M")  # a form: the value is sent with the submit click
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Target 50M" in s.value for s in at.success)
+    at.run()
+    table = at.dataframe[0].value
+    assert list(table.columns)[0] == t("scenarios.current", "en") and "Target 50M" in list(table.columns)[1]
+    assert table.loc[t("inputs.target", "en")].tolist() == [fmt_money(50_000_000 * 100, "en")] * 2

@@ -84,3 +84,74 @@ def test_overview_in_a_real_browser_shows_the_cli_numbers_and_switches_language(
         page.screenshot(path="/tmp/e2e_after_click.png")
     assert "630 assessment" in page.locator("body").inner_text()
     page.close()
+
+
+def _wait_text(page, text: str, name: str) -> None:
+    try:
+        page.wait_for_function(f"document.body.innerText.includes({text!r})", timeout=30_000)
+    except Exception:
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / f"e2e-{name}.png"), full_page=True)
+        raise
+
+
+def _metric(page, label: str) -> str:
+    card = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_new_client_upload_set_inputs_and_read_the_cli_numbers_then_export(app_url, browser, tmp_path):
+    import io
+    import json
+
+    import openpyxl
+
+    from core.i18n import fmt_money, t
+
+    fixture = ROOT / "tests" / "fixtures" / "good" / "ocean_report_gbk.csv"
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.goto(app_url + "data?lang=en")
+    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
+    # a new client
+    page.get_by_text(t("inputs.new_client", "en"), exact=True).click()
+    page.get_by_label(t("inputs.client_name", "en")).fill("E2E 客户")
+    page.get_by_role("button", name=t("inputs.create", "en")).click()
+    _wait_text(page, "E2E 客户: spend data", "new-client")
+    # upload through the file chooser and import
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").get_by_test_id("stBaseButton-secondary").click()
+    chooser.value.set_files(str(fixture))
+    page.get_by_role("button", name=t("data.import", "en"), exact=True).click()
+    _wait_text(page, "3 rows imported", "import")
+    # contract inputs: target 5,000 RMB, new customer
+    target = page.get_by_label(t("inputs.target", "en"))
+    target.fill("5000")
+    target.press("Enter")
+    _wait_text(page, "¥5,000.00", "target")
+    box = page.get_by_role("combobox", name=t("inputs.customer_type", "en"))
+    box.click()
+    page.keyboard.type(t("inputs.customer_type.new", "en"))
+    page.keyboard.press("Enter")
+    _wait_text(page, "New", "customer-type")
+    page.get_by_test_id("stSidebarNav").get_by_text(t("page.overview", "en")).click()
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    page.wait_for_timeout(1500)
+    # the same inputs through the CLI
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({"client": {"target_amount": 5000, "customer_type": "new", "main_industry": "other",
+                                               "actual_2023": 0, "deposit_paid_on": "2024-03-01"}}))
+    run = subprocess.run([sys.executable, "-m", "core", "evaluate", str(scenario), "--spend", str(fixture)],
+                         capture_output=True, text=True, cwd=ROOT)
+    cli = json.loads(run.stdout)
+    assert _metric(page, t("overview.completion", "en")) == fmt_pct(cli["completion_rate"], "en")
+    assert _metric(page, t("overview.a630", "en")) == t(f"outcome.{cli['assessment_630']}", "en")
+    assert _metric(page, t("overview.year_end", "en")) == t(f"outcome.{cli['year_end_rule']}", "en")
+    assert _metric(page, t("overview.deposit_deducted", "en")) == fmt_money(round(cli["deposit_deducted"] * 100), "en")
+    # Chinese labels
+    page.get_by_test_id("stRadioGroup").get_by_text("中文", exact=True).click()
+    page.wait_for_function("document.body.innerText.includes('完成率')", timeout=30_000)
+    # the Excel export opens with openpyxl
+    with page.expect_download() as download:
+        page.get_by_role("button", name=t("export.excel", "zh")).click()
+    book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+    assert "Quarterly" in book.sheetnames and book["Inputs"]["B2"].value == "E2E 客户"
+    page.close()

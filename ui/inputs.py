@@ -71,3 +71,22 @@ def contract_inputs(client: ClientInputs, lang: str) -> None:
         )
     if st.session_state.get("_input_error"):
         st.sidebar.error(st.session_state.pop("_input_error"))
+
+
+def new_client_form(lang: str) -> None:
+    """Sidebar: create a client with default inputs (target 50M, regular, deposit paid in time)."""
+    with st.sidebar.expander(t("inputs.new_client", lang)):
+        with st.form("new_client", clear_on_submit=True):
+            name = st.text_input(t("inputs.client_name", lang), max_chars=80)
+            if st.form_submit_button(t("inputs.create", lang)):
+                name = name.strip()
+                if not name:
+                    st.warning(t("inputs.name_needed", lang))
+                elif name in {c.name for c in repo.list_clients(engine())}:
+                    st.warning(t("inputs.name_taken", lang, name=name))
+                else:
+                    inputs = {"target_amount": 50_000_000, "customer_type": "regular", "main_industry": "other",
+                              "actual_2023": 0, "deposit_paid_on": "2024-03-01"}
+                    created = repo.create_client(engine(), name, inputs)
+                    st.session_state["_select_client"] = created.id  # applied before the picker next run
+                    st.rerun()
