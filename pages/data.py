@@ -110,7 +110,9 @@ if batches.empty:
     st.info(t("data.no_batches", L))
 else:
     cols = ["id", "file_name", "row_count", "replaced_rows", "mode", "status", "created_at"]
-    st.dataframe(batches[cols], hide_index=True, width="stretch",
+    shown = batches[cols].assign(mode=batches["mode"].map(lambda m: t(f"data.value.{m}", L)),
+                                 status=batches["status"].map(lambda v: t(f"data.value.{v}", L)))
+    st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={c: st.column_config.Column(t(f"data.col.{c}", L)) for c in cols})
     active = batches.loc[batches["status"] == "active", "id"].tolist()
     if active:

@@ -25,7 +25,8 @@ for x, name in marks:
     if 0 < float(x) <= 1.2:
         fig.add_vline(x=float(x), line_dash="dot", annotation_text=name, annotation_position="top left")
 result = ctx.evaluation()
-fig.add_vline(x=result.actual_fen / terms.target_fen, line_color="#1f4e9c", annotation_text=t("deposit.to_date", L))
+fig.add_vline(x=result.actual_fen / terms.target_fen, line_color="#1f4e9c", annotation_text=t("deposit.to_date", L),
+              annotation_position="bottom right")
 if ctx.as_of < policy.year_end:
     view = ctx.outlook()
     completion = np.asarray(view.projection.outcome.actual, dtype=float) / terms.target_fen

@@ -41,6 +41,7 @@ def test_every_key_used_in_the_code_is_in_the_catalogue():
     for folder in ("pages", "ui", "core"):
         for path in (ROOT / folder).rglob("*.py"):
             used |= set(re.findall(r"\bt\(\s*\"([a-z0-9_.]+)\"", path.read_text(encoding="utf-8")))
+    used |= {f"data.value.{v}" for v in ("replace", "append", "active", "undone")}
     used |= {f"outcome.{o}" for o in ("pass", "reduced", "terminated", "not_applicable", "pending", "q3_withheld",
                                         "target_met", "below_threshold", "shortfall", "forfeited", "not_effective")}
     missing = sorted(used - set(catalogue()))
