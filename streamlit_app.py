@@ -65,6 +65,7 @@ pages = [
     st.Page("pages/returns.py", title=t("page.returns", lang), icon=":material/savings:"),
     st.Page("pages/negotiation.py", title=t("page.negotiation", lang), icon=":material/handshake:"),
     st.Page("pages/scenarios.py", title=t("page.scenarios", lang), icon=":material/compare:"),
+    st.Page("pages/payouts.py", title=t("page.payouts", lang), icon=":material/payments:"),
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/upload_file:"),
     st.Page("pages/assumptions.py", title=t("page.assumptions", lang), icon=":material/gavel:"),
 ]

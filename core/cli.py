@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--paths", type=int, default=10_000)
     pr.add_argument("--seed", type=int, default=0)
     pr.add_argument("--plan", help="CSV with month (YYYY-MM), amount and optionally account_id: cash spend plan")
+    po = sub.add_parser("payouts", help="developer revenue-share payouts: owed, to whom, by when")
+    po.add_argument("earnings", help="CSV/XLSX with month, developer, product, earnings")
+    po.add_argument("--flags", help="CSV with product, from_month, to_month, action (withhold|clawback), flagged_on")
+    po.add_argument("--as-of", dest="as_of", help="date for the owed split (default: today)")
     return ap
 
 
@@ -95,7 +99,79 @@ def cmd_project(args: argparse.Namespace) -> dict:
     return result.to_dict()
 
 
-COMMANDS = {"evaluate": cmd_evaluate, "project": cmd_project}
+def read_flags(path: str):
+    """Cheating flags CSV -> Flag list; errors name the row and column."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from .payouts import Flag, parse_months
+
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the flags ({exc})") from None
+    for col in ("product", "from_month", "to_month", "action"):
+        if col not in table.columns:
+            raise InputError(f"{path}: the flags need a column '{col}'")
+    flags = []
+    for i, r in enumerate(table.itertuples(), start=2):
+        months, ok = parse_months(pd.Series([r.from_month, r.to_month], dtype=object))
+        if not ok.all():
+            raise InputError(f"{path}, row {i}, column from_month/to_month: use YYYY-MM")
+        if r.action not in ("withhold", "clawback"):
+            raise InputError(f"{path}, row {i}, column action: use withhold or clawback (value {r.action!r})")
+        on = getattr(r, "flagged_on", "") or ""
+        try:
+            flagged = dt.date.fromisoformat(on) if on else None
+        except ValueError:
+            raise InputError(f"{path}, row {i}, column flagged_on: use an ISO date like 2024-05-20") from None
+        flags.append(Flag(r.product, months[0], months[1], r.action, flagged))
+    return flags
+
+
+def cmd_payouts(args: argparse.Namespace) -> dict:
+    import datetime as dt
+    from pathlib import Path
+
+    from .money import fen_to_yuan
+    from .payouts import (
+        cash_calendar,
+        load_settlement_policy,
+        owed_at,
+        read_earnings,
+        settle_payouts,
+    )
+
+    try:
+        day = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+    except ValueError:
+        raise InputError("--as-of: use an ISO date like 2024-12-31") from None
+    path = Path(args.earnings)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path.name}: cannot read the file ({exc.strerror})") from None
+    earnings, problems = read_earnings(data, path.name)
+    if problems:
+        raise InputError(problems)
+    policy = load_settlement_policy()
+    ledger = settle_payouts(earnings, read_flags(args.flags) if args.flags else [], policy)
+    money = [c for c in ledger.columns if c.endswith("_fen")]
+    rows = ledger.assign(**{c: ledger[c].map(fen_to_yuan) for c in money}).rename(columns={c: c[:-4] for c in money})
+    for c in ("statement_date", "invoice_by", "pay_by"):
+        rows[c] = rows[c].map(lambda d: d.isoformat())
+    calendar = cash_calendar(ledger)
+    return {
+        "as_of": day.isoformat(),
+        "owed": {k[:-4]: fen_to_yuan(v) for k, v in owed_at(ledger, day).items()},
+        "developers": rows.to_dict("records"),
+        "cash_calendar": [{"week": w.isoformat(), "paid": fen_to_yuan(v)} for w, v in zip(calendar["week"], calendar["paid_fen"])],
+        "assumptions": [r.en for r in policy.readings],
+    }
+
+
+COMMANDS = {"evaluate": cmd_evaluate, "project": cmd_project, "payouts": cmd_payouts}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

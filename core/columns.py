@@ -30,16 +30,17 @@ def aliases() -> dict:
     return tomllib.loads(ALIASES.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
-def _column_lookup() -> dict[str, tuple[str, str]]:
-    """normalised alias -> ("field", name) or ("funding", source)."""
+@lru_cache(maxsize=4)
+def _column_lookup(section: str = "columns") -> dict[str, tuple[str, str]]:
+    """normalised alias -> ("field", name) or ("funding", source), for one alias section."""
     table: dict[str, tuple[str, str]] = {}
-    for name, names in aliases()["columns"].items():
+    for name, names in aliases()[section].items():
         for a in names:
             table[normalise_header(a)] = ("field", name)
-    for funding, names in aliases()["funding_columns"].items():
-        for a in names:
-            table[normalise_header(a)] = ("funding", funding)
+    if section == "columns":
+        for funding, names in aliases()["funding_columns"].items():
+            for a in names:
+                table[normalise_header(a)] = ("funding", funding)
     return table
 
 
@@ -60,9 +61,9 @@ class HeaderMapping:
         return len(self.fields) + len(self.funding_columns)
 
 
-def map_headers(headers: list[str], remembered: dict[str, str] | None = None) -> HeaderMapping:
+def map_headers(headers: list[str], remembered: dict[str, str] | None = None, section: str = "columns") -> HeaderMapping:
     """Map headers by the alias table; ``remembered`` (source -> field or '') wins."""
-    lookup = _column_lookup()
+    lookup = _column_lookup(section)
     chosen = remembered or {}
     fields: dict[str, str] = {}
     funding: dict[str, str] = {}
@@ -94,7 +95,7 @@ def layout_key(headers: list[str]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
-def header_score(cells: list[object]) -> int:
+def header_score(cells: list[object], section: str = "columns") -> int:
     """How many cells of a row look like known headers (to find the header row)."""
-    lookup = _column_lookup()
+    lookup = _column_lookup(section)
     return sum(1 for c in cells if normalise_header(c) in lookup)

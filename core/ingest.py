@@ -47,21 +47,21 @@ def _decode(data: bytes, name: str) -> str:
     raise InputError(f"{name}: the file is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8 CSV or as XLSX")
 
 
-def _sniff_separator(lines: list[str]) -> str:
+def _sniff_separator(lines: list[str], section: str = "columns") -> str:
     """The separator that splits the most header-looking line into the most known fields."""
     best, best_score = ",", -1
     for sep in (",", "\t", ";", "|"):
         for line in lines:
             cells = next(csv.reader([line], delimiter=sep), [])
-            score = header_score(cells) * 100 + len(cells)
+            score = header_score(cells, section) * 100 + len(cells)
             if score > best_score:
                 best, best_score = sep, score
     return best
 
 
-def _header_index(rows: list[list[object]]) -> int:
+def _header_index(rows: list[list[object]], section: str = "columns") -> int:
     """First row (of the first 30) with the most known headers: title lines are skipped."""
-    scores = [header_score(r) for r in rows[:HEADER_SEARCH_ROWS]]
+    scores = [header_score(r, section) for r in rows[:HEADER_SEARCH_ROWS]]
     if not scores or max(scores) == 0:
         return 0
     return scores.index(max(scores))
@@ -83,11 +83,11 @@ def _unique_headers(cells: list[object]) -> list[str]:
     return out
 
 
-def _read_csv(data: bytes, name: str) -> RawTable:
+def _read_csv(data: bytes, name: str, section: str) -> RawTable:
     text = _decode(data, name)
     head = text.splitlines()[:HEADER_SEARCH_ROWS]
-    sep = _sniff_separator(head)
-    header_at = _header_index([next(csv.reader([line], delimiter=sep), []) for line in head])
+    sep = _sniff_separator(head, section)
+    header_at = _header_index([next(csv.reader([line], delimiter=sep), []) for line in head], section)
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=sep, header=None, skiprows=header_at, dtype=str, keep_default_na=False,
@@ -104,7 +104,7 @@ def _read_csv(data: bytes, name: str) -> RawTable:
     return RawTable(name, headers, cells, rows)
 
 
-def _read_excel(data: bytes, name: str) -> RawTable:
+def _read_excel(data: bytes, name: str, section: str) -> RawTable:
     if not zipfile.is_zipfile(io.BytesIO(data)) and name.lower().endswith((".xlsx", ".xlsm")):
         raise InputError(f"{name}: not an Excel workbook (the file is not a valid .xlsx); export it again as .xlsx or CSV")
     try:
@@ -114,13 +114,14 @@ def _read_excel(data: bytes, name: str) -> RawTable:
     best: tuple[int, str, int] | None = None
     for sheet, frame in sheets.items():
         rows = frame.head(HEADER_SEARCH_ROWS).values.tolist()
-        at = _header_index(rows)
-        score = header_score(rows[at]) if rows else 0
+        at = _header_index(rows, section)
+        score = header_score(rows[at], section) if rows else 0
         if best is None or score > best[0]:
             best = (score, str(sheet), at)
     if best is None or best[0] == 0:
         names = ", ".join(map(str, sheets)) or "none"
-        raise InputError(f"{name}: no sheet has spend columns (sheets: {names}); the header needs e.g. 日期, 账户ID, 消耗")
+        example = "日期, 账户ID, 消耗" if section == "columns" else "月份, 开发者, 应用, 收益"
+        raise InputError(f"{name}: no sheet has the expected columns (sheets: {names}); the header needs e.g. {example}")
     _, sheet, at = best
     frame = sheets[sheet] if sheet in sheets else next(v for k, v in sheets.items() if str(k) == sheet)
     headers = _unique_headers(list(frame.iloc[at]))
@@ -131,15 +132,16 @@ def _read_excel(data: bytes, name: str) -> RawTable:
     return RawTable(name, headers, cells.reset_index(drop=True), rows, sheet)
 
 
-def read_table(data: bytes, name: str) -> RawTable:
-    """Bytes of an upload -> RawTable; the file name only picks the reader, never a path."""
+def read_table(data: bytes, name: str, section: str = "columns") -> RawTable:
+    """Bytes of an upload -> RawTable; the file name only picks the reader, never a path.
+    ``section`` names the alias table used to find the header row."""
     if not data or not data.strip():
         raise InputError(f"{name}: the file is empty; export the report again with its header row")
     if len(data) > MAX_BYTES:
         raise InputError(f"{name}: the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it by quarter")
     if name.lower().endswith(EXCEL_SUFFIXES) or data[:4] == b"PK\x03\x04":
-        return _read_excel(data, name)
-    return _read_csv(data, name)
+        return _read_excel(data, name, section)
+    return _read_csv(data, name, section)
 
 
 def missing_columns(mapping: HeaderMapping) -> list[str]:

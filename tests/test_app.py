@@ -12,7 +12,7 @@ from core.i18n import fmt_money, fmt_pct, t
 from tests.conftest import demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/data.py", "pages/assumptions.py"]
+PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/payouts.py", "pages/data.py", "pages/assumptions.py"]
 
 
 def demo_client_id() -> int:
@@ -209,3 +209,24 @@ def test_scenarios_save_and_compare_side_by_side():
     table = at.dataframe[0].value
     assert list(table.columns)[0] == t("scenarios.current", "en") and "Target 50M" in list(table.columns)[1]
     assert table.loc[t("inputs.target", "en")].tolist() == [fmt_money(50_000_000 * 100, "en")] * 2
+
+
+def test_payouts_page_shows_the_owed_split_of_the_demo_earnings():
+    from pathlib import Path
+
+    from core.payouts import (
+        load_settlement_policy,
+        owed_at,
+        read_earnings,
+        settle_payouts,
+    )
+
+    at = run_app("en")
+    at.switch_page("pages/payouts.py").run()
+    assert not at.exception
+    demo = Path(APP).parent / "data" / "demo" / "earnings_2024.csv"
+    earnings, _ = read_earnings(demo.read_bytes(), demo.name)
+    owed = owed_at(settle_payouts(earnings, [], load_settlement_policy()), dt.date(2024, 12, 31))
+    assert metric(at, t("payouts.payment_pending", "en")) == fmt_money(owed["payment_pending_fen"], "en")
+    assert metric(at, t("payouts.carried", "en")) == fmt_money(owed["carried_fen"], "en")
+    assert owed["payment_pending_fen"] > 0 and owed["carried_fen"] > 0

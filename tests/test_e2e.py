@@ -83,6 +83,9 @@ def test_overview_in_a_real_browser_shows_the_cli_numbers_and_switches_language(
     finally:
         page.screenshot(path="/tmp/e2e_after_click.png")
     assert "630 assessment" in page.locator("body").inner_text()
+    page.get_by_test_id("stSidebarNav").get_by_text("Developer payouts").click()
+    page.wait_for_function("document.body.innerText.includes('Payment pending')", timeout=30_000)
+    assert "Carried (below 1,000)" in page.locator("body").inner_text()
     page.close()
 
 

@@ -66,7 +66,7 @@ def test_fund_statement_splits_cash_grant_and_return():
         ("no_amount.csv", "no_amount.csv: no column for amount"),
         ("binary.csv", "binary.csv: the file is neither UTF-8 nor GBK/GB18030 text"),
         ("zip_renamed.xlsx", "zip_renamed.xlsx: not a readable Excel workbook"),
-        ("wrong_sheet.xlsx", "wrong_sheet.xlsx: no sheet has spend columns (sheets: 通讯录)"),
+        ("wrong_sheet.xlsx", "wrong_sheet.xlsx: no sheet has the expected columns (sheets: 通讯录)"),
     ],
 )
 def test_bad_files_get_a_message_naming_the_file(name, message):

@@ -69,11 +69,26 @@ def make_year(year: int, annual_total: float, spring_festival: dt.date, rng: np.
     return pd.concat([spend, returned], ignore_index=True).sort_values(["date", "account_id", "funding"])
 
 
+def make_earnings(rng: np.random.Generator) -> pd.DataFrame:
+    """Monthly SDK earnings of a few developers (some below the 1,000 minimum)."""
+    developers = {"星河工作室": ["星河阅读", "星河天气"], "小鹿游戏": ["消消乐"], "青柠科技": ["青柠记账", "青柠相机"],
+                  "独立开发者王某": ["番茄钟"], "蓝鲸网络": ["蓝鲸短剧"]}
+    scale = {"星河工作室": 8000, "小鹿游戏": 25000, "青柠科技": 3000, "独立开发者王某": 400, "蓝鲸网络": 60000}
+    rows = []
+    for month in pd.period_range("2024-01", "2024-12", freq="M"):
+        for dev, apps in developers.items():
+            for app in apps:
+                amount = round(float(scale[dev] * rng.lognormal(0, 0.35) / len(apps)), 2)
+                rows.append({"月份": str(month), "开发者": dev, "应用": app, "收益": amount})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     OUT.mkdir(parents=True, exist_ok=True)
     make_year(2024, 49_200_000, dt.date(2024, 2, 10), rng).to_csv(OUT / "spend_2024.csv", index=False)
     make_year(2023, 41_000_000, dt.date(2023, 1, 22), rng).to_csv(OUT / "spend_2023.csv", index=False)
+    make_earnings(rng).to_csv(OUT / "earnings_2024.csv", index=False)
 
 
 if __name__ == "__main__":

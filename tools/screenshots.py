@@ -16,7 +16,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["overview", "checkpoints", "deposit", "returns", "negotiation", "scenarios", "data", "assumptions"]
+PAGES = ["overview", "checkpoints", "deposit", "returns", "negotiation", "scenarios", "payouts", "data", "assumptions"]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

@@ -1,0 +1,107 @@
+"""Developer payouts (developer-settlement.md): minimum carry, holidays, withholding,
+clawback, and the balance property."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.payouts import (
+    Flag,
+    cycle_of,
+    load_settlement_policy,
+    owed_at,
+    read_earnings,
+    settle_payouts,
+)
+
+P = load_settlement_policy()
+D = dt.date
+
+
+def earnings(*rows):
+    return pd.DataFrame(rows, columns=["month", "developer", "product", "earnings_fen"])
+
+
+def test_2_4_3_under_1000_for_three_months_then_one_payment_of_the_sum():
+    e = earnings(("2024-01", "dev", "app", 400_00), ("2024-02", "dev", "app", 300_00), ("2024-03", "dev", "app", 200_00),
+                 ("2024-04", "dev", "app", 150_00))
+    led = settle_payouts(e, [], P)
+    assert led["paid_fen"].tolist() == [0, 0, 0, 1050_00]
+    assert led["carried_out_fen"].tolist() == [400_00, 700_00, 900_00, 0]
+
+
+def test_2_4_3_exactly_1000_is_paid():
+    assert settle_payouts(earnings(("2024-01", "d", "a", 1000_00)), [], P)["paid_fen"].tolist() == [1000_00]
+    assert settle_payouts(earnings(("2024-01", "d", "a", 999_99)), [], P)["paid_fen"].tolist() == [0]
+
+
+def test_1_12_statement_on_a_holiday_moves_to_the_next_working_day():
+    # 2024-09-15 to 17 is the Mid-Autumn holiday.
+    assert cycle_of("2024-08", P).statement == D(2024, 9, 18)
+    assert cycle_of("2025-01", P).statement == D(2025, 2, 17)  # the 15th is a Saturday
+
+
+def test_1_12_payment_deadline_crosses_chinese_new_year_with_make_up_days():
+    c = cycle_of("2024-12", P)
+    assert (c.statement, c.invoice_by, c.pay_by) == (D(2025, 1, 15), D(2025, 1, 22), D(2025, 3, 11))
+
+
+def test_2_2_6_withheld_product_is_not_paid():
+    e = earnings(("2024-05", "dev", "good", 2000_00), ("2024-05", "dev", "cheat", 5000_00))
+    led = settle_payouts(e, [Flag("cheat", "2024-05", "2024-05", "withhold")], P)
+    assert led["withheld_fen"].tolist() == [5000_00] and led["paid_fen"].tolist() == [2000_00]
+
+
+def test_2_2_6_clawback_of_an_earlier_payment_comes_off_the_next_payable():
+    e = earnings(("2024-01", "dev", "cheat", 3000_00), ("2024-02", "dev", "good", 2000_00), ("2024-03", "dev", "good", 2500_00))
+    led = settle_payouts(e, [Flag("cheat", "2024-01", "2024-01", "clawback", D(2024, 3, 1))], P)
+    assert led["paid_fen"].tolist() == [3000_00, 0, 1500_00]
+    assert led["clawback_fen"].tolist() == [0, 3000_00, 0]  # first statement after the flag: Feb cycle, 03-15
+    assert led["carried_out_fen"].tolist() == [0, -1000_00, 0]
+
+
+def test_owed_is_split_by_stage():
+    led = settle_payouts(earnings(("2024-08", "d", "a", 5000_00), ("2024-09", "d", "a", 7000_00)), [], P)
+    owed = owed_at(led, D(2024, 10, 20))  # Aug: invoiced (by 09-25), payment pending; Sep: statement 10-15, invoice by 10-22
+    assert owed["payment_pending_fen"] == 5000_00 and owed["invoice_pending_fen"] == 7000_00
+    assert owed["statement_pending_fen"] == 0
+    assert owed_at(led, D(2024, 10, 1))["statement_pending_fen"] == 7000_00
+
+
+month = st.integers(1, 12).map(lambda m: f"2024-{m:02d}")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(month, st.sampled_from(["d1", "d2"]), st.sampled_from(["a", "b", "c"]), st.integers(0, 3000_00)),
+                min_size=1, max_size=30),
+       st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), month, month, st.sampled_from(["withhold", "clawback"]),
+                          st.dates(D(2024, 1, 1), D(2025, 3, 1))), max_size=3))
+def test_paid_plus_carried_plus_withheld_equals_the_share_of_earnings(rows, raw_flags):
+    flags = [Flag(p, min(a, b), max(a, b), act, on) for p, a, b, act, on in raw_flags]
+    led = settle_payouts(earnings(*rows), flags, P)
+    for _, dev in led.groupby("developer"):
+        dev = dev.sort_values("month")
+        withheld = dev["withheld_fen"].sum() + dev["clawback_fen"].sum()
+        assert dev["paid_fen"].sum() + dev["carried_out_fen"].iloc[-1] + withheld == dev["share_fen"].sum()
+
+
+def test_earnings_file_with_chinese_headers_and_the_cli(tmp_path):
+    f = tmp_path / "收益.csv"
+    f.write_bytes("2024 年开发者收益\n月份,开发者,应用,收益(元)\n2024年1月,甲,App1,\"1,200.00\"\n2024-02,甲,App1,800\n2024/3,乙,App2,abc\n".encode("gbk"))
+    frame, problems = read_earnings(f.read_bytes(), f.name)
+    assert frame["month"].tolist() == ["2024-01", "2024-02"] and frame["earnings_fen"].tolist() == [1200_00, 800_00]
+    assert [(p.row, p.column, p.value) for p in problems] == [(5, "收益(元)", "abc")]
+    f.write_bytes("月份,开发者,应用,收益\n2024-01,甲,App1,1200\n2024-02,甲,App1,800\n".encode("utf-8"))
+    run = subprocess.run([sys.executable, "-m", "core", "payouts", str(f), "--as-of", "2024-03-01"], capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parents[1])
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert [d["paid"] for d in out["developers"]] == [1200.0, 0.0]
+    assert out["owed"]["payment_pending"] == 1200.0 and out["owed"]["carried"] == 800.0
