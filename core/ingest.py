@@ -39,6 +39,13 @@ class RawTable:
 
 
 def _decode(data: bytes, name: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: the file says UTF-16 but is not; save it as UTF-8 CSV or as XLSX") from None
+    if b"\x00" in data[:4096]:
+        raise InputError(f"{name}: the file contains binary zero bytes; it is not a text table — export CSV or XLSX")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)

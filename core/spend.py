@@ -31,6 +31,7 @@ AD_MODELS = ("standard", "traffic_ecommerce")
 SPECIALS = ("class_i_medical", "class_i_other", "class_ii_cosmetics", "class_ii_other", "special_authority")
 
 Kind = Literal["date", "text", "enum", "bool", "money"]
+MAX_TEXT = 200  # an account id or company name is never longer; a longer cell is a wrong column or an attack
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,19 @@ def empty_spend() -> pd.DataFrame:
     return normalise_spend(pd.DataFrame(columns=[n for n, f in SPEND_FIELDS.items() if f.required])).rows
 
 
+def _shown(value: object, limit: int = 60) -> str:
+    """A cell as shown in a message: long values cut, so a report stays readable."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _problems_for(
     mask: np.ndarray, column: str, text: pd.Series, rows: np.ndarray, message: str, source: str,
     severity: str = "error",
 ) -> list[Problem]:
     idx = np.flatnonzero(mask)
     return [
-        Problem(severity, message, int(rows[i]), column, str(text.iat[i]), source)  # type: ignore[arg-type]
+        Problem(severity, message, int(rows[i]), column, _shown(text.iat[i]), source)  # type: ignore[arg-type]
         for i in idx
     ]
 
@@ -205,13 +212,18 @@ def _parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
         return values, ok, []
     if spec.kind == "money":
         parsed = parse_amount_fen(col)
+        european = as_text(col).str.match(r"^[¥￥]?\s*-?\d{1,3}(\.\d{3})+,\d{1,2}\s*(元)?$").fillna(False).to_numpy(dtype=bool)
         extra = [
+            (european, "looks like a European decimal comma (1.234,56); write 1234.56 or 1,234.56", "error"),
             (parsed.negative, "negative amount: spend must be 0 or more (enter refunds as a separate adjustment)", "error"),
             (parsed.too_large, "amount is not a plausible spend (above 1,000,000,000,000 RMB)", "error"),
             (parsed.rounded & ~parsed.negative, "amount has fractions of a fen; rounded half-up to 0.01", "warning"),
         ]
-        return parsed.fen, parsed.ok, extra
-    return as_text(col).to_numpy(dtype=object), np.ones(len(col), dtype=bool), []
+        return parsed.fen, parsed.ok | parsed.too_large, extra  # absurd amounts get their own message
+    text = as_text(col)
+    too_long = (text.str.len() > MAX_TEXT).to_numpy(dtype=bool)
+    return text.to_numpy(dtype=object), np.ones(len(col), dtype=bool), [
+        (too_long, f"text longer than {MAX_TEXT} characters; is this the right column?", "error")]
 
 
 def _failure_message(spec: Field) -> str:

@@ -90,8 +90,10 @@ if upload is not None:
             cells = canonical_cells(table, mapping)[0]
             new_accounts = accounts_table(cells, saved if len(saved) else None)
             new_accounts = new_accounts[~new_accounts["account_id"].isin(saved["account_id"])]
+            bar = st.progress(0.0, text=t("data.importing", L))
             result = repo.import_batch(db, client.id, upload.name, hashlib.sha256(data).hexdigest(), parsed.rows, given,
-                                       mode=mode, layout_key=key, expected_version=client.version)
+                                       mode=mode, layout_key=key, expected_version=client.version,
+                                       progress=lambda done, total: bar.progress(done / total, text=t("data.importing", L)))
             if result.status == "imported" and len(new_accounts):
                 repo.save_classification(db, client.id, new_accounts)
             # Every control is rebuilt from the stored client (new version); the uploader is emptied.

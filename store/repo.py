@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 from sqlalchemy import func, insert, update
@@ -163,7 +163,8 @@ def _row_dicts(rows: pd.DataFrame, given: Iterable[str], batch_id: int, client_i
 
 def import_batch(engine: Engine, client_id: int, file_name: str, sha256: str, rows: pd.DataFrame,
                  given: Iterable[str], mode: str = "replace", layout_key: str = "",
-                 expected_version: int | None = None, who: str = "local", _fail_after_rows: int | None = None) -> ImportResult:
+                 expected_version: int | None = None, who: str = "local",
+                 progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Store validated rows as one batch, in one transaction. Re-uploading the same file
     is a no-op; in replace mode active rows on the same account-days are superseded."""
     if mode not in ("replace", "append"):
@@ -187,8 +188,8 @@ def import_batch(engine: Engine, client_id: int, file_name: str, sha256: str, ro
         records = _row_dicts(rows, given, batch.id, client_id)
         for i in range(0, len(records), CHUNK):
             s.execute(insert(SpendRow), records[i:i + CHUNK])
-            if _fail_after_rows is not None and i + CHUNK >= _fail_after_rows:
-                raise RuntimeError("simulated failure in the middle of an import")
+            if progress is not None:  # rows written so far (inside the open transaction), total
+                progress(min(i + CHUNK, len(records)), len(records))
         _audit(s, client_id, "batch", "imported", None, f"{file_name} ({len(rows)} rows, {mode}, replaced {len(replaced)})", who)
         batch_id = batch.id
     return ImportResult("imported", batch_id, len(rows), len(replaced),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -86,8 +87,12 @@ def test_a_failure_in_the_middle_of_an_import_leaves_the_database_as_before(engi
     before_rows, before_version = repo.load_rows(engine, cid), repo.get_client(engine, cid).version
     big = [f"2024-02-{(i % 28) + 1:02d},{i},1" for i in range(12_000)] + ["2024-01-01,1,5"]
     d2, r2, g2 = csv_rows(big)
+    def fail(done: int, total: int) -> None:
+        if done >= 6_000:
+            raise RuntimeError("simulated failure in the middle of an import")
+
     with pytest.raises(RuntimeError):
-        imp(engine, cid, d2, r2, g2, _fail_after_rows=6_000)
+        imp(engine, cid, d2, r2, g2, progress=fail)
     pd.testing.assert_frame_equal(repo.load_rows(engine, cid), before_rows)
     assert repo.get_client(engine, cid).version == before_version
     assert repo.list_batches(engine, cid)["file_name"].tolist() == ["up.csv"]
@@ -130,3 +135,50 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     e = get_engine(f"sqlite:///{tmp_path / 'wal.db'}")
     with e.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+KILL_CHILD = """
+import hashlib, os, sys, time
+sys.path.insert(0, sys.argv[3])
+import numpy as np, pandas as pd
+from core.spend import normalise_spend
+from store import repo
+from store.db import get_engine
+engine = get_engine(sys.argv[1])
+cid = int(sys.argv[2])
+n = 60_000
+rows = normalise_spend(pd.DataFrame({"date": "2024-06-01", "account_id": [str(i) for i in range(n)],
+    "platform": "ocean_ads", "network": "douyin", "bidding": "true", "industry_class": "A",
+    "business_model": "brand", "amount": "1.00"}, dtype=object)).rows
+def progress(done, total):
+    if done >= 10_000:
+        open(sys.argv[4], "w").write(str(done))  # tell the parent we are mid-transaction
+        time.sleep(60)
+repo.import_batch(engine, cid, "big.csv", "k" * 64, rows, ("date", "account_id", "amount"), progress=progress)
+"""
+
+
+def test_killing_the_writer_in_the_middle_of_an_import_leaves_the_previous_state(engine, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cid = new_client(engine)
+    d1, r1, g1 = csv_rows(["2024-01-01,1,100", "2024-01-02,1,200"])
+    imp(engine, cid, d1, r1, g1)
+    before_rows, before_version = repo.load_rows(engine, cid), repo.get_client(engine, cid).version
+    marker = tmp_path / "mid.txt"
+    root = str(Path(__file__).resolve().parents[1])
+    child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(engine.url.render_as_string(hide_password=False)),
+                              str(cid), root, str(marker)])
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    assert marker.exists(), "the writer never reached the middle of its import"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    engine.dispose()
+    pd.testing.assert_frame_equal(repo.load_rows(engine, cid), before_rows)
+    assert repo.get_client(engine, cid).version == before_version
+    assert repo.list_batches(engine, cid)["file_name"].tolist() == ["up.csv"]
