@@ -10,6 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from core.i18n import t
+from ui.auth import require_team
 from ui.inputs import contract_inputs, new_client_form
 from ui.router import router_run
 from ui.state import (
@@ -30,7 +31,12 @@ apply_query_params()
 if "lang" not in st.session_state:
     st.session_state["lang"] = "zh"
 lang = st.sidebar.radio("Language / 语言", list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)
+st.session_state["_team"] = require_team(lang)
 choices = client_choices()
+if not choices:  # a team without clients yet
+    st.info(t("auth.no_clients", lang))
+    new_client_form(lang)
+    st.stop()
 if "_select_client" in st.session_state:
     st.session_state["client"] = st.session_state.pop("_select_client")
 st.sidebar.selectbox(t("app.client", lang), list(choices), format_func=choices.get, key="client")

@@ -73,6 +73,7 @@ def _audit(session: Session, client_id: int | None, entity: str, field: str, old
 
 # clients ---------------------------------------------------------------------------------
 def list_clients(engine: Engine, team: str | None = None) -> list[Client]:
+    """All clients (single-user mode, team None) or one team's clients only."""
     with Session(engine) as s:
         q = select(Client).order_by(Client.name)
         if team is not None:

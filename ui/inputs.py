@@ -82,11 +82,11 @@ def new_client_form(lang: str) -> None:
                 name = name.strip()
                 if not name:
                     st.warning(t("inputs.name_needed", lang))
-                elif name in {c.name for c in repo.list_clients(engine())}:
+                elif name in {c.name for c in repo.list_clients(engine())}:  # names are unique across teams
                     st.warning(t("inputs.name_taken", lang, name=name))
                 else:
                     inputs = {"target_amount": 50_000_000, "customer_type": "regular", "main_industry": "other",
                               "actual_2023": 0, "deposit_paid_on": "2024-03-01"}
-                    created = repo.create_client(engine(), name, inputs)
+                    created = repo.create_client(engine(), name, inputs, team=st.session_state.get("_team"))
                     st.session_state["_select_client"] = created.id  # applied before the picker next run
                     st.rerun()

@@ -98,11 +98,19 @@ def lang() -> str:
     return st.session_state.get("lang", "zh")
 
 
+def user_team() -> str | None:
+    """The signed-in user's team (None: single-user mode, every client visible)."""
+    return st.session_state.get("_team")
+
+
 def client_choices() -> dict[int, str]:
-    return {c.id: c.name for c in repo.list_clients(engine())}
+    """The clients this user may see: all in single-user mode, else their team's only."""
+    return {c.id: c.name for c in repo.list_clients(engine(), team=user_team())}
 
 
 def current_client_id() -> int:
+    """The chosen client if this user may see it; any other id (from a deep link or the
+    session) falls back to the first allowed client."""
     choices = client_choices()
     chosen = st.session_state.get("client")
     return chosen if chosen in choices else next(iter(choices))
