@@ -93,10 +93,9 @@ def _future_bidding_use(history: History, forecast, policy: Policy) -> pd.DataFr
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["date", "bucket", "fen"])
 
 
-def _fan(rows: pd.DataFrame, history: History, forecast, projection: Projection, expected: Projection,
-         terms: ContractTerms, policy: Policy, as_of: dt.date, share: np.ndarray) -> pd.DataFrame:
+def _fan(history: History, forecast, projection: Projection, expected: Projection,
+         factors, share: np.ndarray) -> pd.DataFrame:
     """Cumulative counted spend bands: each path's projected total scales the mean path."""
-    factors = segment_factors(history.segments, terms, policy)
     q = (forecast.days.month.to_numpy() - 1) // 3
     counted_daily = (forecast.mean * (1 - share)[:, None] * factors.counted[:, q]).sum(axis=0)
     base = float(expected.outcome.actual[0]) - counted_daily.sum()
@@ -126,8 +125,9 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
             f"{m} {w:.1%}" for m, w in means.items() if m != chosen) + ")"
     forecast = make_forecast(chosen, history, policy, as_of, plan)
     cash_only = chosen == "plan"
-    projection = project(rows, history, forecast, terms, policy, as_of, paths, seed, cash_only)
-    expected = project(rows, history, forecast, terms, policy, as_of, 1, seed, cash_only)
+    factors = segment_factors(history.segments, terms, policy)
+    projection = project(rows, history, forecast, terms, policy, as_of, paths, seed, cash_only, factors)
+    expected = project(rows, history, forecast, terms, policy, as_of, 1, seed, cash_only, factors)
     share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
     recent_counted = history.daily[:, -28:].sum(axis=0).mean() if history.daily.size else 0.0
     requirements = required_spend(rows, terms, policy, as_of, recent_counted)
@@ -141,5 +141,5 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     shares = bucket_pre_return_shares(rows, terms, policy)
     ledger = consume(credits(credited, shares, policy, actual_credit_dates),
                      daily_use(rows, _future_bidding_use(history, forecast, policy), policy, as_of), as_of)
-    fan = _fan(rows, history, forecast, projection, expected, terms, policy, as_of, share)
+    fan = _fan(history, forecast, projection, expected, factors, share)
     return Outlook(as_of, chosen, reason, scores, projection, expected, requirements, ledger, fan)

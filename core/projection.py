@@ -164,11 +164,12 @@ class Projection:
 
 def project(
     rows: pd.DataFrame, history: History, forecast: Forecast, terms: ContractTerms, policy: Policy, as_of: dt.date,
-    paths: int = DEFAULT_PATHS, seed: int = 0, cash_only: bool = False,
+    paths: int = DEFAULT_PATHS, seed: int = 0, cash_only: bool = False, factors: SegmentFactors | None = None,
 ) -> Projection:
-    """Actual totals to as_of + projected totals per path, settled at year end."""
+    """Actual totals to as_of + projected totals per path, settled at year end
+    (``factors``: pass segment_factors once when projecting the same segments repeatedly)."""
     actual = totals_from_rows(rows, terms, policy, as_of)
-    factors = segment_factors(history.segments, terms, policy)
+    factors = factors or segment_factors(history.segments, terms, policy)
     spend = draw_paths(forecast, paths, seed, as_of)
     share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
     cash = spend * (1 - share)[None, :, None]
