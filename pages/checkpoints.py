@@ -6,34 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import fmt_money, fmt_pct, t
-from ui.router import require_router
-from ui.state import (
-    as_of,
-    cached_evaluation,
-    cached_outlook,
-    current_client,
-    lang,
-    method_choice,
-    policy_of,
-)
+from ui.state import page_start
 
-require_router()
-L = lang()
-client = current_client()
-policy = policy_of(client)
-day = as_of(client)
-st.header(t("checkpoints.heading", L, client=client.name))
-if client.spend.empty:
-    st.info(t("overview.empty", L))
-    st.stop()
-if day >= policy.year_end:
+ctx = page_start("checkpoints.heading")
+L, policy = ctx.lang, ctx.policy
+if ctx.as_of >= policy.year_end:
     st.info(t("checkpoints.year_end_only", L))
     st.stop()
-
-with st.spinner(t("overview.projecting", L)):
-    view = cached_outlook(client.spend, client.terms, client.policy_name, day, method_choice())
-result = cached_evaluation(client.spend, client.terms, client.policy_name, day)
-
+view = ctx.outlook()
 st.subheader(t("checkpoints.required", L))
 table = pd.DataFrame([
     {

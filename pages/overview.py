@@ -11,35 +11,12 @@ from core.export import csv_bytes, export_sheets, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
 from ui.charts import cumulative_chart, layout, method_reason
-from ui.router import require_router
-from ui.state import (
-    as_of,
-    cached_daily_counted,
-    cached_evaluation,
-    cached_outlook,
-    current_client,
-    lang,
-    method_choice,
-    policy_of,
-)
+from ui.state import cached_daily_counted, page_start
 
-require_router()
-L = lang()
-client = current_client()
-policy = policy_of(client)
-day = as_of(client)
-st.header(t("overview.heading", L, client=client.name))
-
-if client.spend.empty:
-    st.info(t("overview.empty", L))
-    st.stop()
-
-result = cached_evaluation(client.spend, client.terms, client.policy_name, day)
-projecting = day < policy.year_end
-view = None
-if projecting:
-    with st.spinner(t("overview.projecting", L)):
-        view = cached_outlook(client.spend, client.terms, client.policy_name, day, method_choice())
+ctx = page_start("overview.heading")
+L, client, policy, day = ctx.lang, ctx.client, ctx.policy, ctx.as_of
+result = ctx.evaluation()
+view = ctx.outlook() if day < policy.year_end else None
 
 
 def status_or_probability(decided: str, probabilities: dict[str, float], good: str) -> tuple[str, str | None]:

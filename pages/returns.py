@@ -9,31 +9,13 @@ import streamlit as st
 from core.i18n import fmt_money, t
 from core.policy import QUARTERS
 from ui.charts import layout
-from ui.router import require_router
-from ui.state import (
-    as_of,
-    cached_evaluation,
-    cached_outlook,
-    current_client,
-    lang,
-    method_choice,
-    policy_of,
-)
+from ui.state import page_start
 
-require_router()
-L = lang()
-client = current_client()
-policy = policy_of(client)
-day = as_of(client)
-st.header(t("returns.heading", L, client=client.name))
-if client.spend.empty:
-    st.info(t("overview.empty", L))
-    st.stop()
-
-with st.spinner(t("overview.projecting", L)):
-    view = cached_outlook(client.spend, client.terms, client.policy_name, day, method_choice())
-final = day >= policy.year_end
-result = cached_evaluation(client.spend, client.terms, client.policy_name, day)
+ctx = page_start("returns.heading")
+L, policy = ctx.lang, ctx.policy
+view = ctx.outlook()
+final = ctx.as_of >= policy.year_end
+result = ctx.evaluation()
 o = view.expected.outcome
 st.caption(t("returns.basis_actual" if final else "returns.basis_expected", L))
 pre = list(result.pre_return_fen) if final else [int(v) for v in o.pre_return[0]]
