@@ -115,3 +115,31 @@ def test_no_output_is_negative_and_settlement_balances(items, terms):
         assert v >= 0
     assert r.year_end_settlement_fen - r.clawback_fen == r.final_return_fen - sum(r.credited_fen)
     assert r.deposit_deducted_fen + r.deposit_refundable_fen + r.clawback_from_deposit_fen <= r.deposit_fen
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+scenario_like = st.fixed_dictionaries(
+    {"client": st.dictionaries(st.sampled_from(["target_amount", "customer_type", "main_industry", "actual_2023",
+                                                "deposit_paid_on", "signed_on", "listed_changes", "bogus"]),
+                               json_value, max_size=6)},
+    optional={"as_of": json_value, "policy": json_value, "spend": st.lists(st.dictionaries(st.text(max_size=10), json_value, max_size=5), max_size=3)},
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(json_value, scenario_like))
+def test_fuzzed_scenarios_raise_only_input_error(data):
+    from core.scenario import parse_scenario
+    from core.validation import InputError
+
+    try:
+        s = parse_scenario(data, "fuzz.json")
+    except InputError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    r = evaluate(s.spend, s.terms, s.policy, s.as_of)
+    assert r.actual_fen >= 0 and all(v >= 0 for v in r.pre_return_fen)
