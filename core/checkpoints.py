@@ -63,3 +63,14 @@ def terminated_quarter_mask(policy: Policy) -> np.ndarray:
     """Quarters not yet credited when the agreement ends at 630 (reading
     terminated_no_later_pre_return): those ending on or after the assessment date."""
     return np.array([policy.quarter_end(q) >= policy.assessment_630.date for q in range(1, 5)])
+
+
+def reduction_cost_fen(totals: QuarterTotals, policy: Policy) -> int:
+    """What a 630 reduction would cost on these totals (path 0): Σ base × 1 point over the
+    reduced quarters, i.e. agreed minus reduced pre-return, in fen."""
+    from .money import units_to_fen
+
+    mask = reduced_quarter_mask(policy)
+    agreed = totals.agreed_units[0][mask].sum()
+    reduced = totals.reduced_units[0][mask].sum()
+    return int(units_to_fen(np.array([agreed - reduced], dtype=object))[0])

@@ -179,6 +179,12 @@ class CreditTiming(_Frozen):
     final_deadline: dt.date
 
 
+class ClientDefaults(_Frozen):
+    target_amount: Decimal
+    customer_type: str
+    main_industry: str
+
+
 class Reading(_Frozen):
     id: str
     clause: str
@@ -206,6 +212,7 @@ class Policy(_Frozen):
     shortfall_zeroing: ShortfallZeroing
     deposit: Deposit
     credit_timing: CreditTiming
+    client_defaults: ClientDefaults
     readings: tuple[Reading, ...]
 
     @model_validator(mode="after")
@@ -233,6 +240,13 @@ class Policy(_Frozen):
 
     def threshold(self, customer_type: str, main_industry: str) -> Decimal:
         return self.thresholds[customer_type][main_industry]
+
+    def new_client_inputs(self) -> dict:
+        """Scenario inputs of a new client: the contract's minimum target, deposit paid on
+        the first day of the policy year (well before the due date)."""
+        d = self.client_defaults
+        return {"target_amount": float(d.target_amount), "customer_type": d.customer_type,
+                "main_industry": d.main_industry, "actual_2023": 0, "deposit_paid_on": self.year_start.isoformat()}
 
     def reading(self, reading_id: str) -> Reading:
         for r in self.readings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.checkpoints import reduction_cost_fen
 from core.i18n import fmt_money, fmt_pct, t
 from ui.state import page_start
 
@@ -41,6 +42,5 @@ for col, name in zip(cols, ("assessment_630", "assessment_930", "year_end_rule")
 
 st.subheader(t("checkpoints.cost", L))
 o = view.expected.outcome
-agreed_q2_q4 = sum(int(v) for v in o.totals.agreed_units[0, 1:].sum(axis=1)) // 1_000_000
-reduced_q2_q4 = sum(int(v) for v in o.totals.reduced_units[0, 1:].sum(axis=1)) // 1_000_000
-st.markdown(t("checkpoints.cost_text", L, reduced=fmt_money(agreed_q2_q4 - reduced_q2_q4, L), q3=fmt_money(int(o.pre_return[0][2]), L)))
+q3 = int(o.pre_return[0][policy.assessment_930.withheld_quarter - 1])
+st.markdown(t("checkpoints.cost_text", L, reduced=fmt_money(reduction_cost_fen(o.totals, policy), L), q3=fmt_money(q3, L)))

@@ -307,3 +307,13 @@ def test_IV_2_deduction_curve_matches_settlement_at_every_band_edge(policy):
     assert list(curve[:3]) == [deposit, deposit, deposit]
     assert curve[3] == deposit * 3 // 10 and curve[4] == deposit * 15 // 100
     assert curve[5] == 50 * 100 and curve[6] == 0 and curve[7] == 0
+
+
+def test_III_3_1_reduction_cost_is_one_point_of_the_q2_to_q4_base(policy):
+    from core.checkpoints import reduction_cost_fen
+    from core.engine import totals_from_rows
+
+    spend = quarterly(10 * M, 10 * M, 10 * M, 10 * M) + [row("2024-05-01", 5 * M, industry_class="E1")]
+    totals = totals_from_rows(rows(*spend), terms(), policy, policy.year_end)
+    # Q2–Q4 base 35M: every row loses one full point (the E1 row goes from 1 % to exactly 0).
+    assert reduction_cost_fen(totals, policy) == (30 * M * 1 // 100 + 5 * M * 1 // 100) * 100

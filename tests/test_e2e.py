@@ -141,7 +141,7 @@ def test_new_client_upload_set_inputs_and_read_the_cli_numbers_then_export(app_u
     # the same inputs through the CLI
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps({"client": {"target_amount": 5000, "customer_type": "new", "main_industry": "other",
-                                               "actual_2023": 0, "deposit_paid_on": "2024-03-01"}}))
+                                               "actual_2023": 0, "deposit_paid_on": "2024-01-01"}}))
     run = subprocess.run([sys.executable, "-m", "core", "evaluate", str(scenario), "--spend", str(fixture)],
                          capture_output=True, text=True, cwd=ROOT)
     cli = json.loads(run.stdout)

@@ -10,7 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from core.i18n import fmt_money, t
-from core.policy import CUSTOMER_TYPES
+from core.policy import CUSTOMER_TYPES, load_policy
 from store import repo
 from store.repo import ConflictError
 
@@ -74,7 +74,7 @@ def contract_inputs(client: ClientInputs, lang: str) -> None:
 
 
 def new_client_form(lang: str) -> None:
-    """Sidebar: create a client with default inputs (target 50M, regular, deposit paid in time)."""
+    """Sidebar: create a client with the policy's default inputs (the contract's minimum target)."""
     with st.sidebar.expander(t("inputs.new_client", lang)):
         with st.form("new_client", clear_on_submit=True):
             name = st.text_input(t("inputs.client_name", lang), max_chars=80)
@@ -85,8 +85,7 @@ def new_client_form(lang: str) -> None:
                 elif name in {c.name for c in repo.list_clients(engine())}:  # names are unique across teams
                     st.warning(t("inputs.name_taken", lang, name=name))
                 else:
-                    inputs = {"target_amount": 50_000_000, "customer_type": "regular", "main_industry": "other",
-                              "actual_2023": 0, "deposit_paid_on": "2024-03-01"}
+                    inputs = load_policy().new_client_inputs()
                     created = repo.create_client(engine(), name, inputs, team=st.session_state.get("_team"))
                     st.session_state["_select_client"] = created.id  # applied before the picker next run
                     st.rerun()
