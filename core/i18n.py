@@ -49,3 +49,19 @@ def fmt_pct(rate: float | None, lang: str, places: int = 1) -> str:
     if rate is None:
         return "—"
     return f"{_q(Decimal(str(rate)) * 100, places)}%"
+
+
+def localise(problem, lang: str) -> str:
+    """A validation problem in the UI's language: the English one-liner, or the catalogue's
+    text for its code with the same file, row, column and value."""
+    key = f"problem.{problem.code}"
+    if lang == "en" or not problem.code or key not in catalogue():
+        return problem.one_line()
+    where = [problem.source] if problem.source else []
+    if problem.row is not None:
+        where.append(t("problem.row", lang, row=problem.row))
+    if problem.column:
+        where.append(t("problem.column", lang, column=problem.column))
+    text = t(key, lang, **dict(problem.params))
+    value = t("problem.value", lang, value=problem.value) if problem.value not in (None, "") else ""
+    return f"{'，'.join(where)}：{text}{value}" if where else f"{text}{value}"

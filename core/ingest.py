@@ -19,7 +19,7 @@ from .accounts import apply_classification
 from .columns import HeaderMapping, header_score, map_headers, value_aliases
 from .policy import Policy
 from .spend import SpendParse, normalise_spend
-from .validation import InputError, Problem
+from .validation import InputError, Problem, file_problem
 
 MAX_BYTES = 200 * 1024 * 1024
 HEADER_SEARCH_ROWS = 30
@@ -43,15 +43,15 @@ def _decode(data: bytes, name: str) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise InputError(f"{name}: the file says UTF-16 but is not; save it as UTF-8 CSV or as XLSX") from None
+            raise file_problem(name, "utf16_broken", "the file says UTF-16 but is not; save it as UTF-8 CSV or as XLSX") from None
     if b"\x00" in data[:4096]:
-        raise InputError(f"{name}: the file contains binary zero bytes; it is not a text table — export CSV or XLSX")
+        raise file_problem(name, "nul_bytes", "the file contains binary zero bytes; it is not a text table — export CSV or XLSX")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{name}: the file is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8 CSV or as XLSX")
+    raise file_problem(name, "encoding", "the file is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8 CSV or as XLSX")
 
 
 def _sniff_separator(lines: list[str], section: str = "columns") -> str:
@@ -101,9 +101,9 @@ def _read_csv(data: bytes, name: str, section: str) -> RawTable:
             engine="python" if len(text) < 2_000_000 else "c", skip_blank_lines=True,
         )
     except Exception as exc:  # csv.Error / ParserError: ragged rows, broken quoting
-        raise InputError(f"{name}: not a readable CSV table ({str(exc).splitlines()[0]}); check quotes and separators") from None
+        raise file_problem(name, "csv_broken", f"not a readable CSV table ({str(exc).splitlines()[0]}); check quotes and separators", detail=str(exc).splitlines()[0]) from None
     if frame.empty:
-        raise InputError(f"{name}: no header row found; the first line should name the columns")
+        raise file_problem(name, "no_header", "no header row found; the first line should name the columns")
     headers = _unique_headers(list(frame.iloc[0]))
     cells = frame.iloc[1:].reset_index(drop=True)
     cells.columns = headers
@@ -113,11 +113,11 @@ def _read_csv(data: bytes, name: str, section: str) -> RawTable:
 
 def _read_excel(data: bytes, name: str, section: str) -> RawTable:
     if not zipfile.is_zipfile(io.BytesIO(data)) and name.lower().endswith((".xlsx", ".xlsm")):
-        raise InputError(f"{name}: not an Excel workbook (the file is not a valid .xlsx); export it again as .xlsx or CSV")
+        raise file_problem(name, "not_xlsx", "not an Excel workbook (the file is not a valid .xlsx); export it again as .xlsx or CSV")
     try:
         sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="calamine")
     except Exception as exc:  # the Excel reader raises many types for a broken file
-        raise InputError(f"{name}: not a readable Excel workbook ({type(exc).__name__}); save it again as .xlsx") from None
+        raise file_problem(name, "xlsx_broken", f"not a readable Excel workbook ({type(exc).__name__}); save it again as .xlsx") from None
     best: tuple[int, str, int] | None = None
     for sheet, frame in sheets.items():
         rows = frame.head(HEADER_SEARCH_ROWS).values.tolist()
@@ -128,7 +128,7 @@ def _read_excel(data: bytes, name: str, section: str) -> RawTable:
     if best is None or best[0] == 0:
         names = ", ".join(map(str, sheets)) or "none"
         example = "日期, 账户ID, 消耗" if section == "columns" else "月份, 开发者, 应用, 收益"
-        raise InputError(f"{name}: no sheet has the expected columns (sheets: {names}); the header needs e.g. {example}")
+        raise file_problem(name, "no_sheet", f"no sheet has the expected columns (sheets: {names}); the header needs e.g. {example}", sheets=names, example=example)
     _, sheet, at = best
     frame = sheets[sheet] if sheet in sheets else next(v for k, v in sheets.items() if str(k) == sheet)
     headers = _unique_headers(list(frame.iloc[at]))
@@ -143,9 +143,9 @@ def read_table(data: bytes, name: str, section: str = "columns") -> RawTable:
     """Bytes of an upload -> RawTable; the file name only picks the reader, never a path.
     ``section`` names the alias table used to find the header row."""
     if not data or not data.strip():
-        raise InputError(f"{name}: the file is empty; export the report again with its header row")
+        raise file_problem(name, "empty_file", "the file is empty; export the report again with its header row")
     if len(data) > MAX_BYTES:
-        raise InputError(f"{name}: the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it by quarter")
+        raise file_problem(name, "too_big", f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it by quarter", mb=MAX_BYTES // 1024 // 1024)
     if name.lower().endswith(EXCEL_SUFFIXES) or data[:4] == b"PK\x03\x04":
         return _read_excel(data, name, section)
     return _read_csv(data, name, section)
@@ -163,12 +163,14 @@ def canonical_cells(table: RawTable, mapping: HeaderMapping) -> tuple[pd.DataFra
     """Cells under canonical names, funding columns split into one row per funding.
     Returns (cells, row numbers, the fields the file itself gave)."""
     if table.cells.empty:
-        raise InputError(f"{table.name}: the header is there but no data rows follow; export the report with its rows")
+        raise file_problem(table.name, "header_only", "the header is there but no data rows follow; export the report with its rows")
     missing = missing_columns(mapping)
     if missing:
-        raise InputError(
-            f"{table.name}: no column for {', '.join(missing)}; headers are {', '.join(table.headers[:12])} — "
-            "map a column to it or add the header to data/aliases.toml"
+        raise file_problem(
+            table.name, "no_column",
+            f"no column for {', '.join(missing)}; headers are {', '.join(table.headers[:12])} — "
+            "map a column to it or add the header to data/aliases.toml",
+            fields=", ".join(missing), headers=", ".join(table.headers[:12]),
         )
     base = pd.DataFrame({f: table.cells[c].to_numpy() for f, c in mapping.fields.items()})
     rows = table.row_numbers
@@ -192,7 +194,7 @@ def _duplicate_warnings(rows: pd.DataFrame, source: str) -> list[Problem]:
     dup = rows.duplicated(subset=keys, keep="first").to_numpy()
     return [
         Problem("warning", "duplicate account-day row (same account, date and funding appears earlier); both are counted",
-                int(r), "date", str(d.date()), source)
+                int(r), "date", str(d.date()), source, "duplicate")
         for r, d in zip(rows.loc[dup, "source_row"], rows.loc[dup, "date"])
     ]
 
@@ -208,9 +210,11 @@ def _gap_warnings(rows: pd.DataFrame, source: str, per_account: int = 5) -> list
         full = days.reindex(pd.date_range(days.index.min(), days.index.max(), freq="D"), fill_value=0)
         gaps = full.index[full.to_numpy() == 0]
         for day in gaps[:per_account]:
-            out.append(Problem("warning", f"account {account}: no spend on this day inside its daily run", None, "date", str(day.date()), source))
+            out.append(Problem("warning", f"account {account}: no spend on this day inside its daily run", None, "date",
+                               str(day.date()), source, "gap", (("account", str(account)),)))
         if len(gaps) > per_account:
-            out.append(Problem("warning", f"account {account}: {len(gaps) - per_account} more days without spend", None, "date", None, source))
+            out.append(Problem("warning", f"account {account}: {len(gaps) - per_account} more days without spend", None, "date",
+                               None, source, "gaps_more", (("account", str(account)), ("n", str(len(gaps) - per_account)))))
     return out
 
 

@@ -102,11 +102,11 @@ def _shown(value: object, limit: int = 60) -> str:
 
 def _problems_for(
     mask: np.ndarray, column: str, text: pd.Series, rows: np.ndarray, message: str, source: str,
-    severity: str = "error",
+    severity: str = "error", code: str = "", params: tuple[tuple[str, str], ...] = (),
 ) -> list[Problem]:
     idx = np.flatnonzero(mask)
     return [
-        Problem(severity, message, int(rows[i]), column, _shown(text.iat[i]), source)  # type: ignore[arg-type]
+        Problem(severity, message, int(rows[i]), column, _shown(text.iat[i]), source, code, params)  # type: ignore[arg-type]
         for i in idx
     ]
 
@@ -153,15 +153,16 @@ def normalise_spend(
         text = as_text(col)
         missing = is_missing(text)
         if spec.required and name != "customer":
-            problems += _problems_for(missing, name, text, rows_no, f"'{name}' is empty", source)
+            problems += _problems_for(missing, name, text, rows_no, f"'{name}' is empty", source, code="empty", params=(("field", name),))
             bad |= missing
         values, ok, extra = _parse_column(spec, col, aliases.get(name))
         failed = ~ok & ~missing
         if failed.any():
-            problems += _problems_for(failed, name, text, rows_no, _failure_message(spec), source)
+            problems += _problems_for(failed, name, text, rows_no, _failure_message(spec), source, code=f"bad_{spec.kind}",
+                                      params=(("field", name), ("values", ", ".join(spec.values))))
             bad |= failed
-        for mask, msg, sev in extra:
-            problems += _problems_for(mask, name, text, rows_no, msg, source, sev)
+        for mask, msg, sev, code in extra:
+            problems += _problems_for(mask, name, text, rows_no, msg, source, sev, code)
             if sev == "error":
                 bad |= mask
         if not spec.required or name == "customer":
@@ -175,7 +176,7 @@ def normalise_spend(
         problems += _problems_for(
             unmapped_special, "special", frame["industry_class"].astype(str), rows_no,
             "special promotion authority in a class D or E industry is not covered by III.1(2)3); "
-            "give the underlying class A, B1, B2, C1 or C2", source,
+            "give the underlying class A, B1, B2, C1 or C2", source, code="special_authority",
         )
         bad |= unmapped_special
         if policy is not None:
@@ -184,6 +185,7 @@ def normalise_spend(
             problems += _problems_for(
                 outside, "date", frame["date"].dt.strftime("%Y-%m-%d"), rows_no,
                 f"date outside the policy year {policy.year_start.year}; the row is ignored", source, "warning",
+                code="outside_year", params=(("year", str(policy.year_start.year)),),
             )
     rows = frame.loc[~bad].reset_index(drop=True)
     return SpendParse(rows=rows, problems=tuple(problems), rows_read=n)
@@ -214,16 +216,16 @@ def _parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
         parsed = parse_amount_fen(col)
         european = as_text(col).str.match(r"^[¥￥]?\s*-?\d{1,3}(\.\d{3})+,\d{1,2}\s*(元)?$").fillna(False).to_numpy(dtype=bool)
         extra = [
-            (european, "looks like a European decimal comma (1.234,56); write 1234.56 or 1,234.56", "error"),
-            (parsed.negative, "negative amount: spend must be 0 or more (enter refunds as a separate adjustment)", "error"),
-            (parsed.too_large, "amount is not a plausible spend (above 1,000,000,000,000 RMB)", "error"),
-            (parsed.rounded & ~parsed.negative, "amount has fractions of a fen; rounded half-up to 0.01", "warning"),
+            (european, "looks like a European decimal comma (1.234,56); write 1234.56 or 1,234.56", "error", "european"),
+            (parsed.negative, "negative amount: spend must be 0 or more (enter refunds as a separate adjustment)", "error", "negative"),
+            (parsed.too_large, "amount is not a plausible spend (above 1,000,000,000,000 RMB)", "error", "too_large"),
+            (parsed.rounded & ~parsed.negative, "amount has fractions of a fen; rounded half-up to 0.01", "warning", "rounded"),
         ]
         return parsed.fen, parsed.ok | parsed.too_large, extra  # absurd amounts get their own message
     text = as_text(col)
     too_long = (text.str.len() > MAX_TEXT).to_numpy(dtype=bool)
     return text.to_numpy(dtype=object), np.ones(len(col), dtype=bool), [
-        (too_long, f"text longer than {MAX_TEXT} characters; is this the right column?", "error")]
+        (too_long, f"text longer than {MAX_TEXT} characters; is this the right column?", "error", "too_long")]
 
 
 def _failure_message(spec: Field) -> str:

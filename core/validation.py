@@ -21,6 +21,8 @@ class Problem:
     column: str | None = None
     value: str | None = None
     source: str = ""
+    code: str = ""  # catalogue key "problem.<code>" for the UI's languages; message stays English
+    params: tuple[tuple[str, str], ...] = ()
 
     def one_line(self) -> str:
         """'spend.csv row 7, column amount: ... (value '12,3x')' — for CLI and logs."""
@@ -32,6 +34,11 @@ class Problem:
         head = ", ".join(where)
         tail = f" (value {self.value!r})" if self.value not in (None, "") else ""
         return f"{head}: {self.message}{tail}" if head else f"{self.message}{tail}"
+
+
+def file_problem(name: str, code: str, message: str, **params: object) -> "InputError":
+    """A whole-file refusal with its catalogue code (the text is the English one-liner)."""
+    return InputError(Problem("error", message, source=name, code=code, params=tuple((k, str(v)) for k, v in params.items())))
 
 
 class InputError(ValueError):

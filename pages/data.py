@@ -9,7 +9,7 @@ import streamlit as st
 from core.accounts import accounts_table
 from core.columns import IGNORE, layout_key, map_headers
 from core.export import csv_bytes
-from core.i18n import t
+from core.i18n import localise, t
 from core.ingest import canonical_cells, missing_columns, prepare_spend, read_table
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES
 from core.spend import (
@@ -77,6 +77,7 @@ if upload is not None:
         c3.metric(t("data.warnings", L), f"{len(warnings):,}")
         if parsed.problems:
             report = problems_frame(list(parsed.problems))
+            report["message"] = [localise(p, L) for p in parsed.problems]
             st.dataframe(report.head(500), hide_index=True, width="stretch")
             st.download_button(t("data.download_report", L), csv_bytes(report), file_name="validation_report.csv", mime="text/csv")
             st.session_state["last_validation_report"] = report
@@ -102,7 +103,7 @@ if upload is not None:
             st.session_state.pop("data_editor", None)
             st.rerun()
     except InputError as exc:
-        st.error(str(exc))
+        st.error(localise(exc.problems[0], L))
     except repo.ConflictError as exc:
         st.warning(str(exc))
 

@@ -148,3 +148,24 @@ def test_date_write_then_parse_is_the_identity(day):
     for text in (day.isoformat(), f"{day.year}/{day.month}/{day.day}", f"{day.year}年{day.month}月{day.day}日"):
         parsed, ok = parse_dates(pd.Series([text], dtype=object))
         assert ok[0] and parsed[0] == np.datetime64(day)
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_every_bad_file_gets_a_chinese_message_naming_the_same_place(name):
+    import re
+
+    from core.i18n import localise
+
+    path = FIX / "bad" / name
+    try:
+        table = read_table(path.read_bytes(), path.name)
+        parsed, _ = prepare_spend(table, map_headers(table.headers), POLICY)
+        problems = list(parsed.problems)
+    except InputError as exc:
+        problems = exc.problems
+    for p in problems[:3]:
+        zh = localise(p, "zh")
+        assert re.search(r"[\u4e00-\u9fff]", zh.replace(name, "")), zh  # Chinese text beyond the file name
+        assert zh.startswith(name)
+        if p.row is not None:
+            assert f"第 {p.row} 行" in zh
