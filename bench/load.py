@@ -23,6 +23,7 @@ from pathlib import Path
 from playwright.async_api import async_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_MS = 120_000
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -34,7 +35,7 @@ async def session(browser, url: str, rounds: int, offset: int, samples: list[flo
             t = time.perf_counter()
             await page.goto(f"{url}?lang=en&as_of={day}")
             await page.wait_for_function(
-                "document.body.innerText.includes('Projected completion')", timeout=120_000)
+                "document.body.innerText.includes('Projected completion')", timeout=TIMEOUT_MS)
             samples.append(time.perf_counter() - t)
             if await page.get_by_text("This app has encountered an error").count():
                 errors.append(f"session {offset}: app error")
@@ -79,8 +80,14 @@ async def run(levels: list[int], rounds: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.load")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sessions", type=int, nargs="*", help="levels of N (default 1 5 20)")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=120, help="seconds one evaluation may take")
     a = ap.parse_args()
-    asyncio.run(run([1, 2] if a.quick else [1, 5, 20], 1 if a.quick else 2))
+    global TIMEOUT_MS
+    TIMEOUT_MS = int(a.timeout * 1000)
+    levels = a.sessions or ([1, 2] if a.quick else [1, 5, 20])
+    asyncio.run(run(levels, 1 if a.quick else a.rounds))
 
 
 if __name__ == "__main__":
