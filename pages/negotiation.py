@@ -7,9 +7,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.i18n import fmt_money, fmt_pct, t
-from core.negotiation import break_even_target, compare_targets
+from core.negotiation import break_even_target
 from ui.charts import layout
-from ui.state import method_choice, page_start
+from ui.state import cached_compare, method_choice, page_start, spend_key
 
 ctx = page_start("negotiation.heading")
 L, client, policy = ctx.lang, ctx.client, ctx.policy
@@ -24,15 +24,8 @@ if high <= low:
 targets = sorted({int(round(v, -4)) * 100 for v in np.linspace(low, high, count)})
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_compare(spend, terms, policy_name, as_of, targets, method):
-    from core.policy import load_policy
-
-    return compare_targets(spend, terms, load_policy(policy_name), as_of, list(targets), method, paths=5_000)
-
-
 with st.spinner(t("negotiation.running", L, n=len(targets))):
-    table = cached_compare(client.spend, client.terms, client.policy_name, ctx.as_of, tuple(targets), method_choice())
+    table = cached_compare(spend_key(client), client.spend, client.terms, client.policy_name, ctx.as_of, tuple(targets), method_choice())
 even = break_even_target(table)
 best = table.loc[table["expected_net_fen"].idxmax()]
 m = st.columns(2)

@@ -11,7 +11,7 @@ from core.export import csv_bytes, export_sheets, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
 from ui.charts import cumulative_chart, layout, method_reason
-from ui.state import cached_daily_counted, page_start
+from ui.state import cached_daily_counted, page_start, spend_key
 
 ctx = page_start("overview.heading")
 L, client, policy, day = ctx.lang, ctx.client, ctx.policy, ctx.as_of
@@ -76,7 +76,7 @@ if view is not None:
 
 left, right = st.columns([3, 2])
 with left:
-    daily = cached_daily_counted(client.spend, client.terms, client.policy_name, day)
+    daily = cached_daily_counted(spend_key(client), client.spend, client.terms, client.policy_name, day)
     st.plotly_chart(cumulative_chart(daily, view.fan if view is not None else None, policy, client.terms, L), width="stretch")
 with right:
     pre = view.expected.outcome.pre_return[0] if view is not None else result.pre_return_fen
@@ -96,9 +96,10 @@ with st.expander(t("page.assumptions", L)):
 st.subheader(t("export.heading", L))
 sheets = export_sheets(client.name, client.inputs, result, policy, L, view, st.session_state.get("last_validation_report"))
 c1, c2, c3 = st.columns([1, 1, 2])
-c1.download_button(t("export.excel", L), workbook_bytes(sheets), file_name=f"rebate_{day:%Y%m%d}.xlsx",
+c1.download_button(t("export.excel", L), lambda: workbook_bytes(sheets),  # built on click, not every run
+                   file_name=f"rebate_{day:%Y%m%d}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="export_xlsx")
 which = c3.selectbox(t("export.csv_which", L), list(sheets), key="export_csv_sheet", label_visibility="collapsed")
-c2.download_button(t("export.csv", L), csv_bytes(sheets[which]), file_name=f"{which.lower().replace(' ', '_')}.csv",
+c2.download_button(t("export.csv", L), lambda: csv_bytes(sheets[which]), file_name=f"{which.lower().replace(' ', '_')}.csv",
                    mime="text/csv", key="export_csv")
 st.caption(t("export.png_hint", L))

@@ -98,10 +98,10 @@ st.plotly_chart(layout(fig, t("payouts.calendar", L), L), width="stretch")
 
 with st.expander(t("payouts.detail", L)):
     st.dataframe(ledger, hide_index=True, width="stretch")
-st.download_button(t("export.excel", L), workbook_bytes({"Payouts": ledger, "By developer": summary.reset_index(),
-                                                          "Cash calendar": calendar}),
+sheets = {"Payouts": ledger, "By developer": summary.reset_index(), "Cash calendar": calendar}
+st.download_button(t("export.excel", L), lambda: workbook_bytes(sheets),  # built on click, not every run
                    file_name=f"payouts_{day:%Y%m%d}.xlsx", key="payouts_xlsx")
-st.download_button(t("export.csv", L), csv_bytes(ledger), file_name="payouts.csv", key="payouts_csv")
+st.download_button(t("export.csv", L), lambda: csv_bytes(ledger), file_name="payouts.csv", key="payouts_csv")
 with st.expander(t("page.assumptions", L)):
     for r in policy.readings:
         st.markdown(f"- {r.zh if L == 'zh' else r.en} ({r.clause})")

@@ -15,6 +15,7 @@ from ui.state import (
     engine,
     method_choice,
     page_start,
+    spend_key,
     terms_of,
 )
 
@@ -47,7 +48,7 @@ else:
             s = next(s for s in saved if str(s.id) == choice)
             inputs, day = json.loads(s.inputs_json), s.as_of or ctx.as_of
         terms = terms_of(inputs, policy)
-        result = cached_evaluation(client.spend, terms, client.policy_name, day)
+        result = cached_evaluation(spend_key(client), client.spend, terms, client.policy_name, day)
         row = {
             t("inputs.target", L): fmt_money(terms.target_fen, L),
             t("inputs.customer_type", L): t(f"inputs.customer_type.{terms.customer_type}", L),
@@ -55,7 +56,7 @@ else:
             t("overview.completion", L): fmt_pct(result.completion_rate, L),
         }
         if day < policy.year_end and not client.spend.empty:
-            view = cached_outlook(client.spend, terms, client.policy_name, day, method_choice())
+            view = cached_outlook(spend_key(client), client.spend, terms, client.policy_name, day, method_choice())
             d, p = view.projection.distributions(), view.projection.probabilities()
             row[t("overview.projected_completion", L)] = fmt_pct(d["completion_rate"]["p50"], L)
             row[t("overview.target_chance", L)] = fmt_pct(p["target_met"]["yes"], L, 0)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import classified_spend
 from core.evaluation import Evaluation, evaluate
+from core.negotiation import compare_targets
 from core.outlook import Outlook, outlook
 from core.policy import Policy, load_policy
 from core.progress import daily_counted
@@ -71,16 +72,32 @@ def policy_of(client: ClientInputs) -> Policy:
     return load_policy(client.policy_name)
 
 
+# The cached engine calls take the client's spend as `_spend` (not hashed: hashing a
+# year of rows costs more than some of the calls) and key it by `spend_key`, the client
+# id and version that load_client read it at — a write bumps the version.
+
+def spend_key(client: ClientInputs) -> tuple[int, int]:
+    return client.id, client.version
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def cached_evaluation(spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date) -> Evaluation:
-    return evaluate(spend, terms, load_policy(policy_name), as_of)
+def cached_evaluation(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
+                      as_of: dt.date) -> Evaluation:
+    return evaluate(_spend, terms, load_policy(policy_name), as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_outlook(spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date,
+def cached_outlook(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date,
                    method: str | None, paths: int = 10_000, seed: int = 0) -> Outlook:
     """Forecast, Monte Carlo, required spend and ledger; recomputed only when an input changes."""
-    return outlook(spend, terms, load_policy(policy_name), as_of, method, paths, seed)
+    return outlook(_spend, terms, load_policy(policy_name), as_of, method, paths, seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_compare(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
+                   as_of: dt.date, targets: tuple[int, ...], method: str | None) -> pd.DataFrame:
+    """Candidate targets on the same seeded paths (the Negotiation page)."""
+    return compare_targets(_spend, terms, load_policy(policy_name), as_of, list(targets), method, paths=5_000)
 
 
 def method_choice() -> str | None:
@@ -90,8 +107,9 @@ def method_choice() -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cached_daily_counted(spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date) -> pd.DataFrame:
-    return daily_counted(spend, terms, load_policy(policy_name), as_of)
+def cached_daily_counted(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
+                         as_of: dt.date) -> pd.DataFrame:
+    return daily_counted(_spend, terms, load_policy(policy_name), as_of)
 
 
 def lang() -> str:
@@ -163,14 +181,14 @@ class PageContext:
     as_of: dt.date
 
     def evaluation(self) -> Evaluation:
-        return cached_evaluation(self.client.spend, self.client.terms, self.client.policy_name, self.as_of)
+        return cached_evaluation(spend_key(self.client), self.client.spend, self.client.terms, self.client.policy_name, self.as_of)
 
     def outlook(self) -> Outlook:
         """The projection for the page's inputs, with a progress indicator on a cache miss."""
         from core.i18n import t
 
         with st.spinner(t("overview.projecting", self.lang)):
-            return cached_outlook(self.client.spend, self.client.terms, self.client.policy_name, self.as_of, method_choice())
+            return cached_outlook(spend_key(self.client), self.client.spend, self.client.terms, self.client.policy_name, self.as_of, method_choice())
 
 
 def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
