@@ -7,6 +7,7 @@ file does carry win over the table, row by row.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .spend import SpendParse, normalise_spend
@@ -59,18 +60,30 @@ def accounts_table(raw: pd.DataFrame, saved: pd.DataFrame | None = None) -> pd.D
 def apply_classification(raw: pd.DataFrame, classification: pd.DataFrame | None) -> pd.DataFrame:
     """Fill every per-account field a row lacks from the classification (then defaults)."""
     out = raw.copy()
-    ids = out["account_id"].astype(str)
     table = classification.set_index("account_id") if classification is not None and len(classification) else None
+    ids = out["account_id"].astype(str) if table is not None else None
     for field, default in DEFAULTS.items():
-        fill = ids.map(table[field]) if table is not None and field in table.columns else pd.Series(None, index=out.index)
-        fill = fill.astype(object).where(fill.notna(), default)
-        if field in out.columns:
-            current = out[field].astype(object)
-            empty = current.isna() | (current.astype(str).str.strip() == "")
-            out[field] = current.where(~empty, fill)
+        if table is not None and field in table.columns:
+            fill = ids.map(table[field])
+            fill = fill.astype(object).where(fill.notna(), default)
         else:
+            fill = default
+        if field not in out.columns:
             out[field] = fill
+            continue
+        empty = _empty_cells(out[field])
+        if empty.any():  # a big export usually has none: leave its (categorical) column as it is
+            out[field] = out[field].astype(object).where(~empty, fill)
     return out
+
+
+def _empty_cells(col: pd.Series) -> np.ndarray:
+    """Missing or blank cells; a categorical column is checked on its categories only."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = pd.Series(col.cat.categories.astype(str))
+        blank = col.cat.categories[cats.str.strip().eq("").to_numpy()]
+        return (col.isna() | col.isin(blank)).to_numpy(dtype=bool)
+    return (col.isna() | (col.astype(str).str.strip() == "")).to_numpy(dtype=bool)
 
 
 def classified_spend(cells: pd.DataFrame, classification: pd.DataFrame | None, source: str = "stored spend") -> SpendParse:

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
 
 from .accounts import apply_classification
 from .columns import HeaderMapping, header_score, map_headers, value_aliases
@@ -25,6 +29,7 @@ MAX_BYTES = 200 * 1024 * 1024
 HEADER_SEARCH_ROWS = 30
 REQUIRED_COLUMNS = ("date", "account_id")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+COLUMNAR_BYTES = 4 * 1024 * 1024  # from here on the Arrow reader pays for itself
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,58 @@ def _read_excel(data: bytes, name: str, section: str) -> RawTable:
     return RawTable(name, headers, cells.reset_index(drop=True), rows, sheet)
 
 
+def _arrow_table_to_cells(table: pa.Table) -> pd.DataFrame:
+    """Dictionary columns become pandas categoricals (codes, no per-cell strings); the
+    free-text amount columns stay Arrow strings for the decimal fast path."""
+    def mapper(t: pa.DataType):
+        return pd.ArrowDtype(t) if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+    return table.to_pandas(types_mapper=mapper)
+
+
+def _read_csv_columnar(data: bytes, name: str, section: str) -> RawTable | None:
+    """Big UTF-8 CSVs through Arrow's multithreaded reader, every column dictionary-encoded
+    except amounts. None (the row-by-row reader takes over, with its messages) for anything
+    unusual: another encoding, blank or ragged lines, newlines inside quotes."""
+    head_bytes = data[:65536]
+    head_text = head_bytes.decode("utf-8-sig", errors="replace")
+    if "\ufffd" in head_text:
+        return None
+    head = head_text.splitlines()[:HEADER_SEARCH_ROWS]
+    sep = _sniff_separator(head, section)
+    header_at = _header_index([next(csv.reader([line], delimiter=sep), []) for line in head], section)
+    headers = _unique_headers(next(csv.reader([head[header_at]], delimiter=sep), []))
+    mapping = map_headers(headers, section=section)
+    text = {mapping.fields.get("amount", "")} | set(mapping.funding_columns.values())
+    types = {h: (pa.string() if h in text else pa.dictionary(pa.int32(), pa.string())) for h in headers}
+    try:
+        table = pv.read_csv(
+            io.BytesIO(data),
+            read_options=pv.ReadOptions(skip_rows=header_at + 1, column_names=headers, encoding="utf8"),
+            parse_options=pv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
+            convert_options=pv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                              quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    cells = _arrow_table_to_cells(table)
+    return RawTable(name, headers, cells, np.arange(len(cells)) + header_at + 2)
+
+
+def _read_parquet(data: bytes, name: str) -> RawTable:
+    """Parquet: typed columns as stored; strings dictionary-encoded like the CSV fast path."""
+    try:
+        table = pq.read_table(io.BytesIO(data), read_dictionary=None)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise file_problem(name, "parquet_broken", f"not a readable Parquet file ({str(exc).splitlines()[0]}); write it again") from None
+    headers = _unique_headers(table.column_names)
+    table = table.rename_columns(headers)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            table = table.set_column(i, field.name, pc.dictionary_encode(table.column(i)))
+    cells = _arrow_table_to_cells(table)
+    return RawTable(name, headers, cells, np.arange(len(cells)) + 2)
+
+
 def read_table(data: bytes, name: str, section: str = "columns") -> RawTable:
     """Bytes of an upload -> RawTable; the file name only picks the reader, never a path.
     ``section`` names the alias table used to find the header row."""
@@ -148,6 +205,12 @@ def read_table(data: bytes, name: str, section: str = "columns") -> RawTable:
         raise file_problem(name, "too_big", f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it by quarter", mb=MAX_BYTES // 1024 // 1024)
     if name.lower().endswith(EXCEL_SUFFIXES) or data[:4] == b"PK\x03\x04":
         return _read_excel(data, name, section)
+    if name.lower().endswith(".parquet") or data[:4] == b"PAR1":
+        return _read_parquet(data, name)
+    if len(data) >= COLUMNAR_BYTES:
+        fast = _read_csv_columnar(data, name, section)
+        if fast is not None:
+            return fast
     return _read_csv(data, name, section)
 
 
@@ -172,7 +235,7 @@ def canonical_cells(table: RawTable, mapping: HeaderMapping) -> tuple[pd.DataFra
             "map a column to it or add the header to data/aliases.toml",
             fields=", ".join(missing), headers=", ".join(table.headers[:12]),
         )
-    base = pd.DataFrame({f: table.cells[c].to_numpy() for f, c in mapping.fields.items()})
+    base = pd.DataFrame({f: table.cells[c].reset_index(drop=True) for f, c in mapping.fields.items()})
     rows = table.row_numbers
     if mapping.funding_columns:
         parts, part_rows = [], []
@@ -200,21 +263,35 @@ def _duplicate_warnings(rows: pd.DataFrame, source: str) -> list[Problem]:
 
 
 def _gap_warnings(rows: pd.DataFrame, source: str, per_account: int = 5) -> list[Problem]:
-    """Days with zero total spend inside an account's daily run (a missing export day?)."""
+    """Days with zero total spend inside an account's daily run (a missing export day?).
+    Counted for all accounts at once on (account, day) codes; only accounts with gaps loop."""
+    if rows.empty:
+        return []
+    accounts, names = pd.factorize(rows["account_id"], sort=True)
+    day = rows["date"].to_numpy(dtype="datetime64[D]").view(np.int64)
+    first_day = day.min()
+    key = accounts.astype(np.int64) * (1 << 20) + (day - first_day)
+    keys, inverse = np.unique(key, return_inverse=True)
+    spent = np.bincount(inverse, weights=rows["amount_fen"].to_numpy(dtype=np.float64)) > 0
+    acc, d = keys >> 20, keys & ((1 << 20) - 1)
+    n_days = np.bincount(acc, minlength=len(names))
+    lo = np.full(len(names), np.iinfo(np.int64).max)
+    hi = np.full(len(names), -1)
+    np.minimum.at(lo, acc, d)
+    np.maximum.at(hi, acc, d)
+    gaps = (hi - lo + 1) - np.bincount(acc, weights=spent, minlength=len(names)).astype(np.int64)
     out: list[Problem] = []
-    daily = rows.groupby(["account_id", "date"], observed=True)["amount_fen"].sum()
-    for account, series in daily.groupby(level=0):
-        days = series.droplevel(0)
-        if len(days) < 14:
-            continue
-        full = days.reindex(pd.date_range(days.index.min(), days.index.max(), freq="D"), fill_value=0)
-        gaps = full.index[full.to_numpy() == 0]
-        for day in gaps[:per_account]:
+    for a in np.flatnonzero((n_days >= 14) & (gaps > 0)):
+        account = names[a]
+        full = np.arange(lo[a], hi[a] + 1)
+        missing = np.setdiff1d(full, d[(acc == a) & spent])
+        for offset in missing[:per_account]:
+            when = (np.datetime64(int(first_day + offset), "D")).astype(str)
             out.append(Problem("warning", f"account {account}: no spend on this day inside its daily run", None, "date",
-                               str(day.date()), source, "gap", (("account", str(account)),)))
-        if len(gaps) > per_account:
-            out.append(Problem("warning", f"account {account}: {len(gaps) - per_account} more days without spend", None, "date",
-                               None, source, "gaps_more", (("account", str(account)), ("n", str(len(gaps) - per_account)))))
+                               when, source, "gap", (("account", str(account)),)))
+        if len(missing) > per_account:
+            out.append(Problem("warning", f"account {account}: {len(missing) - per_account} more days without spend", None, "date",
+                               None, source, "gaps_more", (("account", str(account)), ("n", str(len(missing) - per_account)))))
     return out
 
 

@@ -19,6 +19,7 @@ from .parsing import (
     parse_bools,
     parse_dates,
     parse_enum,
+    plain_decimal_fen,
 )
 from .policy import BUSINESS_MODELS, INDUSTRY_CLASSES, Policy
 from .validation import Problem
@@ -100,15 +101,47 @@ def _shown(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _shown_cells(uniques: pd.Series, codes: np.ndarray):
+    """The cell text of row i, looked up through its distinct value (only failing rows ask)."""
+    return lambda i: as_text(uniques.iloc[[codes[i]]]).iat[0]
+
+
 def _problems_for(
-    mask: np.ndarray, column: str, text: pd.Series, rows: np.ndarray, message: str, source: str,
+    mask: np.ndarray, column: str, shown, rows: np.ndarray, message: str, source: str,
     severity: str = "error", code: str = "", params: tuple[tuple[str, str], ...] = (),
 ) -> list[Problem]:
+    """One problem per masked row; ``shown`` is the rows' text or a function of the row index."""
     idx = np.flatnonzero(mask)
+    cell = shown.iat.__getitem__ if isinstance(shown, pd.Series) else shown
     return [
-        Problem(severity, message, int(rows[i]), column, _shown(text.iat[i]), source, code, params)  # type: ignore[arg-type]
+        Problem(severity, message, int(rows[i]), column, _shown(cell(i)), source, code, params)  # type: ignore[arg-type]
         for i in idx
     ]
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A parsed column as codes into its distinct parsed values (materialised at assembly)."""
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    def dense(self) -> np.ndarray:
+        return self.values[self.codes]
+
+
+def _factorize(col: pd.Series, spec: Field) -> tuple[np.ndarray, pd.Series]:
+    """Codes and distinct values of a raw column. Amounts are mostly distinct, so they are
+    parsed as they are (codes 0..n-1); a categorical column is already factorized."""
+    col = col.reset_index(drop=True)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        cats = pd.Series(np.asarray(col.cat.categories, dtype=object).tolist() + [None], dtype=object)
+        return (np.where(codes < 0, len(cats) - 1, codes) if (codes < 0).any() else codes), cats
+    if spec.kind == "money":
+        return np.arange(len(col)), col
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    return codes.astype(np.int64), pd.Series(uniques, dtype=object)
 
 
 def normalise_spend(
@@ -118,8 +151,11 @@ def normalise_spend(
     source: str = "spend",
     value_aliases: dict[str, dict[str, str]] | None = None,
     policy: Policy | None = None,
+    extra_fields: tuple[Field, ...] = (),
 ) -> SpendParse:
     """Validate raw cells column by column and return typed rows plus problems.
+    ``extra_fields`` are validated and kept besides the canonical ones (the portfolio's
+    `client` column).
 
     Rows with an error are left out of ``rows``; the caller decides whether a partial
     import is acceptable (the CLI never accepts one).
@@ -134,43 +170,47 @@ def normalise_spend(
         raw = raw.drop(columns=["source_row"])
     rows_no = np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers)
     problems: list[Problem] = []
-    unknown = [c for c in raw.columns if c not in SPEND_FIELDS]
+    fields = SPEND_FIELDS | {f.name: f for f in extra_fields}
+    unknown = [c for c in raw.columns if c not in fields]
     for c in unknown:
-        problems.append(Problem("error", f"unknown field '{c}' (known: {', '.join(SPEND_FIELDS)})", None, str(c), None, source))
+        problems.append(Problem("error", f"unknown field '{c}' (known: {', '.join(fields)})", None, str(c), None, source))
     bad = np.zeros(n, dtype=bool)
     out: dict[str, object] = {}
     aliases = value_aliases or {}
-    for name, spec in SPEND_FIELDS.items():
+    for name, spec in fields.items():
         if name not in raw.columns:
             if spec.required and name != "customer":
                 problems.append(Problem("error", f"required field '{name}' is missing", None, name, None, source))
                 bad[:] = True
-                out[name] = _default_column(spec, n)
-            else:
-                out[name] = _default_column(spec, n)
+            out[name] = _default_column(spec, n)
             continue
-        col = raw[name].reset_index(drop=True)
-        text = as_text(col)
-        missing = is_missing(text)
-        if spec.required and name != "customer":
-            problems += _problems_for(missing, name, text, rows_no, f"'{name}' is empty", source, code="empty", params=(("field", name),))
+        # Parse each distinct cell once: an export repeats a handful of platforms, classes
+        # and 366 dates over a million rows, so the parsers see thousands of cells, not millions.
+        codes, uniques = _factorize(raw[name], spec)
+        shown = _shown_cells(uniques, codes)
+        values_u, ok_u, extra, missing_u = _parse_column(spec, uniques, aliases.get(name))
+        missing = missing_u[codes]
+        if spec.required and name != "customer" and missing.any():
+            problems += _problems_for(missing, name, shown, rows_no, f"'{name}' is empty", source, code="empty", params=(("field", name),))
             bad |= missing
-        values, ok, extra = _parse_column(spec, col, aliases.get(name))
-        failed = ~ok & ~missing
+        failed = (~ok_u & ~missing_u)[codes]
         if failed.any():
-            problems += _problems_for(failed, name, text, rows_no, _failure_message(spec), source, code=f"bad_{spec.kind}",
+            problems += _problems_for(failed, name, shown, rows_no, _failure_message(spec), source, code=f"bad_{spec.kind}",
                                       params=(("field", name), ("values", ", ".join(spec.values))))
             bad |= failed
-        for mask, msg, sev, code in extra:
-            problems += _problems_for(mask, name, text, rows_no, msg, source, sev, code)
+        for mask_u, msg, sev, code in extra:
+            if not mask_u.any():
+                continue
+            mask = mask_u[codes]
+            problems += _problems_for(mask, name, shown, rows_no, msg, source, sev, code)
             if sev == "error":
                 bad |= mask
         if not spec.required or name == "customer":
-            values = np.where(missing, spec.default if spec.default is not None else values, values)
-        out[name] = values
+            values_u = np.where(missing_u, spec.default if spec.default is not None else values_u, values_u)
+        out[name] = _Column(codes, np.asarray(values_u))
     if prefen is not None:
         out["amount"] = prefen
-    frame = _assemble(out, rows_no, n)
+    frame = _assemble(out, rows_no, n, fields)
     if n:
         unmapped_special = _special_authority_without_mapping(frame, policy)
         problems += _problems_for(
@@ -183,7 +223,7 @@ def normalise_spend(
             outside = (frame["date"] < pd.Timestamp(policy.year_start)) | (frame["date"] > pd.Timestamp(policy.year_end))
             outside = outside.to_numpy(dtype=bool) & ~bad
             problems += _problems_for(
-                outside, "date", frame["date"].dt.strftime("%Y-%m-%d"), rows_no,
+                outside, "date", lambda i: frame["date"].iat[i].strftime("%Y-%m-%d"), rows_no,
                 f"date outside the policy year {policy.year_start.year}; the row is ignored", source, "warning",
                 code="outside_year", params=(("year", str(policy.year_start.year)),),
             )
@@ -202,30 +242,39 @@ def _default_column(spec: Field, n: int) -> np.ndarray:
 
 
 def _parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
-    """Parse one column; returns values, ok mask, and extra (mask, message, severity) checks."""
+    """Parse one column of distinct cells; returns values, ok mask, extra (mask, message,
+    severity, code) checks, and the missing mask."""
+    if spec.kind == "money":
+        fast = plain_decimal_fen(col)  # plain decimal text: nothing missing, no separators, no European comma
+        if fast is not None:
+            return fast.fen, fast.ok | fast.too_large, _amount_checks(fast, np.zeros(len(col), dtype=bool)), np.zeros(len(col), dtype=bool)
+    text = as_text(col)
+    missing = is_missing(text)
     if spec.kind == "date":
         values, ok = parse_dates(col)
-        return values, ok, []
+        return values, ok, [], missing
     if spec.kind == "bool":
         values, ok = parse_bools(col)
-        return values, ok, []
+        return values, ok, [], missing
     if spec.kind == "enum":
         values, ok = parse_enum(col, spec.values, aliases)
-        return values, ok, []
+        return values, ok, [], missing
     if spec.kind == "money":
         parsed = parse_amount_fen(col)
-        european = as_text(col).str.match(r"^[¥￥]?\s*-?\d{1,3}(\.\d{3})+,\d{1,2}\s*(元)?$").fillna(False).to_numpy(dtype=bool)
-        extra = [
-            (european, "looks like a European decimal comma (1.234,56); write 1234.56 or 1,234.56", "error", "european"),
-            (parsed.negative, "negative amount: spend must be 0 or more (enter refunds as a separate adjustment)", "error", "negative"),
-            (parsed.too_large, "amount is not a plausible spend (above 1,000,000,000,000 RMB)", "error", "too_large"),
-            (parsed.rounded & ~parsed.negative, "amount has fractions of a fen; rounded half-up to 0.01", "warning", "rounded"),
-        ]
-        return parsed.fen, parsed.ok | parsed.too_large, extra  # absurd amounts get their own message
-    text = as_text(col)
+        european = text.str.match(r"^[¥￥]?\s*-?\d{1,3}(\.\d{3})+,\d{1,2}\s*(元)?$").fillna(False).to_numpy(dtype=bool)
+        return parsed.fen, parsed.ok | parsed.too_large, _amount_checks(parsed, european), missing  # absurd amounts get their own message
     too_long = (text.str.len() > MAX_TEXT).to_numpy(dtype=bool)
     return text.to_numpy(dtype=object), np.ones(len(col), dtype=bool), [
-        (too_long, f"text longer than {MAX_TEXT} characters; is this the right column?", "error", "too_long")]
+        (too_long, f"text longer than {MAX_TEXT} characters; is this the right column?", "error", "too_long")], missing
+
+
+def _amount_checks(parsed, european: np.ndarray) -> list[tuple[np.ndarray, str, str, str]]:
+    return [
+        (european, "looks like a European decimal comma (1.234,56); write 1234.56 or 1,234.56", "error", "european"),
+        (parsed.negative, "negative amount: spend must be 0 or more (enter refunds as a separate adjustment)", "error", "negative"),
+        (parsed.too_large, "amount is not a plausible spend (above 1,000,000,000,000 RMB)", "error", "too_large"),
+        (parsed.rounded & ~parsed.negative, "amount has fractions of a fen; rounded half-up to 0.01", "warning", "rounded"),
+    ]
 
 
 def _failure_message(spec: Field) -> str:
@@ -240,13 +289,15 @@ def _failure_message(spec: Field) -> str:
     return "invalid value"
 
 
-def _assemble(out: dict[str, object], rows_no: np.ndarray, n: int) -> pd.DataFrame:
+def _assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[str, Field]) -> pd.DataFrame:
     data: dict[str, object] = {}
-    for name, spec in SPEND_FIELDS.items():
+    for name, spec in fields.items():
         v = out[name]
         if spec.kind == "enum":
-            data[name] = pd.Categorical(np.asarray(v, dtype=object), categories=list(ENUM_CATEGORIES[name]))
-        elif spec.kind == "bool":
+            data[name] = _categorical(v, ENUM_CATEGORIES[name], n)
+            continue
+        v = v.dense() if isinstance(v, _Column) else v
+        if spec.kind == "bool":
             data[name] = np.asarray(v, dtype=bool)
         elif spec.kind == "date":
             data[name] = pd.to_datetime(np.asarray(v, dtype="datetime64[D]"))
@@ -257,7 +308,16 @@ def _assemble(out: dict[str, object], rows_no: np.ndarray, n: int) -> pd.DataFra
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
     frame["customer"] = np.where(frame["customer"] == "", frame["account_id"], frame["customer"])
     frame["source_row"] = np.asarray(rows_no, dtype=np.int64)
-    return frame[CANONICAL_COLUMNS]
+    return frame[CANONICAL_COLUMNS + [f for f in fields if f not in SPEND_FIELDS]]
+
+
+def _categorical(v: object, categories: tuple[str, ...], n: int) -> pd.Categorical:
+    """Category codes straight from the distinct values (no million-string rebuild)."""
+    if isinstance(v, _Column):
+        index = {c: i for i, c in enumerate(categories)}
+        codes_u = np.array([index.get(x, -1) for x in v.values.tolist()], dtype=np.int64)
+        return pd.Categorical.from_codes(codes_u[v.codes] if n else np.zeros(0, dtype=np.int64), categories=list(categories))
+    return pd.Categorical(np.asarray(v, dtype=object), categories=list(categories))
 
 
 def _special_authority_without_mapping(frame: pd.DataFrame, policy: Policy | None) -> np.ndarray:

@@ -1,0 +1,80 @@
+"""Seeded benchmark data: an agency portfolio of clients, accounts and a year of daily spend.
+
+`python -m bench.data OUT_DIR [--clients 150 --accounts 3000]` writes clients.csv and
+spend.csv (one row per account and day, Chinese-market column names in English, exact
+two-decimal amounts). Sizes from the performance issue: 150 clients × 3,000 accounts ×
+365 days ≈ 1.1M rows; 5M rows with --accounts 13700.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pv
+
+PLATFORMS = np.array(["ocean_ads", "oesa", "local", "xingtu_xgl", "ocean_ads", "ocean_ads"])
+NETWORKS = np.array(["douyin", "toutiao", "douyin", "csj", "douyin", "douyin"])
+CLASSES = np.array(["A", "B1", "B2", "C1", "C2", "D"])
+MODELS = np.array(["brand", "kol", "distribution", "agency"])
+TYPES = np.array(["regular", "new"])
+
+
+def portfolio(clients: int, accounts: int, seed: int = 2024) -> tuple[pa.Table, pa.Table]:
+    """(clients table, spend table): each account belongs to one client; daily cash spend
+    with a weekly rhythm and lognormal noise; 3 % of days also spend returns."""
+    rng = np.random.default_rng(seed)
+    days = np.arange(np.datetime64("2024-01-01"), np.datetime64("2024-12-31"))  # 365 days
+    owner = rng.integers(0, clients, accounts)
+    owner[:clients] = np.arange(clients)  # every client has at least one account
+    level = rng.lognormal(np.log(6000), 0.8, accounts)
+    n = accounts * len(days)
+    acc = np.repeat(np.arange(accounts), len(days))
+    day = np.tile(days, accounts)
+    weekly = np.where((day.astype("datetime64[D]").view("int64") + 3) % 7 >= 5, 0.85, 1.0)
+    fen = np.round(level[acc] * weekly * rng.lognormal(0, 0.25, n) * 100).astype(np.int64)
+    funding = np.where(rng.random(n) < 0.03, "return", "cash")
+    kind = acc % len(PLATFORMS)
+    spend = pa.table({
+        "client": pa.array(np.char.add("K", owner[acc].astype(str))),
+        "date": pa.array(day.astype("datetime64[D]")).cast(pa.string()),
+        "customer": pa.array(np.char.add("C", (acc // 4).astype(str))),
+        "account_id": pa.array(np.char.add("17", (10_000_000 + acc).astype(str))),
+        "platform": pa.array(PLATFORMS[kind]),
+        "network": pa.array(NETWORKS[kind]),
+        "bidding": pa.array(np.where(acc % 11 == 0, "false", "true")),
+        "industry_class": pa.array(CLASSES[acc % len(CLASSES)]),
+        "business_model": pa.array(MODELS[acc % len(MODELS)]),
+        "funding": pa.array(funding),
+        "amount": pa.array([f"{v // 100}.{v % 100:02d}" for v in fen.tolist()]),
+    })
+    total = np.bincount(owner[acc], weights=fen, minlength=clients)  # fen per client-year
+    targets = np.round(total * rng.uniform(0.8, 1.3, clients) / 100, -4)  # RMB, to 10,000
+    paid = np.where(rng.random(clients) < 0.9, "2024-02-20", "2024-05-10")
+    clients_table = pa.table({
+        "client": [f"K{i}" for i in range(clients)],
+        "target_amount": targets,
+        "customer_type": TYPES[rng.integers(0, 2, clients)],
+        "main_industry": np.where(rng.random(clients) < 0.2, "food_beverage", "other"),
+        "actual_2023": np.round(targets * rng.uniform(0.5, 1.1, clients), -2),
+        "deposit_paid_on": paid,
+    })
+    return clients_table, spend
+
+
+def write(out: Path, clients: int, accounts: int, seed: int = 2024) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    c, s = portfolio(clients, accounts, seed)
+    pv.write_csv(c, out / "clients.csv", pv.WriteOptions(quoting_style="none"))
+    pv.write_csv(s, out / "spend.csv", pv.WriteOptions(quoting_style="none"))
+    return out / "clients.csv", out / "spend.csv"
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(prog="python -m bench.data")
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--clients", type=int, default=150)
+    ap.add_argument("--accounts", type=int, default=3000)
+    a = ap.parse_args()
+    print(*write(a.out, a.clients, a.accounts))
