@@ -15,6 +15,7 @@ from .checkpoints import counted_through
 from .engine import Outcome, row_rules, settle
 from .money import fen_to_yuan, ratio
 from .policy import QUARTERS, Policy
+from .pre_return import QuarterTotals
 from .terms import ContractTerms
 
 
@@ -119,6 +120,15 @@ def evaluate(
     """Evaluate the actual rows (no forecast): the batch CLI's `evaluate`."""
     as_of = as_of or policy.year_end
     totals, row_readings = row_rules(rows, terms, policy, as_of)
+    return evaluation_of(totals, row_readings, terms, policy, as_of, notes)
+
+
+def evaluation_of(
+    totals: QuarterTotals, row_readings: frozenset[str], terms: ContractTerms, policy: Policy, as_of: dt.date,
+    notes: tuple[str, ...] = (),
+) -> Evaluation:
+    """Settle one client's actual quarterly totals (§4, §5, §7) into its Evaluation —
+    shared by `evaluate` and the portfolio, which sums every client's rows in one pass."""
     outcome = settle(totals, terms, policy, as_of)
     t = outcome.totals
     return Evaluation(

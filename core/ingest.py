@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from .accounts import apply_classification
 from .columns import HeaderMapping, header_score, map_headers, value_aliases
 from .policy import Policy
-from .spend import SpendParse, normalise_spend
+from .spend import Field, SpendParse, normalise_spend
 from .validation import InputError, Problem, file_problem
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -248,7 +248,7 @@ def canonical_cells(table: RawTable, mapping: HeaderMapping) -> tuple[pd.DataFra
             part_rows.append(rows[keep])
         base = pd.concat(parts, ignore_index=True)
         rows = np.concatenate(part_rows)
-    given = tuple(c for c in base.columns if c != "account_name")
+    given = tuple(c for c in base.columns if c not in ("account_name", "client"))
     return base.reset_index(drop=True), rows, given
 
 
@@ -296,13 +296,17 @@ def _gap_warnings(rows: pd.DataFrame, source: str, per_account: int = 5) -> list
 
 
 def prepare_spend(
-    table: RawTable, mapping: HeaderMapping, policy: Policy, classification: pd.DataFrame | None = None
+    table: RawTable, mapping: HeaderMapping, policy: Policy, classification: pd.DataFrame | None = None,
+    extra_fields: tuple[Field, ...] = (),
 ) -> tuple[SpendParse, tuple[str, ...]]:
     """A read table -> validated typed rows (+ duplicate and gap warnings) and the fields
     the file gave itself (the rest came from the account classification)."""
     cells, rows, given = canonical_cells(table, mapping)
-    filled = apply_classification(cells.drop(columns=["account_name"], errors="ignore"), classification)
-    parsed = normalise_spend(filled, row_numbers=rows, source=table.name, value_aliases=value_aliases(), policy=policy)
+    kept = {f.name for f in extra_fields}
+    dropped = [c for c in ("account_name", "client") if c not in kept]  # names only; a client column matters to portfolios
+    filled = apply_classification(cells.drop(columns=dropped, errors="ignore"), classification)
+    parsed = normalise_spend(filled, row_numbers=rows, source=table.name, value_aliases=value_aliases(), policy=policy,
+                             extra_fields=extra_fields)
     extra = _duplicate_warnings(parsed.rows, table.name) + _gap_warnings(parsed.rows, table.name)
     problems = sorted(parsed.problems + tuple(extra), key=lambda p: (p.severity != "error", p.row or 0))
     return SpendParse(parsed.rows, tuple(problems), parsed.rows_read), given

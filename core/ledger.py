@@ -26,10 +26,21 @@ LEDGER_PLATFORMS = ("ocean_ads", "oesa", "local", "xingtu_xgl")
 
 
 def bucket_of(platform: pd.Series, placement: pd.Series, network: pd.Series) -> pd.Series:
-    """'ocean_ads/feed/other' style bucket names; '' for spend that no return can pay."""
-    net = np.where(network.astype(str) == "csj", "csj", "other")
-    name = platform.astype(str) + "/" + placement.astype(str) + "/" + net
-    return name.where(platform.isin(LEDGER_PLATFORMS), "")
+    """'ocean_ads/feed/other' style bucket names; '' for spend that no return can pay.
+    Named once per distinct (platform, placement, network) — a million rows have a few dozen."""
+    if len(platform) == 0:
+        return pd.Series([], index=platform.index, dtype=object)
+    parts = [pd.factorize(col) for col in (platform, placement, network)]
+    parts = [(codes, np.asarray(uniq, dtype=object)) for codes, uniq in parts]
+    key = (parts[0][0] * len(parts[1][1]) + parts[1][0]) * len(parts[2][1]) + parts[2][0]
+    codes, uniq = pd.factorize(key)
+    p_i, rest = np.divmod(uniq, len(parts[1][1]) * len(parts[2][1]))
+    l_i, n_i = np.divmod(rest, len(parts[2][1]))
+    combos = pd.DataFrame({"p": parts[0][1][p_i], "l": parts[1][1][l_i], "n": parts[2][1][n_i]})
+    net = np.where(combos["n"].astype(str) == "csj", "csj", "other")
+    names = combos["p"].astype(str) + "/" + combos["l"].astype(str) + "/" + net
+    names = names.where(combos["p"].isin(LEDGER_PLATFORMS), "").to_numpy(dtype=object)
+    return pd.Series(names[codes], index=platform.index)
 
 
 @dataclass(frozen=True)
@@ -46,10 +57,23 @@ def bucket_pre_return_shares(rows: pd.DataFrame, terms: ContractTerms, policy: P
     scoped = in_scope(rows, policy, policy.year_end)
     classes = classify_rows(scoped, policy, terms)
     rates = row_rates(scoped, classes.quarter, policy, terms)
-    units = scoped["amount_fen"].to_numpy(dtype=np.float64) * rates.agreed_ppm * classes.base
-    frame = pd.DataFrame({"quarter": classes.quarter, "bucket": bucket_of(scoped["platform"], scoped["placement"], scoped["network"]).to_numpy(), "units": units})
-    by = frame[frame["units"] > 0].groupby(["quarter", "bucket"])["units"].sum()
-    return (by / by.groupby(level=0).transform("sum")).rename("share").reset_index()
+    return pre_return_shares(scoped, classes, rates).drop(columns="group")
+
+
+def pre_return_shares(rows: pd.DataFrame, classes, rates, group: np.ndarray | None = None) -> pd.DataFrame:
+    """Columns group, quarter, bucket, share: each (group, quarter)'s Σ base × agreed rate
+    split by bucket. ``group`` numbers a portfolio's clients (None: one client, group 0)."""
+    m = classes.base & (rates.agreed_ppm > 0)
+    units = rows["amount_fen"].to_numpy(dtype=np.float64)[m] * rates.agreed_ppm[m]
+    part = rows.loc[m] if not m.all() else rows
+    frame = pd.DataFrame({
+        "group": np.zeros(int(m.sum()), dtype=np.int64) if group is None else group[m],
+        "quarter": classes.quarter[m],
+        "bucket": bucket_of(part["platform"], part["placement"], part["network"]).to_numpy(),
+        "units": units,
+    })
+    by = frame[frame["units"] > 0].groupby(["group", "quarter", "bucket"])["units"].sum()
+    return (by / by.groupby(level=[0, 1]).transform("sum")).rename("share").reset_index()
 
 
 def credits(credited_fen: dict[str, int], shares: pd.DataFrame, policy: Policy,

@@ -37,6 +37,10 @@ class QuarterTotals:
     def paths(self) -> int:
         return self.counted.shape[0]
 
+    def path(self, i: int) -> "QuarterTotals":
+        """Entry i of the leading axis as a one-path total (a portfolio's client i)."""
+        return QuarterTotals(*(getattr(self, f)[i : i + 1] for f in _FIELDS))
+
     def __add__(self, other: "QuarterTotals") -> "QuarterTotals":
         return QuarterTotals(*(getattr(self, f) + getattr(other, f) for f in _FIELDS))
 
@@ -54,33 +58,38 @@ def zero_totals(paths: int = 1) -> QuarterTotals:
     )
 
 
-def _by_quarter(q: np.ndarray, fen: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    out = np.zeros(4, dtype=object)
+def _by_quarter(group: np.ndarray, q: np.ndarray, fen: np.ndarray, mask: np.ndarray, groups: int) -> np.ndarray:
+    """Exact fen sums per (group, quarter) as Python ints, shape (groups, 4)."""
+    out = np.zeros((groups, 4), dtype=object)
     if mask.any():
-        sums = pd.Series(fen[mask]).groupby(q[mask]).sum()
-        for quarter, total in sums.items():
-            out[int(quarter) - 1] = int(total)
+        sums = pd.Series(fen[mask]).groupby([group[mask], q[mask]], sort=False).sum()
+        for (k, quarter), total in sums.items():
+            out[int(k), int(quarter) - 1] = int(total)
     return out
 
 
-def quarter_totals(fen: np.ndarray, classes: RowClasses, rates: RowRates, policy: Policy) -> QuarterTotals:
-    """Sum rows into QuarterTotals (one path). Σ base × rate is exact: the groupby sums
-    fen per (quarter, zero group, rate) in int64 and multiplies by the rate in Python ints."""
+def quarter_totals(fen: np.ndarray, classes: RowClasses, rates: RowRates, policy: Policy,
+                   group: np.ndarray | None = None, groups: int = 1) -> QuarterTotals:
+    """Sum rows into QuarterTotals: one path, or with ``group`` (0..groups-1 per row) one
+    leading-axis entry per group — a portfolio's clients summed in one pass. Σ base × rate
+    is exact: the groupby sums fen per (group, quarter, zero group, rate) in int64 and
+    multiplies by the rate in Python ints."""
     q = classes.quarter
-    totals = zero_totals(1)
-    totals.counted[0] = _by_quarter(q, fen, classes.counted)
-    totals.party_b[0] = _by_quarter(q, fen, classes.party_b)
-    totals.base[0] = _by_quarter(q, fen, classes.base)
+    group = np.zeros(len(fen), dtype=np.int64) if group is None else group
+    totals = zero_totals(groups)
+    totals.counted[:] = _by_quarter(group, q, fen, classes.counted, groups)
+    totals.party_b[:] = _by_quarter(group, q, fen, classes.party_b, groups)
+    totals.base[:] = _by_quarter(group, q, fen, classes.base, groups)
     if classes.base.any():
         m = classes.base
-        groups = (
-            pd.DataFrame({"q": q[m], "g": rates.zero_group[m], "ppm": rates.agreed_ppm[m], "fen": fen[m]})
-            .groupby(["q", "g", "ppm"], sort=False)["fen"]
+        sums = (
+            pd.DataFrame({"k": group[m], "q": q[m], "g": rates.zero_group[m], "ppm": rates.agreed_ppm[m], "fen": fen[m]})
+            .groupby(["k", "q", "g", "ppm"], sort=False)["fen"]
             .sum()
         )
         reduction = to_ppm(policy.assessment_630.rate_reduction)
-        for (quarter, group, ppm), base_fen in groups.items():
-            i, g, ppm, base_fen = int(quarter) - 1, int(group), int(ppm), int(base_fen)
-            totals.agreed_units[0, i, g] += base_fen * ppm
-            totals.reduced_units[0, i, g] += base_fen * max(0, ppm - reduction)
+        for (k, quarter, zero_group, ppm), base_fen in sums.items():
+            k, i, g, ppm, base_fen = int(k), int(quarter) - 1, int(zero_group), int(ppm), int(base_fen)
+            totals.agreed_units[k, i, g] += base_fen * ppm
+            totals.reduced_units[k, i, g] += base_fen * max(0, ppm - reduction)
     return totals

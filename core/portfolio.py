@@ -1,0 +1,341 @@
+"""An agency's whole portfolio at a date: every client's position from one spend file.
+
+Why grouped, not a loop over clients: the row rules (§1–§3) are the expensive part and
+depend on a client's terms only through a few row-level switches (deposit quarter,
+non-bidding framework, listed and customer changes). Clients that share those switches
+are classified and rated together in one vectorised pass, and their quarterly sums come
+out of one group-by on (client, quarter, zero group, rate). What is left per client is
+settling 4 quarterly numbers (§4, §5, §7) — the same `evaluation_of` that `evaluate` uses,
+so a portfolio row is, by construction, the client's own evaluation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from .classification import classify_rows, deposit_quarter, in_scope
+from .columns import map_headers, value_aliases
+from .credit_timing import credit_timing
+from .evaluation import Evaluation, evaluation_of
+from .ingest import RawTable, prepare_spend, read_table
+from .ledger import consume, credits, daily_use, pre_return_shares
+from .money import fen_to_yuan
+from .parsing import (
+    as_text,
+    is_missing,
+    parse_amount_fen,
+    parse_bools,
+    parse_dates,
+    parse_enum,
+)
+from .policy import QUARTERS, Policy
+from .pre_return import QuarterTotals, quarter_totals, zero_totals
+from .rates import row_rates
+from .scenario import ClientIn, terms_from_client
+from .spend import Field, SpendParse
+from .terms import ContractTerms
+from .validation import InputError, file_problem
+
+CLIENT_FIELD = Field("client", "text")
+EXPIRY_WINDOW_DAYS = 30
+Progress = Callable[[int, int, str], None]  # (done, total, client) -> None
+
+
+@dataclass(frozen=True)
+class PortfolioClient:
+    """One row of the clients file: the agreement's id, display name and terms."""
+
+    client: str
+    name: str
+    terms: ContractTerms
+
+
+# ---------------------------------------------------------------- the clients file
+
+_CLIENT_KINDS = {
+    "target_amount": "money", "party_b_target_amount": "money", "actual_2023": "money", "deposit_amount": "money",
+    "signed_on": "date", "deposit_paid_on": "date", "non_bidding_framework": "bool",
+    "customer_type": "enum", "client": "text", "name": "text", "main_industry": "text",
+}
+
+
+def read_clients(data: bytes, name: str, policy: Policy) -> list[PortfolioClient]:
+    """The clients file (CSV/XLSX, 中文 or English headers) -> validated clients.
+    Any bad cell raises one InputError naming file, row and column."""
+    table = read_table(data, name, section="client_columns")
+    mapping = map_headers(table.headers, section="client_columns")
+    for required in ("client", "target_amount", "customer_type"):
+        if required not in mapping.fields:
+            raise file_problem(name, "no_column", f"no column for {required}; headers are {', '.join(table.headers[:12])}",
+                               fields=required, headers=", ".join(table.headers[:12]))
+    columns = {f: _client_column(table, mapping.fields[f], f, kind, name) for f, kind in _CLIENT_KINDS.items()
+               if f in mapping.fields}
+    out: list[PortfolioClient] = []
+    seen: set[str] = set()
+    for i, row_no in enumerate(table.row_numbers):
+        values = {f: col[i] for f, col in columns.items() if col[i] is not None}
+        client = str(values.pop("client", "")).strip()
+        if not client:
+            raise InputError(f"{name}: row {row_no}, column client: empty; give every client an id")
+        if client in seen:
+            raise InputError(f"{name}: row {row_no}, column client: '{client}' appears twice; one row per client")
+        seen.add(client)
+        display = str(values.pop("name", "") or client)
+        try:
+            terms = terms_from_client(ClientIn.model_validate(values), policy)
+        except ValidationError as err:
+            first = err.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"{name}: row {row_no}, column {field}: {first['msg'].removeprefix('Value error, ')}") from None
+        out.append(PortfolioClient(client, display, terms))
+    if not out:
+        raise file_problem(name, "header_only", "the header is there but no client rows follow")
+    return out
+
+
+def _client_column(table: RawTable, header: str, field: str, kind: str, name: str) -> list[object]:
+    """One column of the clients file parsed to what ClientIn accepts (None = not given)."""
+    cells = table.cells[header].reset_index(drop=True)
+    text = as_text(cells)
+    missing = is_missing(text)
+    if kind == "money":
+        parsed = parse_amount_fen(cells)
+        bad = ~parsed.ok & ~missing
+        values = [Decimal(int(f)) / 100 for f in parsed.fen]
+    elif kind == "date":
+        days, ok = parse_dates(cells)
+        bad = ~ok & ~missing
+        values = [str(d) for d in days.astype("datetime64[D]")]
+    elif kind == "bool":
+        values, ok = parse_bools(cells)
+        bad = ~ok & ~missing
+        values = list(values)
+    elif kind == "enum":
+        values, ok = parse_enum(cells, ("regular", "new"), value_aliases().get(field))
+        bad = ~ok & ~missing
+        values = list(values)
+    else:
+        bad = np.zeros(len(cells), dtype=bool)
+        values = list(text)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{name}: row {table.row_numbers[i]}, column {header}: cannot read '{text.iat[i]}' as {field}")
+    return [None if m else v for v, m in zip(values, missing)]
+
+
+# ---------------------------------------------------------------- the spend file
+
+
+def read_portfolio_spend(data: bytes, name: str, policy: Policy) -> SpendParse:
+    """One spend file for all clients: the single-client readers plus a `client` column."""
+    table = read_table(data, name)
+    mapping = map_headers(table.headers)
+    if "client" not in mapping.fields:
+        raise file_problem(name, "no_column", f"no column for client (which agreement a row belongs to); headers are "
+                           f"{', '.join(table.headers[:12])}", fields="client", headers=", ".join(table.headers[:12]))
+    return prepare_spend(table, mapping, policy, extra_fields=(CLIENT_FIELD,))[0]
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def _row_rule_profile(terms: ContractTerms, policy: Policy) -> tuple:
+    """What of a client's terms the row rules read; clients with equal profiles share a pass."""
+    return (terms.non_bidding_framework, deposit_quarter(policy, terms), terms.listed_changes, terms.customer_changes)
+
+
+@dataclass(frozen=True)
+class PortfolioTotals:
+    totals: QuarterTotals  # one leading entry per client, in `clients` order
+    readings: list[frozenset[str]]  # each client's row-level readings
+    shares: pd.DataFrame  # group (client index), quarter, bucket, share of Σ base × rate (§6 ledger)
+
+
+def portfolio_totals(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date) -> PortfolioTotals:
+    """Rules §1–§3 for every client at once, from one classification pass per row-rule
+    profile. The bucket shares cover the quarters closed by as_of — the only ones credited."""
+    scoped = in_scope(rows, policy, as_of)
+    ids = [c.client for c in clients]
+    codes = pd.Categorical(scoped["client"].astype(object) if len(scoped) else [], categories=ids).codes.astype(np.int64)
+    totals = zero_totals(len(clients))
+    kol = np.zeros(len(clients), dtype=bool)
+    shares = []
+    profiles: dict[tuple, list[int]] = {}
+    for i, c in enumerate(clients):
+        profiles.setdefault(_row_rule_profile(c.terms, policy), []).append(i)
+    for members in profiles.values():
+        terms = clients[members[0]].terms
+        mask = np.isin(codes, members)
+        part = scoped if mask.all() else scoped.loc[mask]
+        group = codes if mask.all() else codes[mask]
+        classes = classify_rows(part, policy, terms)
+        rates = row_rates(part, classes.quarter, policy, terms)
+        totals = totals + quarter_totals(part["amount_fen"].to_numpy(dtype=np.int64), classes, rates, policy, group, len(clients))
+        kol |= np.bincount(group, weights=rates.kol_reuse & classes.base, minlength=len(clients)) > 0
+        shares.append(pre_return_shares(part, classes, rates, group))
+    readings = [frozenset({"kol_reuse_as_brand"}) if k else frozenset() for k in kol]
+    return PortfolioTotals(totals, readings, pd.concat(shares, ignore_index=True))
+
+
+def evaluate_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date
+                       ) -> list[Evaluation]:
+    """Each client's Evaluation, equal to `evaluate` on that client's rows alone."""
+    return evaluations_of(portfolio_totals(rows, clients, policy, as_of), clients, policy, as_of)
+
+
+def evaluations_of(pt: PortfolioTotals, clients: list[PortfolioClient], policy: Policy, as_of: dt.date) -> list[Evaluation]:
+    return [evaluation_of(pt.totals.path(i), pt.readings[i], c.terms, policy, as_of) for i, c in enumerate(clients)]
+
+
+def expiring_balances(rows: pd.DataFrame, clients: list[PortfolioClient], evaluations: list[Evaluation],
+                      shares: pd.DataFrame, policy: Policy, as_of: dt.date, days: int = EXPIRY_WINDOW_DAYS) -> np.ndarray:
+    """Fen of return balances that expire within `days` after as_of, per client (§6
+    ledger: credited quarters split by bucket, return-funded spend consumed FIFO).
+    Credit dates are the policy's, the same for every client: when no credit expires in
+    the window, nothing needs a ledger; otherwise only return-funded rows are walked."""
+    window = [c.quarter for c in credit_timing(policy) if as_of <= c.expiry <= as_of + dt.timedelta(days=days)
+              and c.credit_date <= as_of]
+    out = np.zeros(len(clients), dtype=np.int64)
+    if not window:
+        return out
+    funded = rows[(rows["funding"] == "return").to_numpy(dtype=bool) & (rows["date"] <= pd.Timestamp(as_of)).to_numpy()]
+    by_client = dict(tuple(funded.groupby("client", observed=True, sort=False)))
+    share_groups = dict(tuple(shares.groupby("group", sort=False)))
+    no_use = pd.DataFrame(columns=["date", "bucket", "fen"])
+    for i, (c, ev) in enumerate(zip(clients, evaluations)):
+        if i not in share_groups:
+            continue
+        credited = {q: v for q, v in zip(QUARTERS, ev.credited_fen)}
+        mine = by_client.get(c.client, funded.iloc[:0])
+        ledger = consume(credits(credited, share_groups[i].drop(columns="group"), policy),
+                         daily_use(mine, no_use, policy, as_of), as_of)
+        soon = ledger["quarter"].isin(window) & (ledger["expiry"] >= as_of)
+        out[i] = int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
+    return out
+
+
+def portfolio_table(clients: list[PortfolioClient], evaluations: list[Evaluation], expiring_fen: np.ndarray,
+                    as_of: dt.date, policy: Policy, projections: dict[str, dict] | None = None) -> pd.DataFrame:
+    """One row per client: what finance previews at quarter end (money in fen; `risk`
+    red/amber/green from `risk_level`)."""
+    records = []
+    for c, ev, exp in zip(clients, evaluations, expiring_fen):
+        rec = {
+            "client": c.client, "name": c.name, "customer_type": c.terms.customer_type,
+            "target_fen": ev.target_fen, "actual_fen": ev.actual_fen, "completion_rate": ev.completion_rate,
+            "assessment_630": ev.assessment_630, "assessment_930": ev.assessment_930, "year_end_rule": ev.year_end_rule,
+            "pre_return_fen": sum(ev.pre_return_fen), "credited_fen": sum(ev.credited_fen),
+            "final_return_fen": ev.final_return_fen, "clawback_fen": ev.clawback_fen,
+            "deposit_fen": ev.deposit_fen, "deposit_deducted_fen": ev.deposit_deducted_fen,
+            "expiring_30d_fen": int(exp),
+        }
+        if projections is not None:
+            rec.update(projections.get(c.client, {}))
+        rec["risk"] = risk_level(rec, as_of, policy)
+        records.append(rec)
+    return pd.DataFrame.from_records(records)
+
+
+def risk_level(rec: dict, as_of: dt.date, policy: Policy) -> str:
+    """red / amber / green for the portfolio list. A modelling assumption, documented on the
+    Assumptions page: red = money already lost or likely lost (630 terminated, Q3 withheld,
+    deposit deducted, or ≥ 50 % projected chance of a deduction); amber = 630 reduced, or
+    completion behind the straight-line pace of the year by more than 10 points, or < 80 %
+    projected chance of meeting the target; green otherwise."""
+    if rec["assessment_630"] == "terminated" or rec["assessment_930"] == "q3_withheld" \
+            or (rec.get("deposit_deducted_fen") or 0) > 0 or rec.get("p_deposit_deduction", 0) >= 0.5:
+        return "red"
+    elapsed = ((min(as_of, policy.year_end) - policy.year_start).days + 1) / ((policy.year_end - policy.year_start).days + 1)
+    behind = rec["completion_rate"] < elapsed - 0.10
+    if "p_target_met" in rec:
+        behind = rec["p_target_met"] < 0.8
+    return "amber" if rec["assessment_630"] == "reduced" or behind else "green"
+
+
+def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date,
+                      method: str = "run_rate", paths: int = 2_000, seed: int = 0,
+                      progress: Progress | None = None) -> dict[str, dict]:
+    """Monte-Carlo outlook per client (per client, not per account: the issue's AutoETS
+    figure is ~0.1 s a series). Each client's rows go through the same forecast and
+    `project` as the dashboard, with a fixed method and fewer paths."""
+    from .forecast import make_forecast, segment_history
+    from .projection import project, segment_factors
+
+    out: dict[str, dict] = {}
+    by_client = dict(tuple(rows.groupby("client", observed=True, sort=False)))
+    for i, c in enumerate(clients):
+        if progress:
+            progress(i + 1, len(clients), c.name)
+        mine = by_client.get(c.client)
+        if mine is None or as_of >= policy.year_end:
+            continue
+        history = segment_history(mine, policy, as_of)
+        forecast = make_forecast(method, history, policy, as_of)
+        p = project(mine, history, forecast, c.terms, policy, as_of, paths, seed, False,
+                    segment_factors(history.segments, c.terms, policy))
+        o = p.outcome
+        deducted = np.asarray(o.deposit_deducted, dtype=np.float64)
+        out[c.client] = {
+            "p_target_met": float(np.mean(o.actual.astype(float) >= c.terms.target_fen)),
+            "p_930_pass": float(np.mean(o.assessment_930 == "pass")),
+            "p_deposit_deduction": float(np.mean(deducted > 0)),
+            "projected_completion": float(np.mean(o.actual.astype(float)) / c.terms.target_fen),
+            "deposit_at_risk_fen": round(deducted.mean()),
+            "projected_final_return_fen": round(np.mean(np.asarray(o.final_return, dtype=np.float64))),
+        }
+    return out
+
+
+# ---------------------------------------------------------------- one call, files in
+
+
+@dataclass(frozen=True)
+class PortfolioRun:
+    table: pd.DataFrame
+    spend: SpendParse
+    unknown_clients: tuple[str, ...]  # client ids in the spend file but not in the clients file
+
+
+def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Policy, as_of: dt.date,
+                  project: bool = False, progress: Progress | None = None) -> PortfolioRun:
+    """Evaluate (and optionally project) every client of a validated spend file."""
+    if spend.errors:
+        first = spend.errors[0]
+        raise InputError(f"{first.source}: {len(spend.errors)} rows with errors; first: row {first.row}, "
+                         f"column {first.column}: {first.message}")
+    rows = spend.rows
+    known = {c.client for c in clients}
+    present = set(pd.unique(rows["client"].astype(object))) if len(rows) else set()
+    unknown = tuple(sorted(str(x) for x in present - known))
+    pt = portfolio_totals(rows, clients, policy, as_of)
+    evaluations = evaluations_of(pt, clients, policy, as_of)
+    expiring = expiring_balances(rows, clients, evaluations, pt.shares, policy, as_of)
+    projections = project_portfolio(rows, clients, policy, as_of, progress=progress) if project else None
+    return PortfolioRun(portfolio_table(clients, evaluations, expiring, as_of, policy, projections), spend, unknown)
+
+
+def to_output(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as written by the CLI: money in RMB to 0.01, rates as fractions."""
+    out = table.copy()
+    for col in [c for c in out.columns if c.endswith("_fen")]:
+        out[col.removesuffix("_fen")] = out.pop(col).map(lambda v: None if v is None or pd.isna(v) else fen_to_yuan(int(v)))
+    return out
+
+
+def read_files(clients_path: Path, spend_path: Path, policy: Policy) -> tuple[list[PortfolioClient], SpendParse]:
+    """Both files from disk (the CLI)."""
+    def read(p: Path) -> bytes:
+        try:
+            return p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{p.name}: cannot read the file ({exc.strerror})") from None
+    return read_clients(read(clients_path), clients_path.name, policy), \
+        read_portfolio_spend(read(spend_path), spend_path.name, policy)
+
