@@ -1,4 +1,4 @@
-"""`python -m core evaluate SCENARIO.json [--spend FILE]`: the batch entry point.
+"""`python -m core evaluate SCENARIO.json [--spend FILE]` (and project, payouts, portfolio): the batch entry point.
 
 Why exit 2 with one line: scripts and CI can tell bad input (2) from a crash, and a
 person reads which field of which row to fix, never a traceback.
@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     po.add_argument("earnings", help="CSV/XLSX with month, developer, product, earnings")
     po.add_argument("--flags", help="CSV with product, from_month, to_month, action (withhold|clawback), flagged_on")
     po.add_argument("--as-of", dest="as_of", help="date for the owed split (default: today)")
+    pf = sub.add_parser("portfolio", help="every client of an agency at a date from one spend file")
+    pf.add_argument("clients", help="CSV/XLSX: client, target_amount, customer_type, [name, main_industry, actual_2023, "
+                                    "deposit_paid_on, signed_on, ...]")
+    pf.add_argument("spend", help="CSV/XLSX/Parquet spend rows with a client column")
+    pf.add_argument("--as-of", dest="as_of", help="evaluation date (default: the policy's year end)")
+    pf.add_argument("--out", help="write the table to results.xlsx, .csv or .json instead of stdout")
+    pf.add_argument("--project", action="store_true", help="add Monte-Carlo probabilities per client (slower)")
+    pf.add_argument("--policy", default="ocean_engine_2024")
     return ap
 
 
@@ -171,7 +179,48 @@ def cmd_payouts(args: argparse.Namespace) -> dict:
     }
 
 
-COMMANDS = {"evaluate": cmd_evaluate, "project": cmd_project, "payouts": cmd_payouts}
+def cmd_portfolio(args: argparse.Namespace) -> dict:
+    import datetime as dt
+    from pathlib import Path
+
+    from .export import csv_bytes, workbook_bytes
+    from .policy import load_policy
+    from .portfolio import read_files, run_portfolio, to_output
+
+    policy = load_policy(args.policy)
+    try:
+        day = dt.date.fromisoformat(args.as_of) if args.as_of else policy.year_end
+    except ValueError:
+        raise InputError("--as-of: use an ISO date like 2024-09-30") from None
+    clients, spend = read_files(Path(args.clients), Path(args.spend), policy)
+
+    def progress(done: int, total: int, name: str) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{done}/{total} {name[:40]:<40}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    run = run_portfolio(clients, spend, policy, day, project=args.project, progress=progress)
+    table = to_output(run.table)
+    summary = {
+        "as_of": day.isoformat(), "clients": len(table), "rows": len(spend.rows),
+        "risk": {k: int(v) for k, v in table["risk"].value_counts().items()},
+        "unknown_clients": list(run.unknown_clients), "warnings": len(spend.warnings),
+    }
+    if not args.out:
+        return {**summary, "results": table.to_dict("records")}
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        out.write_bytes(workbook_bytes({"Portfolio": table}))
+    elif suffix == ".csv":
+        out.write_bytes(csv_bytes(table))
+    elif suffix == ".json":
+        out.write_text(json.dumps(table.to_dict("records"), ensure_ascii=False, indent=2), encoding="utf-8")
+    else:
+        raise InputError(f"--out {out.name}: use a .xlsx, .csv or .json file name")
+    return {**summary, "written": str(out)}
+
+
+COMMANDS = {"evaluate": cmd_evaluate, "project": cmd_project, "payouts": cmd_payouts, "portfolio": cmd_portfolio}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,169 @@
+"""Portfolio mode: every client's row equals that client's own evaluation; readers agree."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.data import portfolio
+from core import ingest
+from core.evaluation import evaluate, evaluation_of
+from core.ledger import bucket_pre_return_shares, consume, credits, daily_use
+from core.policy import QUARTERS
+from core.portfolio import (
+    portfolio_totals,
+    read_clients,
+    read_portfolio_spend,
+    run_portfolio,
+)
+from core.validation import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def csv_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pv.write_csv(table, buf)
+    return buf.getvalue()
+
+
+def files(clients: int, accounts: int, seed: int, paid: list[str] | None = None,
+          framework: list[bool] | None = None) -> tuple[bytes, bytes]:
+    c, s = portfolio(clients, accounts, seed)
+    if paid is not None:
+        c = c.set_column(c.schema.get_field_index("deposit_paid_on"), "deposit_paid_on", pa.array(paid))
+    if framework is not None:
+        c = c.append_column("non_bidding_framework", pa.array(["true" if f else "false" for f in framework]))
+    return csv_bytes(c), csv_bytes(s)
+
+
+def own_expiring(mine: pd.DataFrame, client, policy, as_of: dt.date, window: int = 30) -> int:
+    """The single-client ledger, as the Returns page computes it without a forecast."""
+    ev = evaluate(mine, client.terms, policy, as_of)
+    ledger = consume(credits(dict(zip(QUARTERS, ev.credited_fen)), bucket_pre_return_shares(mine, client.terms, policy), policy),
+                     daily_use(mine, pd.DataFrame(columns=["date", "bucket", "fen"]), policy, as_of), as_of)
+    soon = (ledger["expiry"] >= as_of) & (ledger["expiry"] <= as_of + dt.timedelta(days=window)) \
+        & (ledger["credit_date"] <= as_of)
+    return int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n_clients=st.integers(1, 4),
+    as_of=st.dates(dt.date(2024, 3, 1), dt.date(2025, 1, 15)),
+    paid=st.lists(st.sampled_from(["2024-01-10", "2024-02-20", "2024-05-10", "2024-08-01", ""]), min_size=4, max_size=4),
+    framework=st.lists(st.booleans(), min_size=4, max_size=4),
+)
+def test_portfolio_equals_each_clients_own_evaluation(policy, seed, n_clients, as_of, paid, framework):
+    clients_csv, spend_csv = files(n_clients, n_clients + 3, seed, paid[:n_clients], framework[:n_clients])
+    clients = read_clients(clients_csv, "clients.csv", policy)
+    spend = read_portfolio_spend(spend_csv, "spend.csv", policy)
+    run = run_portfolio(clients, spend, policy, as_of)
+    rows = spend.rows
+    totals = portfolio_totals(rows, clients, policy, as_of)
+    for i, c in enumerate(clients):
+        mine = rows[rows["client"] == c.client].drop(columns=["client"]).reset_index(drop=True)
+        own = evaluate(mine, c.terms, policy, as_of)
+        rec = run.table.iloc[i]
+        assert (rec["client"], rec["actual_fen"], rec["target_fen"]) == (c.client, own.actual_fen, own.target_fen)
+        assert rec["assessment_630"] == own.assessment_630 and rec["assessment_930"] == own.assessment_930
+        assert rec["credited_fen"] == sum(own.credited_fen) and rec["pre_return_fen"] == sum(own.pre_return_fen)
+        assert rec["final_return_fen"] == own.final_return_fen and rec["deposit_deducted_fen"] == own.deposit_deducted_fen
+        assert rec["expiring_30d_fen"] == own_expiring(mine, c, policy, as_of)
+        assert evaluation_of(totals.totals.path(i), totals.readings[i], c.terms, policy, as_of) == own
+
+
+def test_clients_file_in_chinese_with_gbk_and_a_title_line(policy):
+    text = ("2024年返货协议客户清单\n协议编号,客户名称,年度目标,客户类型,保证金缴纳日期\n"
+            "K1,济南富达,\"12,000,000\",老客户,2024/2/20\nK2,青岛海岳,800万,新客户,\n")
+    clients = read_clients(text.encode("gb18030"), "客户.csv", policy)
+    assert [c.client for c in clients] == ["K1", "K2"]
+    assert clients[0].name == "济南富达" and clients[0].terms.target_fen == 1_200_000_000
+    assert clients[0].terms.customer_type == "regular" and clients[0].terms.deposit_paid_on == dt.date(2024, 2, 20)
+    assert clients[1].terms.target_fen == 800_000_000 and clients[1].terms.deposit_paid_on is None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("client,target_amount,customer_type\nK1,abc,regular\n", "clients.csv: row 2, column target_amount: cannot read 'abc'"),
+    ("client,target_amount,customer_type\nK1,100,vip\n", "clients.csv: row 2, column customer_type: cannot read 'vip'"),
+    ("client,target_amount,customer_type\nK1,100,new\nK1,200,new\n", "clients.csv: row 3, column client: 'K1' appears twice"),
+    ("client,target_amount,customer_type\nK1,-5,new\n", "clients.csv: row 2, column target_amount"),
+    ("client,customer_type\nK1,new\n", "clients.csv: no column for target_amount"),
+])
+def test_bad_clients_file_names_row_and_column(policy, text, message):
+    with pytest.raises(InputError) as err:
+        read_clients(text.encode(), "clients.csv", policy)
+    assert str(err.value).startswith(message)
+
+
+def test_spend_without_client_column_is_refused(policy):
+    with pytest.raises(InputError, match="no column for client"):
+        read_portfolio_spend(b"date,account_id,amount\n2024-01-02,1,5\n", "spend.csv", policy)
+
+
+def test_columnar_csv_and_parquet_read_the_same_rows_as_the_row_reader(policy, monkeypatch):
+    _, spend = portfolio(3, 6, 11)
+    data = csv_bytes(spend)
+    slow = read_portfolio_spend(data, "spend.csv", policy).rows
+    monkeypatch.setattr(ingest, "COLUMNAR_BYTES", 0)
+    assert ingest._read_csv_columnar(data, "spend.csv", "columns") is not None  # the Arrow path really runs
+    fast = read_portfolio_spend(data, "spend.csv", policy).rows
+    buf = io.BytesIO()
+    pq.write_table(spend, buf)
+    parquet = read_portfolio_spend(buf.getvalue(), "spend.parquet", policy).rows
+    for other in (fast, parquet):
+        pd.testing.assert_frame_equal(slow.astype({"client": object}), other.astype({"client": object}), check_categorical=False)
+
+
+def test_columnar_reader_falls_back_with_the_row_readers_message(policy, monkeypatch):
+    monkeypatch.setattr(ingest, "COLUMNAR_BYTES", 0)
+    data = b"client,date,account_id,platform,network,bidding,industry_class,business_model,amount\n" \
+           b"K1,2024-01-02,1,ocean_ads,douyin,true,A,brand,\"1,234.50\"\nK1,2024-01-03,1,ocean_ads,douyin,true,A,brand,abc\n"
+    parsed = read_portfolio_spend(data, "spend.csv", policy)
+    assert parsed.rows["amount_fen"].tolist() == [123450]
+    assert [(p.row, p.column) for p in parsed.errors] == [(3, "amount")]
+
+
+def test_cli_portfolio_writes_excel_and_json(tmp_path):
+    c, s = files(3, 5, 4)
+    (tmp_path / "clients.csv").write_bytes(c)
+    (tmp_path / "spend.csv").write_bytes(s)
+    base = [sys.executable, "-m", "core", "portfolio", str(tmp_path / "clients.csv"), str(tmp_path / "spend.csv"),
+            "--as-of", "2024-09-30"]
+    out = subprocess.run(base, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["clients"] == 3 and len(result["results"]) == 3
+    assert {r["client"] for r in result["results"]} == {"K0", "K1", "K2"}
+    xl = subprocess.run(base + ["--out", str(tmp_path / "r.xlsx")], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert xl.returncode == 0, xl.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Portfolio"]
+    header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
+    assert "completion_rate" in header and sheet.max_row == 4
+    bad = subprocess.run(base[:4] + [str(tmp_path / "spend.csv"), str(tmp_path / "spend.csv")], capture_output=True,
+                         text=True, cwd=ROOT, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: spend.csv: no column for target_amount")
+
+
+def test_projection_columns_and_risk(policy):
+    c, s = files(2, 4, 9)
+    clients = read_clients(c, "clients.csv", policy)
+    run = run_portfolio(clients, read_portfolio_spend(s, "spend.csv", policy), policy, dt.date(2024, 9, 30), project=True)
+    t = run.table
+    assert {"p_target_met", "p_deposit_deduction", "deposit_at_risk_fen"} <= set(t.columns)
+    assert t["p_target_met"].between(0, 1).all() and set(t["risk"]) <= {"red", "amber", "green"}
+    assert (np.asarray(t["deposit_at_risk_fen"]) <= np.asarray(t["deposit_fen"])).all()
