@@ -70,6 +70,7 @@ pages = [
     st.Page("pages/deposit.py", title=t("page.deposit", lang), icon=":material/account_balance:"),
     st.Page("pages/returns.py", title=t("page.returns", lang), icon=":material/savings:"),
     st.Page("pages/negotiation.py", title=t("page.negotiation", lang), icon=":material/handshake:"),
+    st.Page("pages/portfolio.py", title=t("page.portfolio", lang), icon=":material/table_view:"),
     st.Page("pages/scenarios.py", title=t("page.scenarios", lang), icon=":material/compare:"),
     st.Page("pages/payouts.py", title=t("page.payouts", lang), icon=":material/payments:"),
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/upload_file:"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,6 +55,7 @@ class PortfolioClient:
     client: str
     name: str
     terms: ContractTerms
+    inputs: dict  # the ClientIn fields as JSON values (stored when the client is opened in the dashboard)
 
 
 # ---------------------------------------------------------------- the clients file
@@ -89,15 +90,28 @@ def read_clients(data: bytes, name: str, policy: Policy) -> list[PortfolioClient
         seen.add(client)
         display = str(values.pop("name", "") or client)
         try:
-            terms = terms_from_client(ClientIn.model_validate(values), policy)
+            model = ClientIn.model_validate(values)
+            terms = terms_from_client(model, policy)
         except ValidationError as err:
             first = err.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
             raise InputError(f"{name}: row {row_no}, column {field}: {first['msg'].removeprefix('Value error, ')}") from None
-        out.append(PortfolioClient(client, display, terms))
+        out.append(PortfolioClient(client, display, terms, _json_inputs(model)))
     if not out:
         raise file_problem(name, "header_only", "the header is there but no client rows follow")
     return out
+
+
+def _json_inputs(model: ClientIn) -> dict:
+    """ClientIn as the store keeps client inputs: money as numbers (JSON floats read back as
+    Decimal, exact for amounts to the fen), dates as ISO text."""
+    def plain(v: object) -> object:
+        if isinstance(v, Decimal):
+            return float(v)
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return v
+    return {k: plain(v) for k, v in model.model_dump(exclude_none=True).items()}
 
 
 def _client_column(table: RawTable, header: str, field: str, kind: str, name: str) -> list[object]:
@@ -298,9 +312,17 @@ def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy
 
 @dataclass(frozen=True)
 class PortfolioRun:
+    clients: list[PortfolioClient]
+    evaluations: list[Evaluation]
+    expiring_fen: np.ndarray
+    as_of: dt.date
     table: pd.DataFrame
-    spend: SpendParse
     unknown_clients: tuple[str, ...]  # client ids in the spend file but not in the clients file
+
+    def with_projections(self, projections: dict[str, dict], policy: Policy) -> "PortfolioRun":
+        """The same positions with Monte-Carlo columns (and risk) added."""
+        table = portfolio_table(self.clients, self.evaluations, self.expiring_fen, self.as_of, policy, projections)
+        return replace(self, table=table)
 
 
 def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Policy, as_of: dt.date,
@@ -317,8 +339,16 @@ def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Pol
     pt = portfolio_totals(rows, clients, policy, as_of)
     evaluations = evaluations_of(pt, clients, policy, as_of)
     expiring = expiring_balances(rows, clients, evaluations, pt.shares, policy, as_of)
-    projections = project_portfolio(rows, clients, policy, as_of, progress=progress) if project else None
-    return PortfolioRun(portfolio_table(clients, evaluations, expiring, as_of, policy, projections), spend, unknown)
+    run = PortfolioRun(clients, evaluations, expiring, as_of,
+                       portfolio_table(clients, evaluations, expiring, as_of, policy), unknown)
+    if project:
+        run = run.with_projections(project_portfolio(rows, clients, policy, as_of, progress=progress), policy)
+    return run
+
+
+def client_rows(rows: pd.DataFrame, client: str) -> pd.DataFrame:
+    """One client's rows in the single-client schema (to open it in the dashboard)."""
+    return rows[(rows["client"] == client).to_numpy(dtype=bool)].drop(columns=["client"]).reset_index(drop=True)
 
 
 def to_output(table: pd.DataFrame) -> pd.DataFrame:

@@ -178,23 +178,43 @@ def import_batch(engine: Engine, client_id: int, file_name: str, sha256: str, ro
             return ImportResult("duplicate", same.id, 0, 0,
                                 f"{file_name}: this file was already imported on {same.created_at:%Y-%m-%d %H:%M} (batch {same.id}); nothing changed")
         _bump(s, client_id, expected_version)
-        batch = SpendBatch(client_id=client_id, file_name=file_name, sha256=sha256, row_count=len(rows),
-                           mode=mode, layout_key=layout_key, created_by=who)
-        s.add(batch)
-        s.flush()
-        replaced = overlapping_row_ids(s, client_id, rows) if mode == "replace" else []
-        for i in range(0, len(replaced), 500):
-            s.execute(update(SpendRow).where(SpendRow.id.in_(replaced[i:i + 500])).values(replaced_by=batch.id))
-        batch.replaced_rows = len(replaced)
-        records = _row_dicts(rows, given, batch.id, client_id)
-        for i in range(0, len(records), CHUNK):
-            s.execute(insert(SpendRow), records[i:i + CHUNK])
-            if progress is not None:  # rows written so far (inside the open transaction), total
-                progress(min(i + CHUNK, len(records)), len(records))
-        _audit(s, client_id, "batch", "imported", None, f"{file_name} ({len(rows)} rows, {mode}, replaced {len(replaced)})", who)
-        batch_id = batch.id
-    return ImportResult("imported", batch_id, len(rows), len(replaced),
+        return _import_rows(s, client_id, file_name, sha256, rows, given, mode, layout_key, who, progress)
+
+
+def _import_rows(s: Session, client_id: int, file_name: str, sha256: str, rows: pd.DataFrame, given: tuple[str, ...],
+                 mode: str, layout_key: str, who: str, progress: Callable[[int, int], None] | None) -> ImportResult:
+    """The rows of one batch, inside the caller's transaction."""
+    batch = SpendBatch(client_id=client_id, file_name=file_name, sha256=sha256, row_count=len(rows),
+                       mode=mode, layout_key=layout_key, created_by=who)
+    s.add(batch)
+    s.flush()
+    replaced = overlapping_row_ids(s, client_id, rows) if mode == "replace" else []
+    for i in range(0, len(replaced), 500):
+        s.execute(update(SpendRow).where(SpendRow.id.in_(replaced[i:i + 500])).values(replaced_by=batch.id))
+    batch.replaced_rows = len(replaced)
+    records = _row_dicts(rows, given, batch.id, client_id)
+    for i in range(0, len(records), CHUNK):
+        s.execute(insert(SpendRow), records[i:i + CHUNK])
+        if progress is not None:  # rows written so far (inside the open transaction), total
+            progress(min(i + CHUNK, len(records)), len(records))
+    _audit(s, client_id, "batch", "imported", None, f"{file_name} ({len(rows)} rows, {mode}, replaced {len(replaced)})", who)
+    return ImportResult("imported", batch.id, len(rows), len(replaced),
                         f"{file_name}: {len(rows)} rows imported" + (f", {len(replaced)} earlier rows replaced" if replaced else ""))
+
+
+def create_client_with_rows(engine: Engine, name: str, inputs: dict, rows: pd.DataFrame, file_name: str, sha256: str,
+                            given: Iterable[str], as_of: dt.date | None = None, policy: str = "ocean_engine_2024",
+                            team: str | None = None, who: str = "local") -> Client:
+    """A new client and its spend in one transaction (a portfolio client opened in the
+    dashboard): either both exist afterwards or neither."""
+    with Session(engine) as s, s.begin():
+        client = Client(name=name, policy=policy, inputs_json=_json(inputs), as_of=as_of, team=team)
+        s.add(client)
+        s.flush()
+        _audit(s, client.id, "client", "created", None, name, who)
+        _import_rows(s, client.id, file_name, sha256, rows, tuple(given), "replace", "", who, None)
+        s.expunge(client)
+    return client
 
 
 def undo_batch(engine: Engine, batch_id: int, expected_version: int | None = None) -> None:

@@ -12,7 +12,7 @@ from core.i18n import fmt_money, fmt_pct, t
 from tests.conftest import demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/payouts.py", "pages/data.py", "pages/assumptions.py"]
+PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/portfolio.py", "pages/payouts.py", "pages/data.py", "pages/assumptions.py"]
 
 
 def demo_client_id() -> int:
@@ -230,3 +230,28 @@ def test_payouts_page_shows_the_owed_split_of_the_demo_earnings():
     assert metric(at, t("payouts.payment_pending", "en")) == fmt_money(owed["payment_pending_fen"], "en")
     assert metric(at, t("payouts.carried", "en")) == fmt_money(owed["carried_fen"], "en")
     assert owed["payment_pending_fen"] > 0 and owed["carried_fen"] > 0
+
+
+def test_portfolio_page_lists_every_demo_client_with_the_engines_numbers():
+    """The demo portfolio (150 clients, one spend file) at 2024-09-30: one table row per
+    client, KPIs equal to the core's portfolio run; selecting a row opens it in the dashboard."""
+    from core.policy import load_policy
+    from core.portfolio import read_clients, read_portfolio_spend, run_portfolio
+    from store.demo import DEMO_DIR
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.session_state["client"] = demo_client_id()
+    at.session_state["as_of"] = dt.date(2024, 9, 30)
+    at.run()
+    at.switch_page("pages/portfolio.py").run()
+    assert not at.exception, at.exception
+    policy = load_policy("ocean_engine_2024")
+    clients = read_clients((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv", policy)
+    spend = read_portfolio_spend((DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet", policy)
+    table = run_portfolio(clients, spend, policy, dt.date(2024, 9, 30)).table
+    assert metric(at, t("portfolio.clients", "en")) == "150"
+    assert metric(at, t("portfolio.red", "en")) == str(int((table["risk"] == "red").sum()))
+    assert metric(at, t("portfolio.expiring", "en")) == fmt_money(int(table["expiring_30d_fen"].sum()), "en")
+    shown = at.dataframe[0].value
+    assert len(shown) == 150 and set(shown[t("portfolio.col.client", "en")]) == set(table["client"])

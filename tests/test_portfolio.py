@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.data import portfolio
 from core import ingest
 from core.evaluation import evaluate, evaluation_of
 from core.ledger import bucket_pre_return_shares, consume, credits, daily_use
@@ -30,6 +29,7 @@ from core.portfolio import (
     run_portfolio,
 )
 from core.validation import InputError
+from tools.portfolio_data import portfolio
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,13 +16,14 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["overview", "checkpoints", "deposit", "returns", "negotiation", "scenarios", "payouts", "data", "assumptions"]
+PAGES = ["overview", "checkpoints", "deposit", "returns", "negotiation", "portfolio", "scenarios", "payouts", "data", "assumptions"]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
     as_of = sys.argv[2] if len(sys.argv) > 2 else "2024-09-15"
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 else PAGES  # e.g. "portfolio,overview"
     out.mkdir(parents=True, exist_ok=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -35,7 +36,7 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
             for lang in ("zh", "en"):
-                for name in PAGES:
+                for name in only:
                     page = browser.new_page(viewport={"width": 1280, "height": 800})
                     page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}?lang={lang}&as_of={as_of}")
                     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)

@@ -206,3 +206,25 @@ def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
         st.info(t("overview.empty", ctx.lang))
         st.stop()
     return ctx
+
+
+# ---------------------------------------------------------------- portfolio (one upload, every client)
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def cached_portfolio_files(key: str, _clients_data: bytes, clients_name: str, _spend_data: bytes, spend_name: str,
+                           policy_name: str):
+    """Parsed clients + spend of a portfolio upload, keyed on the files' SHA-256.
+    cache_resource, not cache_data: a million parsed rows are shared read-only between
+    reruns and sessions instead of being copied (pickled) on every hit."""
+    from core.portfolio import read_clients, read_portfolio_spend
+
+    policy = load_policy(policy_name)
+    return read_clients(_clients_data, clients_name, policy), read_portfolio_spend(_spend_data, spend_name, policy)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_portfolio_run(key: str, _clients: list, _spend, policy_name: str, as_of: dt.date):
+    """Every client's position at a date (no Monte Carlo: that runs on request, with progress)."""
+    from core.portfolio import run_portfolio
+
+    return run_portfolio(_clients, _spend, load_policy(policy_name), as_of)

@@ -1,9 +1,10 @@
-"""Seeded benchmark data: an agency portfolio of clients, accounts and a year of daily spend.
+"""Seeded synthetic portfolios: an agency's clients, accounts and a year of daily spend.
 
-`python -m bench.data OUT_DIR [--clients 150 --accounts 3000]` writes clients.csv and
-spend.csv (one row per account and day, Chinese-market column names in English, exact
-two-decimal amounts). Sizes from the performance issue: 150 clients × 3,000 accounts ×
-365 days ≈ 1.1M rows; 5M rows with --accounts 13700.
+`python -m tools.portfolio_data OUT_DIR [--clients 150 --accounts 3000]` writes clients.csv
+and spend.csv (one row per account and day, exact two-decimal amounts) — the benchmark's
+data (150 clients × 3,000 accounts × 365 days ≈ 1.1M rows; 5M rows with --accounts 13700).
+`python -m tools.portfolio_data --demo` writes the Portfolio page's demo files to
+data/demo (150 clients, 450 accounts, Parquet). No real client's data ships in the repo.
 """
 from __future__ import annotations
 
@@ -13,12 +14,21 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pv
+import pyarrow.parquet as pq
 
 PLATFORMS = np.array(["ocean_ads", "oesa", "local", "xingtu_xgl", "ocean_ads", "ocean_ads"])
 NETWORKS = np.array(["douyin", "toutiao", "douyin", "csj", "douyin", "douyin"])
 CLASSES = np.array(["A", "B1", "B2", "C1", "C2", "D"])
 MODELS = np.array(["brand", "kol", "distribution", "agency"])
 TYPES = np.array(["regular", "new"])
+CITIES = ["济南", "青岛", "杭州", "成都", "武汉", "西安", "长沙", "厦门", "苏州", "郑州", "合肥", "南京", "佛山", "东莞", "宁波"]
+WORDS = ["华康", "瑞丰", "鼎盛", "嘉禾", "恒通", "金穗", "新航", "博远", "悦享", "云帆"]
+TRADES = ["食品", "美妆", "家居", "教育", "汽车", "电商", "文旅", "医疗器械", "服饰", "数码"]
+
+
+def client_name(i: int) -> str:
+    """A plausible, made-up company name per client index (unique for i < 1500)."""
+    return f"{CITIES[i % len(CITIES)]}{WORDS[(i // len(CITIES)) % len(WORDS)]}{TRADES[(i * 7) % len(TRADES)]}有限公司"
 
 
 def portfolio(clients: int, accounts: int, seed: int = 2024) -> tuple[pa.Table, pa.Table]:
@@ -54,6 +64,7 @@ def portfolio(clients: int, accounts: int, seed: int = 2024) -> tuple[pa.Table, 
     paid = np.where(rng.random(clients) < 0.9, "2024-02-20", "2024-05-10")
     clients_table = pa.table({
         "client": [f"K{i}" for i in range(clients)],
+        "name": [client_name(i) for i in range(clients)],
         "target_amount": targets,
         "customer_type": TYPES[rng.integers(0, 2, clients)],
         "main_industry": np.where(rng.random(clients) < 0.2, "food_beverage", "other"),
@@ -71,10 +82,22 @@ def write(out: Path, clients: int, accounts: int, seed: int = 2024) -> tuple[Pat
     return out / "clients.csv", out / "spend.csv"
 
 
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def write_demo() -> tuple[Path, Path]:
+    """The Portfolio page's demo: 150 clients, small enough to ship (Parquet, ~2 MB)."""
+    c, s = portfolio(150, 450, seed=2024)
+    pv.write_csv(c, DEMO / "portfolio_clients.csv", pv.WriteOptions(quoting_style="none"))
+    pq.write_table(s, DEMO / "portfolio_spend.parquet", compression="zstd")
+    return DEMO / "portfolio_clients.csv", DEMO / "portfolio_spend.parquet"
+
+
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(prog="python -m bench.data")
-    ap.add_argument("out", type=Path)
+    ap = argparse.ArgumentParser(prog="python -m tools.portfolio_data")
+    ap.add_argument("out", type=Path, nargs="?")
     ap.add_argument("--clients", type=int, default=150)
     ap.add_argument("--accounts", type=int, default=3000)
+    ap.add_argument("--demo", action="store_true", help="write data/demo/portfolio_* instead")
     a = ap.parse_args()
-    print(*write(a.out, a.clients, a.accounts))
+    print(*(write_demo() if a.demo else write(a.out, a.clients, a.accounts)))

@@ -1,0 +1,160 @@
+"""Portfolio: every client of the agency at the evaluation date, from one clients file and
+one spend file — finance's quarter-end preview. Risk red/amber/green, sortable, and any
+client opens in the dashboard with its rows and terms."""
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.i18n import fmt_money, fmt_pct, localise, t
+from core.portfolio import client_rows, project_portfolio
+from core.spend import SPEND_FIELDS
+from core.validation import InputError, problems_frame
+from store import repo
+from store.demo import DEMO_DIR
+from ui.charts import layout
+from ui.router import require_router
+from ui.state import (
+    as_of,
+    cached_portfolio_files,
+    cached_portfolio_run,
+    current_client,
+    engine,
+    lang,
+    policy_of,
+    user_team,
+)
+
+RISK_COLOR = {"red": "#f8d0d0", "amber": "#fde3b8", "green": "#d4edd4"}  # cell backgrounds (emoji fonts are not everywhere)
+require_router()
+L = lang()
+policy = policy_of(current_client())
+day = as_of(current_client())
+st.header(t("portfolio.heading", L))
+st.caption(t("portfolio.intro", L, date=day.isoformat()))
+
+c1, c2 = st.columns(2)
+clients_up = c1.file_uploader(t("portfolio.clients_file", L), type=["csv", "xlsx"], key="pf_clients",
+                              help=t("portfolio.clients_help", L))
+spend_up = c2.file_uploader(t("portfolio.spend_file", L), type=["csv", "xlsx", "parquet"], key="pf_spend",
+                            help=t("portfolio.spend_help", L))
+if clients_up is not None and spend_up is not None:
+    files = (clients_up.getvalue(), clients_up.name, spend_up.getvalue(), spend_up.name)
+else:
+    files = ((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv",
+             (DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet")
+    st.info(t("portfolio.demo_note", L))
+key = hashlib.sha256(files[0] + b"\0" + files[2]).hexdigest()
+
+try:
+    with st.spinner(t("portfolio.reading", L)):
+        clients, spend = cached_portfolio_files(key, files[0], files[1], files[2], files[3], policy.name)
+except InputError as err:
+    st.error(localise(err.problems[0], L))
+    st.stop()
+if spend.errors:
+    st.error(t("portfolio.spend_errors", L, n=len(spend.errors), file=files[3]))
+    report = problems_frame(list(spend.errors[:500]))
+    report["message"] = [localise(p, L) for p in spend.errors[:500]]
+    st.dataframe(report, hide_index=True)
+    st.stop()
+with st.spinner(t("portfolio.evaluating", L, n=len(clients))):
+    run = cached_portfolio_run(key, clients, spend, policy.name, day)
+if run.unknown_clients:
+    st.warning(t("portfolio.unknown_clients", L, ids=", ".join(run.unknown_clients[:10]), n=len(run.unknown_clients)))
+
+# Monte Carlo on request: ~0.1 s a client, with progress; kept for this upload and date.
+proj_key = (key, day)
+projections = st.session_state.get("pf_projections", {}).get(proj_key)
+if day < policy.year_end and projections is None and st.button(t("portfolio.project", L, n=len(clients)), key="pf_project"):
+    bar = st.progress(0.0, text=t("portfolio.projecting", L))
+    projections = project_portfolio(
+        spend.rows, clients, policy, day,
+        progress=lambda done, total, name: bar.progress(done / total, text=f"{t('portfolio.projecting', L)} {done}/{total} · {name}"),
+    )
+    bar.empty()
+    st.session_state.setdefault("pf_projections", {})[proj_key] = projections
+if projections is not None:
+    run = run.with_projections(projections, policy)
+table = run.table
+
+risk_counts = table["risk"].value_counts()
+m = st.columns(5)
+m[0].metric(t("portfolio.clients", L), f"{len(table)}")
+m[1].metric(t("portfolio.red", L), int(risk_counts.get("red", 0)))
+m[2].metric(t("portfolio.amber", L), int(risk_counts.get("amber", 0)))
+m[3].metric(t("portfolio.expiring", L), fmt_money(int(table["expiring_30d_fen"].sum()), L))
+if "deposit_at_risk_fen" in table:
+    m[4].metric(t("portfolio.deposit_at_risk", L), fmt_money(int(table["deposit_at_risk_fen"].sum()), L))
+else:
+    deducted = table["deposit_deducted_fen"].dropna()
+    m[4].metric(t("portfolio.deposit_deducted", L), fmt_money(int(deducted.sum()), L) if len(deducted) else "—",
+                help=t("portfolio.deposit_help", L))
+
+view = pd.DataFrame({
+    t("portfolio.col.risk", L): table["risk"].map(lambda r: t(f"portfolio.risk.{r}", L)),
+    t("portfolio.col.client", L): table["client"],
+    t("portfolio.col.name", L): table["name"],
+    t("portfolio.col.completion", L): table["completion_rate"] * 100,
+    t("portfolio.col.a630", L): table["assessment_630"].map(lambda v: t(f"outcome.{v}", L)),
+    t("portfolio.col.a930", L): table["assessment_930"].map(lambda v: t(f"outcome.{v}", L)),
+    t("portfolio.col.target", L): table["target_fen"] / 100,
+    t("portfolio.col.actual", L): table["actual_fen"] / 100,
+    t("portfolio.col.credited", L): table["credited_fen"] / 100,
+    t("portfolio.col.expiring", L): table["expiring_30d_fen"] / 100,
+    t("portfolio.col.deposit", L): table["deposit_fen"] / 100,
+})
+money_cols = ["target", "actual", "credited", "expiring", "deposit"]
+if "p_target_met" in table:
+    view[t("portfolio.col.p_target", L)] = table["p_target_met"] * 100
+    view[t("portfolio.col.at_risk", L)] = table["deposit_at_risk_fen"] / 100
+    money_cols.append("at_risk")
+config = {t(f"portfolio.col.{c}", L): st.column_config.NumberColumn(format="%,.2f") for c in money_cols}
+config[t("portfolio.col.completion", L)] = st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=120)
+config[t("portfolio.col.p_target", L)] = st.column_config.NumberColumn(format="%.0f%%")
+order = table.assign(_r=table["risk"].map({"red": 0, "amber": 1, "green": 2})).sort_values(["_r", "completion_rate"]).index
+risk_of = {t(f"portfolio.risk.{r}", L): c for r, c in RISK_COLOR.items()}
+styled = view.loc[order].style.map(lambda v: f"background-color: {risk_of.get(v, '')}", subset=[t("portfolio.col.risk", L)])
+picked = st.dataframe(styled, hide_index=True, width="stretch", column_config=config, height=420,
+                      on_select="rerun", selection_mode="single-row", key="pf_table")
+st.caption(t("portfolio.table_hint", L))
+
+rows_picked = picked.selection.rows if picked is not None else []
+if rows_picked:
+    chosen = run.clients[int(order[rows_picked[0]])]
+    if st.button(t("portfolio.open", L, name=chosen.name), type="primary", key="pf_open"):
+        name = f"{chosen.name} ({chosen.client})"
+        existing = {c.name: c.id for c in repo.list_clients(engine(), team=user_team())}
+        if name in existing:
+            st.session_state["_select_client"] = existing[name]
+        else:
+            rows = client_rows(spend.rows, chosen.client)
+            created = repo.create_client_with_rows(
+                engine(), name, chosen.inputs, rows, files[3], hashlib.sha256(files[2]).hexdigest(),
+                [f for f in SPEND_FIELDS if f != "amount"], day, policy.name, team=user_team())
+            st.session_state["_select_client"] = created.id
+        st.switch_page("pages/overview.py")
+
+fig = go.Figure()
+for risk, color in (("red", "#d62728"), ("amber", "#ff9f1c"), ("green", "#2ca02c")):
+    part = table[table["risk"] == risk]
+    fig.add_trace(go.Scatter(
+        x=part["target_fen"] / 100, y=part["completion_rate"], mode="markers", name=t(f"portfolio.risk.{risk}", L),
+        marker={"color": color, "size": 9, "opacity": 0.8}, text=part["name"],
+        hovertemplate="%{text}<br>%{x:,.0f}<br>%{y:.1%}<extra></extra>",
+    ))
+fig.update_xaxes(title=t("portfolio.col.target", L), type="log")
+fig.update_yaxes(tickformat=".0%", title=t("portfolio.col.completion", L))
+fig = layout(fig, t("portfolio.chart", L), L)
+fig.update_yaxes(title=t("portfolio.col.completion", L))
+st.plotly_chart(fig, width="stretch")
+
+with st.expander(t("page.assumptions", L)):
+    st.markdown(f"- {t('portfolio.assume.risk', L)}")
+    st.markdown(f"- {t('portfolio.assume.expiring', L)}")
+    st.markdown(f"- {t('portfolio.assume.project', L)}")
+    st.caption(t("portfolio.rows_read", L, rows=f"{len(spend.rows):,}", clients=len(clients),
+                 pct=fmt_pct(float((table['risk'] == 'green').mean()), L, 0)))
