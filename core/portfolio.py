@@ -25,7 +25,7 @@ from .columns import map_headers, value_aliases
 from .credit_timing import credit_timing
 from .evaluation import Evaluation, evaluation_of
 from .ingest import RawTable, prepare_spend, read_table
-from .ledger import consume, credits, daily_use, pre_return_shares
+from .ledger import Credit, bucket_of, consume, credits, daily_use, pre_return_shares
 from .money import fen_to_yuan
 from .parsing import (
     as_text,
@@ -212,24 +212,52 @@ def expiring_balances(rows: pd.DataFrame, clients: list[PortfolioClient], evalua
                       shares: pd.DataFrame, policy: Policy, as_of: dt.date, days: int = EXPIRY_WINDOW_DAYS) -> np.ndarray:
     """Fen of return balances that expire within `days` after as_of, per client (§6
     ledger: credited quarters split by bucket, return-funded spend consumed FIFO).
-    Credit dates are the policy's, the same for every client: when no credit expires in
-    the window, nothing needs a ledger; otherwise only return-funded rows are walked."""
-    window = [c.quarter for c in credit_timing(policy) if as_of <= c.expiry <= as_of + dt.timedelta(days=days)
-              and c.credit_date <= as_of]
+
+    Credit dates are the policy's, the same for every client. When no credit expires in the
+    window nothing needs a ledger. When the live credits' windows do not overlap (the usual
+    case: each quarter's credit expires before the next is credited), FIFO reduces to
+    "a credit's use is the bucket's return-funded spend inside its window, capped at the
+    credit", which is one merge for all clients; otherwise each client walks the ledger."""
+    timing = credit_timing(policy)
+    window = [c.quarter for c in timing if as_of <= c.expiry <= as_of + dt.timedelta(days=days) and c.credit_date <= as_of]
     out = np.zeros(len(clients), dtype=np.int64)
     if not window:
         return out
     funded = rows[(rows["funding"] == "return").to_numpy(dtype=bool) & (rows["date"] <= pd.Timestamp(as_of)).to_numpy()]
-    by_client = dict(tuple(funded.groupby("client", observed=True, sort=False)))
     share_groups = dict(tuple(shares.groupby("group", sort=False)))
+    credit_rows = [
+        (i, cr.quarter, cr.bucket, cr.amount_fen, cr.credit_date, cr.expiry)
+        for i, ev in enumerate(evaluations) if i in share_groups
+        for cr in credits(dict(zip(QUARTERS, ev.credited_fen)), share_groups[i].drop(columns="group"), policy)
+    ]
+    live = sorted((c.credit_date, c.expiry) for c in timing if c.credit_date <= as_of)
+    if any(later[0] <= earlier[1] for earlier, later in zip(live, live[1:])):
+        return _expiring_by_ledger(funded, clients, credit_rows, window, as_of, out)
+    credit_table = pd.DataFrame(credit_rows, columns=["group", "quarter", "bucket", "amount", "credit_date", "expiry"])
+    credit_table = credit_table[credit_table["quarter"].isin(window) & (credit_table["expiry"] >= as_of)]
+    if credit_table.empty:
+        return out
+    codes = pd.Categorical(funded["client"].astype(object), categories=[c.client for c in clients]).codes
+    use = pd.DataFrame({"group": codes, "bucket": bucket_of(funded["platform"], funded["placement"], funded["network"]).to_numpy(),
+                        "date": funded["date"].dt.date.to_numpy(), "fen": funded["amount_fen"].to_numpy(dtype=np.int64)})
+    pairs = credit_table.reset_index().merge(use, on=["group", "bucket"], how="left")
+    inside = (pairs["date"] >= pairs["credit_date"]) & (pairs["date"] <= pairs["expiry"])
+    used = pairs["fen"].where(inside, 0).fillna(0).groupby(pairs["index"]).sum().reindex(credit_table.index, fill_value=0)
+    balance = (credit_table["amount"] - np.minimum(used.to_numpy(dtype=np.int64), credit_table["amount"])).astype(np.int64)
+    np.add.at(out, credit_table["group"].to_numpy(), balance.to_numpy())
+    return out
+
+
+def _expiring_by_ledger(funded: pd.DataFrame, clients: list[PortfolioClient], credit_rows: list[tuple],
+                        window: list[str], as_of: dt.date, out: np.ndarray) -> np.ndarray:
+    """The general FIFO ledger, client by client (overlapping credit windows)."""
+    by_client = dict(tuple(funded.groupby("client", observed=True, sort=False)))
     no_use = pd.DataFrame(columns=["date", "bucket", "fen"])
-    for i, (c, ev) in enumerate(zip(clients, evaluations)):
-        if i not in share_groups:
+    for i, c in enumerate(clients):
+        mine = [Credit(q, b, a, d, e) for g, q, b, a, d, e in credit_rows if g == i]
+        if not mine:
             continue
-        credited = {q: v for q, v in zip(QUARTERS, ev.credited_fen)}
-        mine = by_client.get(c.client, funded.iloc[:0])
-        ledger = consume(credits(credited, share_groups[i].drop(columns="group"), policy),
-                         daily_use(mine, no_use, policy, as_of), as_of)
+        ledger = consume(mine, daily_use(by_client.get(c.client, funded.iloc[:0]), no_use, None, as_of), as_of)
         soon = ledger["quarter"].isin(window) & (ledger["expiry"] >= as_of)
         out[i] = int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
     return out

@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .parsing import (
     as_text,
@@ -296,6 +297,8 @@ def _assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[
         if spec.kind == "enum":
             data[name] = _categorical(v, ENUM_CATEGORIES[name], n)
             continue
+        if spec.kind == "text":
+            continue
         v = v.dense() if isinstance(v, _Column) else v
         if spec.kind == "bool":
             data[name] = np.asarray(v, dtype=bool)
@@ -303,12 +306,22 @@ def _assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[
             data[name] = pd.to_datetime(np.asarray(v, dtype="datetime64[D]"))
         elif spec.kind == "money":
             data["amount_fen"] = np.asarray(v, dtype=np.int64)
-        else:
-            data[name] = np.asarray(v, dtype=object)
+    for name, spec in fields.items():
+        if spec.kind == "text":
+            data[name] = _text(out[name], n)
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
-    frame["customer"] = np.where(frame["customer"] == "", frame["account_id"], frame["customer"])
+    frame["customer"] = frame["customer"].where(frame["customer"] != "", frame["account_id"])
     frame["source_row"] = np.asarray(rows_no, dtype=np.int64)
     return frame[CANONICAL_COLUMNS + [f for f in fields if f not in SPEND_FIELDS]]
+
+
+def _text(v: object, n: int) -> pd.Series:
+    """A text column as pandas' Arrow-backed str, taken from its distinct values by code
+    (a million account ids are never rebuilt one Python string at a time)."""
+    if isinstance(v, _Column):
+        values = pa.array([str(x) for x in v.values.tolist()], pa.large_string())
+        return pd.Series(pd.array(values.take(pa.array(v.codes)), dtype="str"))
+    return pd.Series(np.asarray(v, dtype=object), dtype="str")
 
 
 def _categorical(v: object, categories: tuple[str, ...], n: int) -> pd.Categorical:
