@@ -74,10 +74,33 @@ def _listed_class(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: Cont
     return table.reindex(keys).fillna("").to_numpy(dtype=object)
 
 
+RATE_COLUMNS = ("industry_class", "special", "business_model", "kol_reuses_xingtu_video", "platform", "ad_model")
+
+
 def row_rates(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: ContractTerms) -> RowRates:
     """Agreed rate per row: Class E mapping, listing (1), KOL reuse (2), traffic e-commerce cap (3).
-    The 630 reduction (4) depends on the checkpoint, so it is applied per quarter later."""
+    The 630 reduction (4) depends on the checkpoint, so it is applied per quarter later.
+
+    Why distinct rows: a rate depends only on the row's class, special industry, model,
+    KOL reuse, platform, ad model and listing — a few dozen combinations even in a
+    million-row portfolio — so the rules run once per combination and rows take theirs."""
     listed = _listed_class(rows, q, policy, terms)
+    codes = [pd.factorize(rows[c])[0] for c in RATE_COLUMNS]
+    if terms.listed_changes:
+        codes.append(pd.factorize(listed)[0])
+    combined = np.zeros(len(rows), dtype=np.int64)
+    for c in codes:
+        combined = combined * (int(c.max(initial=0)) + 2) + (c + 1)
+    inverse, distinct = pd.factorize(combined)
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[inverse] = np.arange(len(rows))  # any row of a combination represents it: they agree on every rate column
+    small = _distinct_rates(rows.iloc[first].reset_index(drop=True), listed[first], policy)
+    return RowRates(agreed_ppm=small.agreed_ppm[inverse], zero_group=small.zero_group[inverse],
+                    effective_class=small.effective_class[inverse], kol_reuse=small.kol_reuse[inverse])
+
+
+def _distinct_rates(rows: pd.DataFrame, listed: np.ndarray, policy: Policy) -> RowRates:
+    """§2 on rows that differ in every rate-relevant column (see row_rates)."""
     cls = np.where(listed != "", listed, _special_class(rows, policy))
     model = rows["business_model"].astype(object).to_numpy()
     reuse = rows["kol_reuses_xingtu_video"].to_numpy(dtype=bool) & (model == "kol")
@@ -89,8 +112,8 @@ def row_rates(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: Contract
         np.where(platform.isin(policy.rates.ads_platforms).to_numpy(dtype=bool), KIND_ADS, KIND_NONE),
     )
     table = rate_table_ppm(policy)
-    m_idx = _codes(pd.Series(model), _MODEL_INDEX)
-    c_idx = _codes(pd.Series(cls), _CLASS_INDEX)
+    m_idx = _codes(pd.Series(model, dtype=object), _MODEL_INDEX)
+    c_idx = _codes(pd.Series(cls, dtype=object), _CLASS_INDEX)
     rate = table[kind, m_idx, c_idx]
     cap = table[kind, m_idx, _CLASS_INDEX[policy.rates.traffic_ecommerce_cap_class]]
     traffic = (rows["ad_model"] == "traffic_ecommerce").to_numpy(dtype=bool)
