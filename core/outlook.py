@@ -17,6 +17,7 @@ from .policy import QUARTERS, Policy
 from .projection import (
     DEFAULT_PATHS,
     Projection,
+    draw_paths,
     project,
     return_share,
     segment_factors,
@@ -107,10 +108,26 @@ def _fan(history: History, forecast, projection: Projection, expected: Projectio
     return pd.DataFrame({"date": forecast.days, "p10": base + cum * p10, "p50": base + cum * p50, "p90": base + cum * p90})
 
 
-def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, method: str | None = None,
-            paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None,
-            actual_credit_dates: dict[str, dt.date] | None = None) -> Outlook:
-    """Everything the dashboard needs about where the year will land."""
+@dataclass(frozen=True)
+class ForecastStage:
+    """Everything of an outlook that the contract terms do not change: the backtest, the
+    chosen forecast, the return-funded share and the Monte-Carlo draws. A what-if on the
+    target, customer type or deposit date reuses it and only re-settles the paths."""
+
+    as_of: dt.date
+    method: str
+    method_reason: str
+    backtest: pd.DataFrame
+    history: History
+    forecast: object
+    share: np.ndarray  # return-funded share of future spend per segment
+    draws: np.ndarray  # spend [path, segment, quarter]
+    seed: int
+
+
+def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: str | None = None,
+                   paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None) -> ForecastStage:
+    """Backtest, forecast and draws for a client's rows at a date (terms-independent)."""
     as_of = min(max(as_of, policy.year_start), policy.year_end)
     history = segment_history(rows, policy, as_of)
     scores = backtest(history, policy, as_of)
@@ -124,11 +141,23 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
         reason = f"lowest backtest error (WAPE {means[chosen]:.1%} vs " + ", ".join(
             f"{m} {w:.1%}" for m, w in means.items() if m != chosen) + ")"
     forecast = make_forecast(chosen, history, policy, as_of, plan)
-    cash_only = chosen == "plan"
+    share = np.zeros(len(history.segments)) if chosen == "plan" else return_share(rows, history, policy, as_of)
+    return ForecastStage(as_of, chosen, reason, scores, history, forecast, share,
+                         draw_paths(forecast, paths, seed, as_of), seed)
+
+
+def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, method: str | None = None,
+            paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None,
+            actual_credit_dates: dict[str, dt.date] | None = None, stage: ForecastStage | None = None) -> Outlook:
+    """Everything the dashboard needs about where the year will land (``stage``: reuse the
+    terms-independent part computed for the same rows, date and method)."""
+    stage = stage or forecast_stage(rows, policy, as_of, method, paths, seed, plan)
+    as_of, history, forecast, share = stage.as_of, stage.history, stage.forecast, stage.share
+    cash_only = stage.method == "plan"
     factors = segment_factors(history.segments, terms, policy)
-    projection = project(rows, history, forecast, terms, policy, as_of, paths, seed, cash_only, factors)
-    expected = project(rows, history, forecast, terms, policy, as_of, 1, seed, cash_only, factors)
-    share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
+    projection = project(rows, history, forecast, terms, policy, as_of, len(stage.draws), stage.seed, cash_only, factors,
+                         draws=stage.draws, share=share)
+    expected = project(rows, history, forecast, terms, policy, as_of, 1, stage.seed, cash_only, factors, share=share)
     recent_counted = history.daily[:, -28:].sum(axis=0).mean() if history.daily.size else 0.0
     requirements = required_spend(rows, terms, policy, as_of, recent_counted)
     o = expected.outcome
@@ -142,4 +171,4 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     ledger = consume(credits(credited, shares, policy, actual_credit_dates),
                      daily_use(rows, _future_bidding_use(history, forecast, policy), policy, as_of), as_of)
     fan = _fan(history, forecast, projection, expected, factors, share)
-    return Outlook(as_of, chosen, reason, scores, projection, expected, requirements, ledger, fan)
+    return Outlook(as_of, stage.method, stage.method_reason, stage.backtest, projection, expected, requirements, ledger, fan)

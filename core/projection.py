@@ -165,13 +165,16 @@ class Projection:
 def project(
     rows: pd.DataFrame, history: History, forecast: Forecast, terms: ContractTerms, policy: Policy, as_of: dt.date,
     paths: int = DEFAULT_PATHS, seed: int = 0, cash_only: bool = False, factors: SegmentFactors | None = None,
+    draws: np.ndarray | None = None, share: np.ndarray | None = None,
 ) -> Projection:
     """Actual totals to as_of + projected totals per path, settled at year end
-    (``factors``: pass segment_factors once when projecting the same segments repeatedly)."""
+    (``factors``, ``draws``, ``share``: pass them when projecting the same segments
+    repeatedly — draws depend only on the forecast, paths and seed, never on the terms)."""
     actual = totals_from_rows(rows, terms, policy, as_of)
     factors = factors or segment_factors(history.segments, terms, policy)
-    spend = draw_paths(forecast, paths, seed, as_of)
-    share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
+    spend = draw_paths(forecast, paths, seed, as_of) if draws is None else draws
+    if share is None:
+        share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
     cash = spend * (1 - share)[None, :, None]
     totals = actual + projected_totals(cash, factors, policy)
     return Projection(forecast.method, paths, seed, as_of, settle(totals, terms, policy, policy.year_end), terms.target_fen)

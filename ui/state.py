@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from core.accounts import classified_spend
 from core.evaluation import Evaluation, evaluate
 from core.negotiation import compare_targets
-from core.outlook import Outlook, outlook
+from core.outlook import ForecastStage, Outlook, forecast_stage, outlook
 from core.policy import Policy, load_policy
 from core.progress import daily_counted
 from core.scenario import ClientIn, terms_from_client
@@ -86,11 +86,20 @@ def cached_evaluation(key: tuple[int, int], _spend: pd.DataFrame, terms: Contrac
     return evaluate(_spend, terms, load_policy(policy_name), as_of)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_forecast_stage(key: tuple[int, int], _spend: pd.DataFrame, policy_name: str, as_of: dt.date,
+                          method: str | None, paths: int = 10_000, seed: int = 0) -> ForecastStage:
+    """Backtest, forecast and Monte-Carlo draws: keyed without the contract terms, so a
+    what-if on the target or customer type reuses them and only re-settles the paths."""
+    return forecast_stage(_spend, load_policy(policy_name), as_of, method, paths, seed)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def cached_outlook(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date,
                    method: str | None, paths: int = 10_000, seed: int = 0) -> Outlook:
     """Forecast, Monte Carlo, required spend and ledger; recomputed only when an input changes."""
-    return outlook(_spend, terms, load_policy(policy_name), as_of, method, paths, seed)
+    stage = cached_forecast_stage(key, _spend, policy_name, as_of, method, paths, seed)
+    return outlook(_spend, terms, load_policy(policy_name), as_of, method, paths, seed, stage=stage)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
