@@ -59,7 +59,7 @@ def accounts_table(raw: pd.DataFrame, saved: pd.DataFrame | None = None) -> pd.D
 
 def apply_classification(raw: pd.DataFrame, classification: pd.DataFrame | None) -> pd.DataFrame:
     """Fill every per-account field a row lacks from the classification (then defaults)."""
-    out = raw.copy()
+    out = raw.copy(deep=False)  # copy-on-write: only the columns filled below are new
     table = classification.set_index("account_id") if classification is not None and len(classification) else None
     ids = out["account_id"].astype(str) if table is not None else None
     for field, default in DEFAULTS.items():

@@ -38,8 +38,8 @@ def in_scope(rows: pd.DataFrame, policy: Policy, as_of: dt.date) -> pd.DataFrame
     """Rows inside the policy year and on or before the evaluation date."""
     last = min(as_of, policy.year_end)
     dates = rows["date"]
-    keep = (dates >= pd.Timestamp(policy.year_start)) & (dates <= pd.Timestamp(last))
-    return rows.loc[keep.to_numpy(dtype=bool)]
+    keep = ((dates >= pd.Timestamp(policy.year_start)) & (dates <= pd.Timestamp(last))).to_numpy(dtype=bool)
+    return rows if keep.all() else rows.loc[keep]
 
 
 def quarters(rows: pd.DataFrame) -> np.ndarray:

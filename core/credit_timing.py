@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .policy import QUARTERS, Policy
 from .working_days import add_working_days
@@ -31,8 +32,18 @@ def expiry_of(credit_date: dt.date, policy: Policy) -> dt.date:
 def credit_timing(policy: Policy, actual_credit_dates: dict[str, dt.date] | None = None) -> list[CreditTiming]:
     """Expected timing of Q1..Q3 and the year-end (Q4) return, with the reading that the
     customer confirms on the last allowed working day (reading confirm_last_working_day)."""
+    if not actual_credit_dates:
+        return list(_expected_timing(policy))  # the working-day calendar walk is done once per policy
+    return _timing(policy, actual_credit_dates)
+
+
+@lru_cache(maxsize=8)
+def _expected_timing(policy: Policy) -> tuple[CreditTiming, ...]:
+    return tuple(_timing(policy, {}))
+
+
+def _timing(policy: Policy, actual: dict[str, dt.date]) -> list[CreditTiming]:
     ct = policy.credit_timing
-    actual = actual_credit_dates or {}
     out = []
     for i, q in enumerate(QUARTERS, start=1):
         window_end = policy.quarter_end(i) + dt.timedelta(days=ct.objection_window_days[q])

@@ -196,12 +196,12 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
     return RawTable(name, headers, cells, np.arange(len(cells)) + 2)
 
 
-def read_table(data: bytes, name: str, section: str = "columns") -> RawTable:
+def read_table(data: bytes, name: str, section: str = "columns", max_bytes: int | None = MAX_BYTES) -> RawTable:
     """Bytes of an upload -> RawTable; the file name only picks the reader, never a path.
     ``section`` names the alias table used to find the header row."""
     if not data or not data.strip():
         raise file_problem(name, "empty_file", "the file is empty; export the report again with its header row")
-    if len(data) > MAX_BYTES:
+    if max_bytes is not None and len(data) > max_bytes:  # uploads only; files on disk (the CLI) may be larger
         raise file_problem(name, "too_big", f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it by quarter", mb=MAX_BYTES // 1024 // 1024)
     if name.lower().endswith(EXCEL_SUFFIXES) or data[:4] == b"PK\x03\x04":
         return _read_excel(data, name, section)

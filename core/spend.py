@@ -228,7 +228,7 @@ def normalise_spend(
                 f"date outside the policy year {policy.year_start.year}; the row is ignored", source, "warning",
                 code="outside_year", params=(("year", str(policy.year_start.year)),),
             )
-    rows = frame.loc[~bad].reset_index(drop=True)
+    rows = frame.loc[~bad].reset_index(drop=True) if bad.any() else frame  # no copy of a clean million rows
     return SpendParse(rows=rows, problems=tuple(problems), rows_read=n)
 
 

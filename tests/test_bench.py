@@ -1,14 +1,24 @@
-"""The benchmark runs in its quick size so it cannot rot (its timings are not asserted)."""
+"""The benchmarks run in their quick size so they cannot rot (timings are not asserted)."""
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def test_bench_quick_runs_and_prints_a_summary():
-    run = subprocess.run([sys.executable, "-m", "bench", "--quick"], capture_output=True, text=True, timeout=300,
-                         cwd=Path(__file__).resolve().parents[1])
+
+def test_bench_quick_runs_every_figure_and_prints_a_summary():
+    run = subprocess.run([sys.executable, "-m", "bench", "--quick"], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     last = run.stdout.strip().splitlines()[-1]
     assert last.startswith("summary: projection") and "x numpy baseline" in last
+    assert "widget recompute" in last and "portfolio quick" in last and "Arrow floor" in last and "Arrow table" in last
+
+
+def test_load_bench_quick_drives_the_real_server_without_errors():
+    run = subprocess.run([sys.executable, "-m", "bench.load", "--quick"], capture_output=True, text=True, timeout=300,
+                         cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("summary (ws): N=1") and "N=2" in last and "errors 1" not in last and "errors 2" not in last
