@@ -66,14 +66,17 @@ def pre_return_shares(rows: pd.DataFrame, classes, rates, group: np.ndarray | No
     m = classes.base & (rates.agreed_ppm > 0)
     units = rows["amount_fen"].to_numpy(dtype=np.float64)[m] * rates.agreed_ppm[m]
     part = rows.loc[m] if not m.all() else rows
+    bucket_codes, bucket_names = pd.factorize(bucket_of(part["platform"], part["placement"], part["network"]))
     frame = pd.DataFrame({
         "group": np.zeros(int(m.sum()), dtype=np.int64) if group is None else group[m],
         "quarter": classes.quarter[m],
-        "bucket": bucket_of(part["platform"], part["placement"], part["network"]).to_numpy(),
+        "bucket": bucket_codes,
         "units": units,
     })
     by = frame[frame["units"] > 0].groupby(["group", "quarter", "bucket"])["units"].sum()
-    return (by / by.groupby(level=[0, 1]).transform("sum")).rename("share").reset_index()
+    out = (by / by.groupby(level=[0, 1]).transform("sum")).rename("share").reset_index()
+    out["bucket"] = np.asarray(bucket_names, dtype=object)[out["bucket"].to_numpy()] if len(out) else out["bucket"].astype(object)
+    return out
 
 
 def credits(credited_fen: dict[str, int], shares: pd.DataFrame, policy: Policy,

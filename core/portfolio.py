@@ -43,7 +43,7 @@ from .spend import Field, SpendParse
 from .terms import ContractTerms
 from .validation import InputError, file_problem
 
-CLIENT_FIELD = Field("client", "text")
+CLIENT_FIELD = Field("client", "category")
 EXPIRY_WINDOW_DAYS = 30
 Progress = Callable[[int, int, str], None]  # (done, total, client) -> None
 
@@ -160,6 +160,16 @@ def read_portfolio_spend(data: bytes, name: str, policy: Policy, max_bytes: int 
 # ---------------------------------------------------------------- evaluation
 
 
+def client_codes(column: pd.Series, clients: list[PortfolioClient]) -> np.ndarray:
+    """Index into `clients` per row (-1: not in the clients file), via the categories only."""
+    ids = [c.client for c in clients]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        lookup = pd.Index(ids).get_indexer(column.cat.categories.astype(object))
+        codes = column.cat.codes.to_numpy()
+        return np.where(codes >= 0, lookup[codes], -1).astype(np.int64)
+    return pd.Index(ids).get_indexer(column.astype(object)).astype(np.int64)
+
+
 def _row_rule_profile(terms: ContractTerms, policy: Policy) -> tuple:
     """What of a client's terms the row rules read; clients with equal profiles share a pass."""
     return (terms.non_bidding_framework, deposit_quarter(policy, terms), terms.listed_changes, terms.customer_changes)
@@ -177,7 +187,7 @@ def portfolio_totals(rows: pd.DataFrame, clients: list[PortfolioClient], policy:
     profile. The bucket shares cover the quarters closed by as_of — the only ones credited."""
     scoped = in_scope(rows, policy, as_of)
     ids = [c.client for c in clients]
-    codes = pd.Categorical(scoped["client"].astype(object) if len(scoped) else [], categories=ids).codes.astype(np.int64)
+    codes = client_codes(scoped["client"], clients)
     totals = zero_totals(len(clients))
     kol = np.zeros(len(clients), dtype=bool)
     shares = []
@@ -225,19 +235,22 @@ def expiring_balances(rows: pd.DataFrame, clients: list[PortfolioClient], evalua
         return out
     funded = rows[(rows["funding"] == "return").to_numpy(dtype=bool) & (rows["date"] <= pd.Timestamp(as_of)).to_numpy()]
     share_groups = dict(tuple(shares.groupby("group", sort=False)))
+    live = sorted((c.credit_date, c.expiry) for c in timing if c.credit_date <= as_of)
+    overlap = any(later[0] <= earlier[1] for earlier, later in zip(live, live[1:]))
+    needed = QUARTERS if overlap else window  # without overlap only the expiring credits matter
     credit_rows = [
         (i, cr.quarter, cr.bucket, cr.amount_fen, cr.credit_date, cr.expiry)
         for i, ev in enumerate(evaluations) if i in share_groups
-        for cr in credits(dict(zip(QUARTERS, ev.credited_fen)), share_groups[i].drop(columns="group"), policy)
+        for cr in credits({q: v for q, v in zip(QUARTERS, ev.credited_fen) if q in needed},
+                          share_groups[i].drop(columns="group"), policy)
     ]
-    live = sorted((c.credit_date, c.expiry) for c in timing if c.credit_date <= as_of)
-    if any(later[0] <= earlier[1] for earlier, later in zip(live, live[1:])):
+    if overlap:
         return _expiring_by_ledger(funded, clients, credit_rows, window, as_of, out)
     credit_table = pd.DataFrame(credit_rows, columns=["group", "quarter", "bucket", "amount", "credit_date", "expiry"])
     credit_table = credit_table[credit_table["quarter"].isin(window) & (credit_table["expiry"] >= as_of)]
     if credit_table.empty:
         return out
-    codes = pd.Categorical(funded["client"].astype(object), categories=[c.client for c in clients]).codes
+    codes = client_codes(funded["client"], clients)
     use = pd.DataFrame({"group": codes, "bucket": bucket_of(funded["platform"], funded["placement"], funded["network"]).to_numpy(),
                         "date": funded["date"].dt.date.to_numpy(), "fen": funded["amount_fen"].to_numpy(dtype=np.int64)})
     pairs = credit_table.reset_index().merge(use, on=["group", "bucket"], how="left")
@@ -362,7 +375,7 @@ def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Pol
                          f"column {first.column}: {first.message}")
     rows = spend.rows
     known = {c.client for c in clients}
-    present = set(pd.unique(rows["client"].astype(object))) if len(rows) else set()
+    present = {str(x) for x in rows["client"].unique()} if len(rows) else set()
     unknown = tuple(sorted(str(x) for x in present - known))
     pt = portfolio_totals(rows, clients, policy, as_of)
     evaluations = evaluations_of(pt, clients, policy, as_of)

@@ -58,13 +58,24 @@ def zero_totals(paths: int = 1) -> QuarterTotals:
     )
 
 
+_FLOAT_EXACT = 2**53  # below this, float64 sums of integer fen are exact
+
+
 def _by_quarter(group: np.ndarray, q: np.ndarray, fen: np.ndarray, mask: np.ndarray, groups: int) -> np.ndarray:
-    """Exact fen sums per (group, quarter) as Python ints, shape (groups, 4)."""
+    """Exact fen sums per (group, quarter) as Python ints, shape (groups, 4). A bincount when
+    the masked total is below 2**53 fen (every partial sum then exact in float64), else an
+    int64 group-by."""
     out = np.zeros((groups, 4), dtype=object)
-    if mask.any():
-        sums = pd.Series(fen[mask]).groupby([group[mask], q[mask]], sort=False).sum()
-        for (k, quarter), total in sums.items():
-            out[int(k), int(quarter) - 1] = int(total)
+    if not mask.any():
+        return out
+    key = group[mask].astype(np.int64) * 4 + (q[mask].astype(np.int64) - 1)
+    values = fen[mask]
+    if int(values.sum()) < _FLOAT_EXACT and (values >= 0).all():
+        sums = np.bincount(key, weights=values, minlength=groups * 4).round().astype(np.int64)
+        out[:] = sums.reshape(groups, 4).astype(object)
+        return out
+    for k, total in pd.Series(values).groupby(key, sort=False).sum().items():
+        out[int(k) // 4, int(k) % 4] = int(total)
     return out
 
 

@@ -32,7 +32,7 @@ FUNDINGS = ("cash", "return", "grant")
 AD_MODELS = ("standard", "traffic_ecommerce")
 SPECIALS = ("class_i_medical", "class_i_other", "class_ii_cosmetics", "class_ii_other", "special_authority")
 
-Kind = Literal["date", "text", "enum", "bool", "money"]
+Kind = Literal["date", "text", "enum", "bool", "money", "category"]  # category: free text kept as pandas categorical
 MAX_TEXT = 200  # an account id or company name is never longer; a longer cell is a wrong column or an attack
 
 
@@ -297,7 +297,7 @@ def _assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[
         if spec.kind == "enum":
             data[name] = _categorical(v, ENUM_CATEGORIES[name], n)
             continue
-        if spec.kind == "text":
+        if spec.kind in ("text", "category"):
             continue
         v = v.dense() if isinstance(v, _Column) else v
         if spec.kind == "bool":
@@ -309,6 +309,8 @@ def _assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[
     for name, spec in fields.items():
         if spec.kind == "text":
             data[name] = _text(out[name], n)
+        elif spec.kind == "category":
+            data[name] = _free_categorical(out[name], n)
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
     frame["customer"] = frame["customer"].where(frame["customer"] != "", frame["account_id"])
     frame["source_row"] = np.asarray(rows_no, dtype=np.int64)
@@ -322,6 +324,15 @@ def _text(v: object, n: int) -> pd.Series:
         values = pa.array([str(x) for x in v.values.tolist()], pa.large_string())
         return pd.Series(pd.array(values.take(pa.array(v.codes)), dtype="str"))
     return pd.Series(np.asarray(v, dtype=object), dtype="str")
+
+
+def _free_categorical(v: object, n: int) -> pd.Categorical:
+    """Free text with few distinct values (a portfolio's client ids) as a categorical."""
+    if isinstance(v, _Column):
+        texts = np.array([str(x) for x in v.values.tolist()], dtype=object)
+        codes_u, categories = pd.factorize(texts)
+        return pd.Categorical.from_codes(codes_u[v.codes] if n else np.zeros(0, dtype=np.int64), categories=categories)
+    return pd.Categorical(np.asarray(v, dtype=object))
 
 
 def _categorical(v: object, categories: tuple[str, ...], n: int) -> pd.Categorical:
