@@ -24,7 +24,7 @@ from .classification import classify_rows, deposit_quarter, in_scope
 from .columns import map_headers, value_aliases
 from .credit_timing import credit_timing
 from .evaluation import Evaluation, evaluation_of
-from .ingest import MAX_BYTES, RawTable, prepare_spend, read_table
+from .ingest import MAX_BYTES, RawTable, prepare_spend, read_table, read_table_file
 from .ledger import Credit, bucket_of, consume, credits, daily_use, pre_return_shares
 from .money import fen_to_yuan
 from .parsing import (
@@ -147,9 +147,10 @@ def _client_column(table: RawTable, header: str, field: str, kind: str, name: st
 # ---------------------------------------------------------------- the spend file
 
 
-def read_portfolio_spend(data: bytes, name: str, policy: Policy, max_bytes: int | None = MAX_BYTES) -> SpendParse:
-    """One spend file for all clients: the single-client readers plus a `client` column."""
-    table = read_table(data, name, max_bytes=max_bytes)
+def read_portfolio_spend(data: bytes | Path, name: str, policy: Policy, max_bytes: int | None = MAX_BYTES) -> SpendParse:
+    """One spend file for all clients: the single-client readers plus a `client` column
+    (``data``: an upload's bytes, or a path on disk that big CSVs stream from)."""
+    table = read_table_file(data) if isinstance(data, Path) else read_table(data, name, max_bytes=max_bytes)
     mapping = map_headers(table.headers)
     if "client" not in mapping.fields:
         raise file_problem(name, "no_column", f"no column for client (which agreement a row belongs to); headers are "
@@ -400,6 +401,12 @@ def to_output(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _readable(path: Path) -> Path:
+    if not path.is_file():
+        raise InputError(f"{path.name}: cannot read the file (no such file)")
+    return path
+
+
 def read_files(clients_path: Path, spend_path: Path, policy: Policy) -> tuple[list[PortfolioClient], SpendParse]:
     """Both files from disk (the CLI)."""
     def read(p: Path) -> bytes:
@@ -408,5 +415,5 @@ def read_files(clients_path: Path, spend_path: Path, policy: Policy) -> tuple[li
         except OSError as exc:
             raise InputError(f"{p.name}: cannot read the file ({exc.strerror})") from None
     return read_clients(read(clients_path), clients_path.name, policy), \
-        read_portfolio_spend(read(spend_path), spend_path.name, policy, max_bytes=None)
+        read_portfolio_spend(_readable(spend_path), spend_path.name, policy)
 
