@@ -19,6 +19,8 @@ from ui.state import (
     clip_to_year,
     current_client,
     policy_of,
+    remember_shared_widgets,
+    restore_shared_widgets,
 )
 
 st.set_page_config(page_title="返货看板 · Rebate dashboard", page_icon="📈", layout="wide")
@@ -28,6 +30,7 @@ st.html("<style>[data-testid='stMetricValue']{font-size:1.55rem}</style>")
 
 LANGS = {"zh": "中文", "en": "English"}
 apply_query_params()
+restore_shared_widgets()
 if "lang" not in st.session_state:
     st.session_state["lang"] = "zh"
 lang = st.sidebar.radio("Language / 语言", list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)
@@ -61,6 +64,7 @@ st.sidebar.selectbox(  # one widget per language so the option labels follow it;
     format_func=lambda m: t(f"method.{m}", lang), key=f"method_{lang}",
     on_change=lambda: st.session_state.update(method=st.session_state[f"method_{lang}"]),
 )
+remember_shared_widgets()
 contract_inputs(client, lang)
 st.sidebar.caption(f"{t('app.policy', lang)}: {policy.title_zh if lang == 'zh' else policy.title}")
 

@@ -158,3 +158,37 @@ def test_new_client_upload_set_inputs_and_read_the_cli_numbers_then_export(app_u
     book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
     assert "Quarterly" in book.sheetnames and book["Inputs"]["B2"].value == "E2E 客户"
     page.close()
+
+
+def test_portfolio_row_opens_in_the_dashboard_keeping_language_and_date(app_url, browser):
+    """Finance picks a client in the portfolio table and lands on its overview with the
+    portfolio's numbers, still in English and still at the portfolio's evaluation date."""
+    import datetime as dt
+    import re
+
+    from core.i18n import t
+    from core.policy import load_policy
+    from core.portfolio import read_clients, read_portfolio_spend, run_portfolio
+    from store.demo import DEMO_DIR
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url + "portfolio?lang=en&as_of=2024-09-30")
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
+    page.wait_for_timeout(1500)  # the grid draws on a canvas after the element appears
+    grid = page.locator('[data-testid="stDataFrame"]').bounding_box()
+    page.mouse.click(grid["x"] + 18, grid["y"] + 36 + 17)  # the first row's selection cell
+    opener = page.get_by_role("button", name=re.compile("in the dashboard"))
+    opener.wait_for(timeout=30_000)
+    name = re.fullmatch(r"Open (.+) in the dashboard", opener.inner_text().strip()).group(1)
+    opener.click()
+    _wait_text(page, "where the year stands", "portfolio-open")
+    assert name in page.locator("h1, h2").first.inner_text()
+    policy = load_policy()
+    clients = read_clients((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv", policy)
+    spend = read_portfolio_spend((DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet", policy)
+    table = run_portfolio(clients, spend, policy, dt.date(2024, 9, 30)).table
+    expected = table.loc[table["name"] == name, "completion_rate"].item()
+    assert _metric(page, t("overview.completion", "en")) == fmt_pct(expected, "en")
+    as_of_field = page.get_by_test_id("stSidebar").get_by_test_id("stDateInput").first.locator("input")
+    assert as_of_field.input_value().replace("/", "-") == "2024-09-30"
+    page.close()

@@ -164,6 +164,26 @@ def with_terms(client: ClientInputs, terms: ContractTerms) -> ClientInputs:
     return replace(client, terms=terms)
 
 
+SHARED_WIDGETS = ("lang", "client", "as_of")
+
+
+def restore_shared_widgets() -> None:
+    """Put back the shared sidebar values a programmatic page switch dropped.
+
+    Why: `st.switch_page` starts the next page without the browser's widget states, so
+    Streamlit forgets keyed widget values (the language fell back to 中文 after opening a
+    portfolio client). A plain key outlives that; `remember_shared_widgets` keeps it."""
+    kept = st.session_state.get("_kept_widgets", {})
+    for key, value in kept.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def remember_shared_widgets() -> None:
+    """Copy the shared widgets' values into a non-widget key, after they are drawn."""
+    st.session_state["_kept_widgets"] = {k: st.session_state[k] for k in SHARED_WIDGETS if k in st.session_state}
+
+
 def apply_query_params() -> None:
     """Deep links: ?lang=en&client=3&as_of=2024-09-15 seed a new session's controls
     (bad values are ignored: a link never breaks the page)."""
