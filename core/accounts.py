@@ -61,13 +61,11 @@ def apply_classification(raw: pd.DataFrame, classification: pd.DataFrame | None)
     """Fill every per-account field a row lacks from the classification (then defaults)."""
     out = raw.copy(deep=False)  # copy-on-write: only the columns filled below are new
     table = classification.set_index("account_id") if classification is not None and len(classification) else None
-    ids = out["account_id"].astype(str) if table is not None else None
     for field, default in DEFAULTS.items():
         if table is not None and field in table.columns:
-            fill = ids.map(table[field])
-            fill = fill.astype(object).where(fill.notna(), default)
+            fill = _per_account(out["account_id"], table[field], default)
         else:
-            fill = default
+            fill = _constant(default, len(out))
         if field not in out.columns:
             out[field] = fill
             continue
@@ -75,6 +73,27 @@ def apply_classification(raw: pd.DataFrame, classification: pd.DataFrame | None)
         if empty.any():  # a big export usually has none: leave its (categorical) column as it is
             out[field] = out[field].astype(object).where(~empty, fill)
     return out
+
+
+def _constant(value: object, n: int) -> object:
+    """A default for every row: text as a one-category categorical (a million copies of
+    'feed' would be hashed again by the validator), anything else as the scalar."""
+    if isinstance(value, str):
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
+    return value
+
+
+def _per_account(account_id: pd.Series, values: pd.Series, default: object) -> pd.Series:
+    """The classification's value of each row's account (the default where it has none),
+    looked up once per distinct account."""
+    ids, uniques = pd.factorize(account_id.astype(str) if not isinstance(account_id.dtype, pd.CategoricalDtype)
+                                else account_id.cat.codes.to_numpy(), use_na_sentinel=False)
+    if isinstance(account_id.dtype, pd.CategoricalDtype):
+        names = np.asarray(account_id.cat.categories.astype(str), dtype=object)
+        uniques = np.array([names[c] if c >= 0 else "nan" for c in uniques], dtype=object)
+    fill = pd.Series(uniques).map(values)
+    fill = fill.astype(object).where(fill.notna(), default).to_numpy(dtype=object)
+    return pd.Series(fill[ids], index=account_id.index, dtype=object)
 
 
 def _empty_cells(col: pd.Series) -> np.ndarray:

@@ -79,24 +79,40 @@ def pre_return_shares(rows: pd.DataFrame, classes, rates, group: np.ndarray | No
     return out
 
 
+def credit_table(credited_fen: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """Credits per (group, quarter, bucket) for many clients at once: each quarter's
+    credited amount split by its bucket shares, largest remainder first so the fen total
+    stays exact (ties keep the shares' order).
+
+    ``credited_fen``: columns group, quarter (1–4), amount; ``shares``: as from
+    `pre_return_shares`. Returns columns group, quarter, bucket, amount (fen > 0)."""
+    part = shares.reset_index(drop=True).merge(credited_fen[credited_fen["amount"] > 0], on=["group", "quarter"])
+    if part.empty:
+        return pd.DataFrame({"group": [], "quarter": [], "bucket": [], "amount": []}).astype(
+            {"group": np.int64, "quarter": np.int64, "bucket": object, "amount": np.int64})
+    raw = part["share"].to_numpy() * part["amount"].to_numpy()
+    fen = np.floor(raw).astype(np.int64)
+    key = [part["group"].to_numpy(), part["quarter"].to_numpy()]
+    order = np.lexsort((np.arange(len(part)), -(raw - fen), *reversed(key)))
+    ranked = part.iloc[order]
+    rank = ranked.groupby(["group", "quarter"], sort=False).cumcount().to_numpy()
+    short = (part["amount"] - pd.Series(fen).groupby(key).transform("sum").to_numpy()).to_numpy()[order]
+    fen_sorted = fen[order] + (rank < short)
+    out = pd.DataFrame({"group": ranked["group"].to_numpy(dtype=np.int64), "quarter": ranked["quarter"].to_numpy(dtype=np.int64),
+                        "bucket": ranked["bucket"].to_numpy(dtype=object), "amount": fen_sorted, "_at": order})
+    out = out[out["amount"] > 0].sort_values(["group", "quarter", "_at"], kind="stable")
+    return out.drop(columns="_at").reset_index(drop=True).astype({"bucket": object})
+
+
 def credits(credited_fen: dict[str, int], shares: pd.DataFrame, policy: Policy,
             actual_credit_dates: dict[str, dt.date] | None = None) -> list[Credit]:
-    """Credits per bucket: each quarter's credited amount split by its bucket shares
-    (largest-remainder rounding keeps the fen total exact)."""
+    """One client's credits per bucket, with their credit and expiry dates."""
     timing = {c.quarter: c for c in credit_timing(policy, actual_credit_dates)}
-    out = []
-    for qi, q in enumerate(QUARTERS, start=1):
-        amount = int(credited_fen.get(q, 0))
-        part = shares[shares["quarter"] == qi]
-        if amount <= 0 or part.empty:
-            continue
-        raw = part["share"].to_numpy() * amount
-        fen = np.floor(raw).astype(np.int64)
-        fen[np.argsort(-(raw - fen))[: amount - fen.sum()]] += 1
-        for bucket, value in zip(part["bucket"], fen):
-            if value > 0:
-                out.append(Credit(q, bucket, int(value), timing[q].credit_date, timing[q].expiry))
-    return out
+    amounts = pd.DataFrame({"group": 0, "quarter": range(1, len(QUARTERS) + 1),
+                            "amount": [int(credited_fen.get(q, 0)) for q in QUARTERS]})
+    table = credit_table(amounts, shares.assign(group=0))
+    return [Credit(QUARTERS[q - 1], b, int(a), timing[QUARTERS[q - 1]].credit_date, timing[QUARTERS[q - 1]].expiry)
+            for q, b, a in zip(table["quarter"], table["bucket"], table["amount"])]
 
 
 def consume(credit_list: list[Credit], daily_use: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from .columns import map_headers, value_aliases
 from .credit_timing import credit_timing
 from .evaluation import Evaluation, evaluation_of
 from .ingest import MAX_BYTES, RawTable, prepare_spend, read_table, read_table_file
-from .ledger import Credit, bucket_of, consume, credits, daily_use, pre_return_shares
+from .ledger import Credit, bucket_of, consume, credit_table, daily_use, pre_return_shares
 from .money import fen_to_yuan
 from .parsing import (
     as_text,
@@ -235,45 +235,45 @@ def expiring_balances(rows: pd.DataFrame, clients: list[PortfolioClient], evalua
     if not window:
         return out
     funded = rows[(rows["funding"] == "return").to_numpy(dtype=bool) & (rows["date"] <= pd.Timestamp(as_of)).to_numpy()]
-    share_groups = dict(tuple(shares.groupby("group", sort=False)))
     live = sorted((c.credit_date, c.expiry) for c in timing if c.credit_date <= as_of)
     overlap = any(later[0] <= earlier[1] for earlier, later in zip(live, live[1:]))
     needed = QUARTERS if overlap else window  # without overlap only the expiring credits matter
-    credit_rows = [
-        (i, cr.quarter, cr.bucket, cr.amount_fen, cr.credit_date, cr.expiry)
-        for i, ev in enumerate(evaluations) if i in share_groups
-        for cr in credits({q: v for q, v in zip(QUARTERS, ev.credited_fen) if q in needed},
-                          share_groups[i].drop(columns="group"), policy)
-    ]
+    credited = pd.DataFrame([(i, qi, fen) for i, ev in enumerate(evaluations)
+                             for qi, (q, fen) in enumerate(zip(QUARTERS, ev.credited_fen), start=1) if q in needed],
+                            columns=["group", "quarter", "amount"])
+    table = credit_table(credited, shares)
+    dates = pd.DataFrame([(qi, c.credit_date, c.expiry) for qi, c in enumerate(timing, start=1)],
+                         columns=["quarter", "credit_date", "expiry"])
+    table = table.merge(dates, on="quarter", how="left")
+    table["quarter"] = np.asarray(QUARTERS, dtype=object)[table["quarter"].to_numpy(dtype=np.int64) - 1]
     if overlap:
-        return _expiring_by_ledger(funded, clients, credit_rows, window, as_of, out)
-    credit_table = pd.DataFrame(credit_rows, columns=["group", "quarter", "bucket", "amount", "credit_date", "expiry"])
-    credit_table = credit_table[credit_table["quarter"].isin(window) & (credit_table["expiry"] >= as_of)]
-    if credit_table.empty:
+        return _expiring_by_ledger(funded, clients, table, window, as_of, out)
+    table = table[table["quarter"].isin(window) & (table["expiry"] >= as_of)]
+    if table.empty:
         return out
     codes = client_codes(funded["client"], clients)
     use = pd.DataFrame({"group": codes, "bucket": bucket_of(funded["platform"], funded["placement"], funded["network"]).to_numpy(),
                         "date": funded["date"].dt.date.to_numpy(), "fen": funded["amount_fen"].to_numpy(dtype=np.int64)})
-    pairs = credit_table.reset_index().merge(use, on=["group", "bucket"], how="left")
+    pairs = table.reset_index().merge(use, on=["group", "bucket"], how="left")
     inside = (pairs["date"] >= pairs["credit_date"]) & (pairs["date"] <= pairs["expiry"])
-    used = pairs["fen"].where(inside, 0).fillna(0).groupby(pairs["index"]).sum().reindex(credit_table.index, fill_value=0)
-    balance = (credit_table["amount"] - np.minimum(used.to_numpy(dtype=np.int64), credit_table["amount"])).astype(np.int64)
-    np.add.at(out, credit_table["group"].to_numpy(), balance.to_numpy())
+    used = pairs["fen"].where(inside, 0).fillna(0).groupby(pairs["index"]).sum().reindex(table.index, fill_value=0)
+    balance = (table["amount"] - np.minimum(used.to_numpy(dtype=np.int64), table["amount"])).astype(np.int64)
+    np.add.at(out, table["group"].to_numpy(), balance.to_numpy())
     return out
 
 
-def _expiring_by_ledger(funded: pd.DataFrame, clients: list[PortfolioClient], credit_rows: list[tuple],
+def _expiring_by_ledger(funded: pd.DataFrame, clients: list[PortfolioClient], table: pd.DataFrame,
                         window: list[str], as_of: dt.date, out: np.ndarray) -> np.ndarray:
     """The general FIFO ledger, client by client (overlapping credit windows)."""
     by_client = dict(tuple(funded.groupby("client", observed=True, sort=False)))
     no_use = pd.DataFrame(columns=["date", "bucket", "fen"])
-    for i, c in enumerate(clients):
-        mine = [Credit(q, b, a, d, e) for g, q, b, a, d, e in credit_rows if g == i]
-        if not mine:
-            continue
-        ledger = consume(mine, daily_use(by_client.get(c.client, funded.iloc[:0]), no_use, None, as_of), as_of)
+    for i, mine in table.groupby("group", sort=False):
+        credit_list = [Credit(q, b, int(a), d, e) for q, b, a, d, e in
+                       zip(mine["quarter"], mine["bucket"], mine["amount"], mine["credit_date"], mine["expiry"])]
+        c = clients[int(i)]
+        ledger = consume(credit_list, daily_use(by_client.get(c.client, funded.iloc[:0]), no_use, None, as_of), as_of)
         soon = ledger["quarter"].isin(window) & (ledger["expiry"] >= as_of)
-        out[i] = int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
+        out[int(i)] = int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
     return out
 
 

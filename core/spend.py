@@ -215,7 +215,7 @@ def normalise_spend(
     if n:
         unmapped_special = _special_authority_without_mapping(frame, policy)
         problems += _problems_for(
-            unmapped_special, "special", frame["industry_class"].astype(str), rows_no,
+            unmapped_special, "special", lambda i: str(frame["industry_class"].iat[i]), rows_no,
             "special promotion authority in a class D or E industry is not covered by III.1(2)3); "
             "give the underlying class A, B1, B2, C1 or C2", source, code="special_authority",
         )

@@ -143,3 +143,30 @@ def test_fuzzed_scenarios_raise_only_input_error(data):
         return
     r = evaluate(s.spend, s.terms, s.policy, s.as_of)
     assert r.actual_fen >= 0 and all(v >= 0 for v in r.pre_return_fen)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 4), st.integers(1, 6), st.integers(1, 10**6)), min_size=1, max_size=40),
+       st.lists(st.integers(0, 10**9), min_size=16, max_size=16))
+def test_credits_split_each_quarter_exactly_and_clients_do_not_interact(units, amounts):
+    """§6: a quarter's credited fen is split over buckets by share, to the fen (largest
+    remainder), and a portfolio's split equals each client's own split."""
+    import numpy as np
+
+    from core.ledger import credit_table
+
+    raw = pd.DataFrame(units, columns=["group", "quarter", "bucket", "units"]).drop_duplicates(["group", "quarter", "bucket"])
+    raw["bucket"] = "b" + raw["bucket"].astype(str)
+    shares = raw.assign(share=raw["units"] / raw.groupby(["group", "quarter"])["units"].transform("sum")).drop(columns="units")
+    credited = pd.DataFrame([(g, q, amounts[g * 4 + q - 1]) for g in range(4) for q in range(1, 5)], columns=["group", "quarter", "amount"])
+    table = credit_table(credited, shares)
+    got = table.groupby(["group", "quarter"])["amount"].sum()
+    for (g, q), share in shares.groupby(["group", "quarter"]):
+        amount = amounts[g * 4 + q - 1]
+        assert got.get((g, q), 0) == amount
+        mine = table[(table["group"] == g) & (table["quarter"] == q)].set_index("bucket")["amount"]
+        exact = share.set_index("bucket")["share"] * amount
+        assert (np.abs(mine.reindex(exact.index, fill_value=0) - exact) < 1).all()
+    for g in range(4):
+        alone = credit_table(credited[credited["group"] == g], shares[shares["group"] == g])
+        pd.testing.assert_frame_equal(alone, table[table["group"] == g].reset_index(drop=True))
