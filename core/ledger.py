@@ -132,7 +132,7 @@ def consume(credit_list: list[Credit], daily_use: pd.DataFrame, as_of: dt.date) 
                 if want <= 0:
                     break
                 if c.credit_date <= day <= c.expiry and left[i] > 0:
-                    take = min(left[i], int(round(want)))
+                    take = min(left[i], round(want))
                     left[i] -= take
                     want -= take
                     if day <= as_of:

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,14 @@ from .columns import map_headers, value_aliases
 from .credit_timing import credit_timing
 from .evaluation import Evaluation, evaluation_of
 from .ingest import MAX_BYTES, RawTable, prepare_spend, read_table, read_table_file
-from .ledger import Credit, bucket_of, consume, credit_table, daily_use, pre_return_shares
+from .ledger import (
+    Credit,
+    bucket_of,
+    consume,
+    credit_table,
+    daily_use,
+    pre_return_shares,
+)
 from .money import fen_to_yuan
 from .parsing import (
     as_text,
@@ -187,7 +195,6 @@ def portfolio_totals(rows: pd.DataFrame, clients: list[PortfolioClient], policy:
     """Rules §1–§3 for every client at once, from one classification pass per row-rule
     profile. The bucket shares cover the quarters closed by as_of — the only ones credited."""
     scoped = in_scope(rows, policy, as_of)
-    ids = [c.client for c in clients]
     codes = client_codes(scoped["client"], clients)
     totals = zero_totals(len(clients))
     kol = np.zeros(len(clients), dtype=bool)
@@ -236,7 +243,7 @@ def expiring_balances(rows: pd.DataFrame, clients: list[PortfolioClient], evalua
         return out
     funded = rows[(rows["funding"] == "return").to_numpy(dtype=bool) & (rows["date"] <= pd.Timestamp(as_of)).to_numpy()]
     live = sorted((c.credit_date, c.expiry) for c in timing if c.credit_date <= as_of)
-    overlap = any(later[0] <= earlier[1] for earlier, later in zip(live, live[1:]))
+    overlap = any(later[0] <= earlier[1] for earlier, later in pairwise(live))
     needed = QUARTERS if overlap else window  # without overlap only the expiring credits matter
     credited = pd.DataFrame([(i, qi, fen) for i, ev in enumerate(evaluations)
                              for qi, (q, fen) in enumerate(zip(QUARTERS, ev.credited_fen), start=1) if q in needed],
@@ -361,7 +368,7 @@ class PortfolioRun:
     table: pd.DataFrame
     unknown_clients: tuple[str, ...]  # client ids in the spend file but not in the clients file
 
-    def with_projections(self, projections: dict[str, dict], policy: Policy) -> "PortfolioRun":
+    def with_projections(self, projections: dict[str, dict], policy: Policy) -> PortfolioRun:
         """The same positions with Monte-Carlo columns (and risk) added."""
         table = portfolio_table(self.clients, self.evaluations, self.expiring_fen, self.as_of, policy, projections)
         return replace(self, table=table)
