@@ -183,6 +183,8 @@ def _read_csv_columnar(data: bytes | Path, name: str, section: str) -> RawTable 
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     cells = _arrow_table_to_cells(table)
+    del table
+    pa.default_memory_pool().release_unused()  # the parse buffers, back to the system before validation
     return RawTable(name, headers, cells, np.arange(len(cells)) + header_at + 2)
 
 

@@ -65,7 +65,8 @@ def pre_return_shares(rows: pd.DataFrame, classes, rates, group: np.ndarray | No
     split by bucket. ``group`` numbers a portfolio's clients (None: one client, group 0)."""
     m = classes.base & (rates.agreed_ppm > 0)
     units = rows["amount_fen"].to_numpy(dtype=np.float64)[m] * rates.agreed_ppm[m]
-    part = rows.loc[m] if not m.all() else rows
+    part = rows[["platform", "placement", "network"]]  # only what names a bucket is copied
+    part = part.loc[m] if not m.all() else part
     bucket_codes, bucket_names = pd.factorize(bucket_of(part["platform"], part["placement"], part["network"]))
     frame = pd.DataFrame({
         "group": np.zeros(int(m.sum()), dtype=np.int64) if group is None else group[m],

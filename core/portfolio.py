@@ -194,7 +194,7 @@ class PortfolioTotals:
 def portfolio_totals(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date) -> PortfolioTotals:
     """Rules §1–§3 for every client at once, from one classification pass per row-rule
     profile. The bucket shares cover the quarters closed by as_of — the only ones credited."""
-    scoped = in_scope(rows, policy, as_of)
+    scoped = in_scope(rows.drop(columns=["account_id", "source_row"]), policy, as_of)  # the row rules never read them
     codes = client_codes(scoped["client"], clients)
     totals = zero_totals(len(clients))
     kol = np.zeros(len(clients), dtype=bool)
