@@ -166,6 +166,8 @@ def _read_csv_columnar(data: bytes | Path, name: str, section: str) -> RawTable 
     if "\ufffd" in head_text:
         return None
     head = head_text.splitlines()[:HEADER_SEARCH_ROWS]
+    if not head:
+        return None  # nothing to sniff: the row reader says what is wrong
     sep = _sniff_separator(head, section)
     header_at = _header_index([next(csv.reader([line], delimiter=sep), []) for line in head], section)
     headers = _unique_headers(next(csv.reader([head[header_at]], delimiter=sep), []))
@@ -286,10 +288,11 @@ def _gap_warnings(rows: pd.DataFrame, source: str, per_account: int = 5) -> list
     accounts, names = pd.factorize(rows["account_id"], sort=True)
     day = rows["date"].to_numpy(dtype="datetime64[D]").view(np.int64)
     first_day = day.min()
-    key = accounts.astype(np.int64) * (1 << 20) + (day - first_day)
+    span = int(day.max() - first_day) + 1  # a typo'd year (5905) makes this millions of days: no fixed bit width
+    key = accounts.astype(np.int64) * span + (day - first_day)
     keys, inverse = np.unique(key, return_inverse=True)
     spent = np.bincount(inverse, weights=rows["amount_fen"].to_numpy(dtype=np.float64)) > 0
-    acc, d = keys >> 20, keys & ((1 << 20) - 1)
+    acc, d = np.divmod(keys, span)
     n_days = np.bincount(acc, minlength=len(names))
     lo = np.full(len(names), np.iinfo(np.int64).max)
     hi = np.full(len(names), -1)

@@ -98,6 +98,15 @@ def test_duplicates_and_gaps_are_warnings():
     assert any("duplicate" in p.message and p.row == 21 for p in parsed.warnings)
 
 
+def test_a_far_future_typo_date_is_a_warning_not_a_crash():
+    """Found by atheris: a year like 5905 overflowed the gap check's (account, day) key."""
+    text = "时间,广告主ID,现金消耗\n5905/1/5,1790000001,1000.0\n2024/1/6,179,200.00\n"
+    table = read_table(text.encode(), "typo.csv")
+    parsed, _ = prepare_spend(table, map_headers(table.headers), POLICY)
+    assert [(p.row, p.column, p.code) for p in parsed.warnings] == [(2, "date", "outside_year")]
+    assert parsed.rows["amount_fen"].tolist() == [100_000, 20_000]
+
+
 def test_100k_rows_load_exactly():
     n = 100_000
     rng = np.random.default_rng(1)
@@ -169,3 +178,16 @@ def test_every_bad_file_gets_a_chinese_message_naming_the_same_place(name):
         assert zh.startswith(name)
         if p.row is not None:
             assert f"第 {p.row} 行" in zh
+
+
+def test_coverage_guided_fuzzing_of_every_reader_finds_no_crash(tmp_path):
+    """A short atheris (libFuzzer) run from the real fixtures: only InputError, never a
+    traceback. Longer runs: python -m fuzz.readers -max_total_time=600."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("atheris")
+    run = subprocess.run([sys.executable, "-m", "fuzz.readers", "-runs=3000", "-seed=1", f"-artifact_prefix={tmp_path}/"],
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Done 3000 runs" in run.stderr

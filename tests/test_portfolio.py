@@ -138,6 +138,12 @@ def test_columnar_reader_falls_back_with_the_row_readers_message(policy, monkeyp
     assert [(p.row, p.column) for p in parsed.errors] == [(3, "amount")]
 
 
+@pytest.mark.parametrize("data", [b"", b"\n", b"\xef\xbb\xbf", b"k"])
+def test_columnar_reader_hands_headless_files_to_the_row_reader(data):
+    """Found by atheris: an empty head crashed the Arrow path instead of falling back."""
+    assert ingest._read_csv_columnar(data, "spend.csv", "columns") is None
+
+
 def test_cli_portfolio_writes_excel_and_json(tmp_path):
     c, s = files(3, 5, 4)
     (tmp_path / "clients.csv").write_bytes(c)
