@@ -137,8 +137,10 @@ def _factorize(col: pd.Series, spec: Field) -> tuple[np.ndarray, pd.Series]:
     col = col.reset_index(drop=True)
     if isinstance(col.dtype, pd.CategoricalDtype):
         codes = col.cat.codes.to_numpy()
-        cats = pd.Series(np.asarray(col.cat.categories, dtype=object).tolist() + [None], dtype=object)
-        return (np.where(codes < 0, len(cats) - 1, codes) if (codes < 0).any() else codes), cats
+        values = np.asarray(col.cat.categories, dtype=object).tolist()
+        if (codes < 0).any():  # missing cells point at one None after the categories
+            return np.where(codes < 0, len(values), codes), pd.Series([*values, None], dtype=object)
+        return codes, pd.Series(values, dtype=object)
     if spec.kind == "money":
         return np.arange(len(col)), col
     codes, uniques = pd.factorize(col, use_na_sentinel=False)
