@@ -22,7 +22,7 @@ from .money import exact
 from .policy import Policy, to_ppm
 from .pre_return import QuarterTotals
 from .rates import N_ZERO_GROUPS, row_rates
-from .spend import normalise_spend
+from .spend import typed_rows
 from .terms import ContractTerms
 
 DEFAULT_PATHS = 10_000
@@ -47,9 +47,8 @@ def segment_factors(segments: pd.DataFrame, terms: ContractTerms, policy: Policy
         z = np.zeros(shape, dtype=bool)
         return SegmentFactors(z, z, z, np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int8))
     starts = [dt.date(policy.year_start.year, 3 * q - 2, 1) for q in range(1, 5)]
-    frame = pd.concat([segments.assign(date=str(d)) for d in starts], ignore_index=True)
-    frame["amount"], frame["funding"] = "0.01", "cash"
-    rows = normalise_spend(frame.astype(object)).rows
+    frame = pd.concat([segments.assign(date=pd.Timestamp(d)) for d in starts], ignore_index=True)
+    rows = typed_rows(frame.assign(amount_fen=1, funding="cash"))
     classes = classify_rows(rows, policy, terms)
     rates = row_rates(rows, classes.quarter, policy, terms)
 

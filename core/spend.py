@@ -234,6 +234,16 @@ def normalise_spend(
     return SpendParse(rows=rows, problems=tuple(problems), rows_read=n)
 
 
+def typed_rows(values: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose cells are already canonical values (e.g. segments of validated rows,
+    re-dated) in the canonical dtypes, without parsing them again: a projection builds
+    such rows for every client, and re-validating them cost more than the projection."""
+    n = len(values)
+    out: dict[str, object] = {name: values[name].to_numpy() for name in SPEND_FIELDS if name != "amount"}
+    out["amount"] = values["amount_fen"].to_numpy(dtype=np.int64)
+    return _assemble(out, np.arange(1, n + 1), n, SPEND_FIELDS)
+
+
 def _default_column(spec: Field, n: int) -> np.ndarray:
     if spec.kind == "bool":
         return np.full(n, bool(spec.default))

@@ -159,3 +159,13 @@ def test_negotiation_compares_targets_on_the_same_paths():
     same = compare_targets(rows, TERMS, POLICY, D(2024, 7, 31), targets[2:3], "run_rate", paths=500)
     assert same["expected_net_fen"].iloc[0] == table["expected_net_fen"].iloc[2]
     assert break_even_target(table) in targets
+
+
+def test_typed_rows_rebuild_validated_rows_exactly():
+    """Projection builds synthetic rows from validated values without re-parsing them; the
+    result must be what validation itself produces."""
+    from core.spend import typed_rows
+
+    rows = SCEN.spend.head(500)
+    rebuilt = typed_rows(rows.drop(columns="source_row").astype(object).assign(amount_fen=rows["amount_fen"]))
+    pd.testing.assert_frame_equal(rebuilt.drop(columns="source_row"), rows.drop(columns="source_row").reset_index(drop=True))
