@@ -324,10 +324,11 @@ def risk_level(rec: dict, as_of: dt.date, policy: Policy) -> str:
 
 def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date,
                       method: str = "run_rate", paths: int = 2_000, seed: int = 0,
-                      progress: Progress | None = None) -> dict[str, dict]:
+                      progress: Progress | None = None, actual: QuarterTotals | None = None) -> dict[str, dict]:
     """Monte-Carlo outlook per client (per client, not per account: the issue's AutoETS
     figure is ~0.1 s a series). Each client's rows go through the same forecast and
-    `project` as the dashboard, with a fixed method and fewer paths."""
+    `project` as the dashboard, with a fixed method and fewer paths. ``actual``: the
+    run's totals to as_of (one entry per client), so the row rules are not applied again."""
     from .forecast import make_forecast, segment_history
     from .projection import project, segment_factors
 
@@ -342,7 +343,7 @@ def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy
         history = segment_history(mine, policy, as_of)
         forecast = make_forecast(method, history, policy, as_of)
         p = project(mine, history, forecast, c.terms, policy, as_of, paths, seed, False,
-                    segment_factors(history.segments, c.terms, policy))
+                    segment_factors(history.segments, c.terms, policy), actual=None if actual is None else actual.path(i))
         o = p.outcome
         deducted = np.asarray(o.deposit_deducted, dtype=np.float64)
         out[c.client] = {
@@ -367,6 +368,7 @@ class PortfolioRun:
     as_of: dt.date
     table: pd.DataFrame
     unknown_clients: tuple[str, ...]  # client ids in the spend file but not in the clients file
+    totals: QuarterTotals  # each client's totals to as_of (the projection starts from them)
 
     def with_projections(self, projections: dict[str, dict], policy: Policy) -> PortfolioRun:
         """The same positions with Monte-Carlo columns (and risk) added."""
@@ -389,9 +391,9 @@ def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Pol
     evaluations = evaluations_of(pt, clients, policy, as_of)
     expiring = expiring_balances(rows, clients, evaluations, pt.shares, policy, as_of)
     run = PortfolioRun(clients, evaluations, expiring, as_of,
-                       portfolio_table(clients, evaluations, expiring, as_of, policy), unknown)
+                       portfolio_table(clients, evaluations, expiring, as_of, policy), unknown, pt.totals)
     if project:
-        run = run.with_projections(project_portfolio(rows, clients, policy, as_of, progress=progress), policy)
+        run = run.with_projections(project_portfolio(rows, clients, policy, as_of, progress=progress, actual=pt.totals), policy)
     return run
 
 

@@ -164,12 +164,13 @@ class Projection:
 def project(
     rows: pd.DataFrame, history: History, forecast: Forecast, terms: ContractTerms, policy: Policy, as_of: dt.date,
     paths: int = DEFAULT_PATHS, seed: int = 0, cash_only: bool = False, factors: SegmentFactors | None = None,
-    draws: np.ndarray | None = None, share: np.ndarray | None = None,
+    draws: np.ndarray | None = None, share: np.ndarray | None = None, actual: QuarterTotals | None = None,
 ) -> Projection:
     """Actual totals to as_of + projected totals per path, settled at year end
     (``factors``, ``draws``, ``share``: pass them when projecting the same segments
-    repeatedly — draws depend only on the forecast, paths and seed, never on the terms)."""
-    actual = totals_from_rows(rows, terms, policy, as_of)
+    repeatedly — draws depend only on the forecast, paths and seed, never on the terms;
+    ``actual``: the rows' totals when already known, as in a portfolio run)."""
+    actual = totals_from_rows(rows, terms, policy, as_of) if actual is None else actual
     factors = factors or segment_factors(history.segments, terms, policy)
     spend = draw_paths(forecast, paths, seed, as_of) if draws is None else draws
     if share is None:

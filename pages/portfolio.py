@@ -74,6 +74,7 @@ if day < policy.year_end and projections is None and st.button(t("portfolio.proj
     projections = project_portfolio(
         spend.rows, clients, policy, day,
         progress=lambda done, total, name: bar.progress(done / total, text=f"{t('portfolio.projecting', L)} {done}/{total} · {name}"),
+        actual=run.totals,
     )
     bar.empty()
     st.session_state.setdefault("pf_projections", {})[proj_key] = projections

@@ -173,3 +173,17 @@ def test_projection_columns_and_risk(policy):
     assert {"p_target_met", "p_deposit_deduction", "deposit_at_risk_fen"} <= set(t.columns)
     assert t["p_target_met"].between(0, 1).all() and set(t["risk"]) <= {"red", "amber", "green"}
     assert (np.asarray(t["deposit_at_risk_fen"]) <= np.asarray(t["deposit_fen"])).all()
+
+
+def test_projection_from_the_runs_totals_equals_projection_from_each_clients_rows(policy):
+    """The portfolio hands each client's totals to the projection instead of applying the
+    row rules again; the Monte-Carlo outcome must be the same to the fen."""
+    from core.portfolio import project_portfolio
+
+    c, s = files(3, 6, 5)
+    clients = read_clients(c, "clients.csv", policy)
+    spend = read_portfolio_spend(s, "spend.csv", policy)
+    day = dt.date(2024, 8, 20)
+    run = run_portfolio(clients, spend, policy, day)
+    assert project_portfolio(spend.rows, clients, policy, day, paths=200, actual=run.totals) == \
+        project_portfolio(spend.rows, clients, policy, day, paths=200)
