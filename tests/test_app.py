@@ -255,3 +255,26 @@ def test_portfolio_page_lists_every_demo_client_with_the_engines_numbers():
     assert metric(at, t("portfolio.expiring", "en")) == fmt_money(int(table["expiring_30d_fen"].sum()), "en")
     shown = at.dataframe[0].value
     assert len(shown) == 150 and set(shown[t("portfolio.col.client", "en")]) == set(table["client"])
+
+
+def test_portfolio_projection_button_adds_the_monte_carlo_columns_of_the_core():
+    """Finance asks for projections: the page shows deposit at risk equal to the core's
+    projected portfolio, and the table gains P(target met)."""
+    from core.policy import load_policy
+    from core.portfolio import read_clients, read_portfolio_spend, run_portfolio
+    from store.demo import DEMO_DIR
+
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.session_state["lang"] = "en"
+    at.session_state["client"] = demo_client_id()
+    at.session_state["as_of"] = dt.date(2024, 9, 30)
+    at.run()
+    at.switch_page("pages/portfolio.py").run()
+    at.button(key="pf_project").click().run()
+    assert not at.exception, at.exception
+    policy = load_policy("ocean_engine_2024")
+    clients = read_clients((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv", policy)
+    spend = read_portfolio_spend((DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet", policy)
+    table = run_portfolio(clients, spend, policy, dt.date(2024, 9, 30), project=True).table
+    assert metric(at, t("portfolio.deposit_at_risk", "en")) == fmt_money(int(table["deposit_at_risk_fen"].sum()), "en")
+    assert t("portfolio.col.p_target", "en") in at.dataframe[0].value.columns
