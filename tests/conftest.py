@@ -86,3 +86,14 @@ DEMO = ROOT / "data" / "demo"
 def demo_scenario():
     """The demo client read straight from its files with core only (what the CLI does)."""
     return load_scenario(DEMO / "client.json", spend=lambda p: read_spend_file(DEMO / "spend_2024.csv", p).rows)
+
+
+def demo_portfolio_table(as_of: dt.date, project: bool = False) -> pd.DataFrame:
+    """The core's table for the demo portfolio the Portfolio page shows without uploads."""
+    from core.portfolio import read_clients, read_portfolio_spend, run_portfolio
+    from store.demo import DEMO_DIR
+
+    policy = load_policy("ocean_engine_2024")
+    clients = read_clients((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv", policy)
+    spend = read_portfolio_spend((DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet", policy)
+    return run_portfolio(clients, spend, policy, as_of, project=project).table

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.evaluation import evaluate
 from core.i18n import fmt_money, fmt_pct, t
-from tests.conftest import demo_scenario
+from tests.conftest import demo_portfolio_table, demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/portfolio.py", "pages/payouts.py", "pages/data.py", "pages/assumptions.py"]
@@ -232,24 +232,23 @@ def test_payouts_page_shows_the_owed_split_of_the_demo_earnings():
     assert owed["payment_pending_fen"] > 0 and owed["carried_fen"] > 0
 
 
-def test_portfolio_page_lists_every_demo_client_with_the_engines_numbers():
-    """The demo portfolio (150 clients, one spend file) at 2024-09-30: one table row per
-    client, KPIs equal to the core's portfolio run; selecting a row opens it in the dashboard."""
-    from core.policy import load_policy
-    from core.portfolio import read_clients, read_portfolio_spend, run_portfolio
-    from store.demo import DEMO_DIR
-
-    at = AppTest.from_file(str(APP), default_timeout=120)
+def _portfolio_page(day: dt.date) -> AppTest:
+    """The Portfolio page in English at ``day``, as a user reaches it from the dashboard."""
+    at = AppTest.from_file(str(APP), default_timeout=180)
     at.session_state["lang"] = "en"
     at.session_state["client"] = demo_client_id()
-    at.session_state["as_of"] = dt.date(2024, 9, 30)
+    at.session_state["as_of"] = day
     at.run()
     at.switch_page("pages/portfolio.py").run()
     assert not at.exception, at.exception
-    policy = load_policy("ocean_engine_2024")
-    clients = read_clients((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv", policy)
-    spend = read_portfolio_spend((DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet", policy)
-    table = run_portfolio(clients, spend, policy, dt.date(2024, 9, 30)).table
+    return at
+
+
+def test_portfolio_page_lists_every_demo_client_with_the_engines_numbers():
+    """The demo portfolio (150 clients, one spend file) at 2024-09-30: one table row per
+    client, KPIs equal to the core's portfolio run."""
+    at = _portfolio_page(dt.date(2024, 9, 30))
+    table = demo_portfolio_table(dt.date(2024, 9, 30))
     assert metric(at, t("portfolio.clients", "en")) == "150"
     assert metric(at, t("portfolio.red", "en")) == str(int((table["risk"] == "red").sum()))
     assert metric(at, t("portfolio.expiring", "en")) == fmt_money(int(table["expiring_30d_fen"].sum()), "en")
@@ -260,21 +259,9 @@ def test_portfolio_page_lists_every_demo_client_with_the_engines_numbers():
 def test_portfolio_projection_button_adds_the_monte_carlo_columns_of_the_core():
     """Finance asks for projections: the page shows deposit at risk equal to the core's
     projected portfolio, and the table gains P(target met)."""
-    from core.policy import load_policy
-    from core.portfolio import read_clients, read_portfolio_spend, run_portfolio
-    from store.demo import DEMO_DIR
-
-    at = AppTest.from_file(str(APP), default_timeout=180)
-    at.session_state["lang"] = "en"
-    at.session_state["client"] = demo_client_id()
-    at.session_state["as_of"] = dt.date(2024, 9, 30)
-    at.run()
-    at.switch_page("pages/portfolio.py").run()
+    at = _portfolio_page(dt.date(2024, 9, 30))
     at.button(key="pf_project").click().run()
     assert not at.exception, at.exception
-    policy = load_policy("ocean_engine_2024")
-    clients = read_clients((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv", policy)
-    spend = read_portfolio_spend((DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet", policy)
-    table = run_portfolio(clients, spend, policy, dt.date(2024, 9, 30), project=True).table
+    table = demo_portfolio_table(dt.date(2024, 9, 30), project=True)
     assert metric(at, t("portfolio.deposit_at_risk", "en")) == fmt_money(int(table["deposit_at_risk_fen"].sum()), "en")
     assert t("portfolio.col.p_target", "en") in at.dataframe[0].value.columns

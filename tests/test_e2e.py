@@ -13,7 +13,7 @@ import pytest
 
 from core.evaluation import evaluate
 from core.i18n import fmt_pct
-from tests.conftest import demo_scenario
+from tests.conftest import demo_portfolio_table, demo_scenario
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,9 +167,6 @@ def test_portfolio_row_opens_in_the_dashboard_keeping_language_and_date(app_url,
     import re
 
     from core.i18n import t
-    from core.policy import load_policy
-    from core.portfolio import read_clients, read_portfolio_spend, run_portfolio
-    from store.demo import DEMO_DIR
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(app_url + "portfolio?lang=en&as_of=2024-09-30")
@@ -183,10 +180,7 @@ def test_portfolio_row_opens_in_the_dashboard_keeping_language_and_date(app_url,
     opener.click()
     _wait_text(page, "where the year stands", "portfolio-open")
     assert name in page.locator("h1, h2").first.inner_text()
-    policy = load_policy()
-    clients = read_clients((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv", policy)
-    spend = read_portfolio_spend((DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet", policy)
-    table = run_portfolio(clients, spend, policy, dt.date(2024, 9, 30)).table
+    table = demo_portfolio_table(dt.date(2024, 9, 30))
     expected = table.loc[table["name"] == name, "completion_rate"].item()
     assert _metric(page, t("overview.completion", "en")) == fmt_pct(expected, "en")
     as_of_field = page.get_by_test_id("stSidebar").get_by_test_id("stDateInput").first.locator("input")
