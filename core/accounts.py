@@ -86,14 +86,10 @@ def _constant(value: object, n: int) -> object:
 def _per_account(account_id: pd.Series, values: pd.Series, default: object) -> pd.Series:
     """The classification's value of each row's account (the default where it has none),
     looked up once per distinct account."""
-    ids, uniques = pd.factorize(account_id.astype(str) if not isinstance(account_id.dtype, pd.CategoricalDtype)
-                                else account_id.cat.codes.to_numpy(), use_na_sentinel=False)
-    if isinstance(account_id.dtype, pd.CategoricalDtype):
-        names = np.asarray(account_id.cat.categories.astype(str), dtype=object)
-        uniques = np.array([names[c] if c >= 0 else "nan" for c in uniques], dtype=object)
-    fill = pd.Series(uniques).map(values)
+    codes, accounts = pd.factorize(account_id, use_na_sentinel=False)
+    fill = pd.Series(accounts).astype(str).map(values)
     fill = fill.astype(object).where(fill.notna(), default).to_numpy(dtype=object)
-    return pd.Series(fill[ids], index=account_id.index, dtype=object)
+    return pd.Series(fill[codes], index=account_id.index, dtype=object)
 
 
 def _empty_cells(col: pd.Series) -> np.ndarray:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .classification import classify_rows, in_scope
+from .classification import classify_rows, distinct_combinations, in_scope
 from .credit_timing import credit_timing
 from .policy import QUARTERS, Policy
 from .rates import row_rates
@@ -30,17 +30,10 @@ def bucket_of(platform: pd.Series, placement: pd.Series, network: pd.Series) -> 
     Named once per distinct (platform, placement, network) — a million rows have a few dozen."""
     if len(platform) == 0:
         return pd.Series([], index=platform.index, dtype=object)
-    parts = [pd.factorize(col) for col in (platform, placement, network)]
-    parts = [(codes, np.asarray(uniq, dtype=object)) for codes, uniq in parts]
-    key = (parts[0][0] * len(parts[1][1]) + parts[1][0]) * len(parts[2][1]) + parts[2][0]
-    codes, uniq = pd.factorize(key)
-    p_i, rest = np.divmod(uniq, len(parts[1][1]) * len(parts[2][1]))
-    l_i, n_i = np.divmod(rest, len(parts[2][1]))
-    combos = pd.DataFrame({"p": parts[0][1][p_i], "l": parts[1][1][l_i], "n": parts[2][1][n_i]})
-    net = np.where(combos["n"].astype(str) == "csj", "csj", "other")
-    names = combos["p"].astype(str) + "/" + combos["l"].astype(str) + "/" + net
-    names = names.where(combos["p"].isin(LEDGER_PLATFORMS), "").to_numpy(dtype=object)
-    return pd.Series(names[codes], index=platform.index)
+    inverse, first = distinct_combinations([platform, placement, network])
+    p, place, net = (col.iloc[first].astype(str).to_numpy(dtype=object) for col in (platform, placement, network))
+    names = np.where(np.isin(p, LEDGER_PLATFORMS), p + "/" + place + "/" + np.where(net == "csj", "csj", "other"), "")
+    return pd.Series(names.astype(object)[inverse], index=platform.index)
 
 
 @dataclass(frozen=True)
@@ -105,15 +98,29 @@ def credit_table(credited_fen: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFra
     return out.drop(columns="_at").reset_index(drop=True).astype({"bucket": object})
 
 
+def dated_credits(credited_fen: pd.DataFrame, shares: pd.DataFrame, policy: Policy,
+                  actual_credit_dates: dict[str, dt.date] | None = None) -> pd.DataFrame:
+    """`credit_table` with each credit's quarter name, credit date and expiry (§6)."""
+    table = credit_table(credited_fen, shares)
+    timing = credit_timing(policy, actual_credit_dates)
+    dates = pd.DataFrame([(qi, c.quarter, c.credit_date, c.expiry) for qi, c in enumerate(timing, start=1)],
+                         columns=["quarter", "name", "credit_date", "expiry"])
+    out = table.merge(dates, on="quarter", how="left")
+    return out.drop(columns="quarter").rename(columns={"name": "quarter"})
+
+
+def credit_list(table: pd.DataFrame) -> list[Credit]:
+    """Rows of `dated_credits` as Credit records (what the FIFO ledger consumes)."""
+    return [Credit(q, b, int(a), d, e) for q, b, a, d, e in
+            zip(table["quarter"], table["bucket"], table["amount"], table["credit_date"], table["expiry"])]
+
+
 def credits(credited_fen: dict[str, int], shares: pd.DataFrame, policy: Policy,
             actual_credit_dates: dict[str, dt.date] | None = None) -> list[Credit]:
     """One client's credits per bucket, with their credit and expiry dates."""
-    timing = {c.quarter: c for c in credit_timing(policy, actual_credit_dates)}
     amounts = pd.DataFrame({"group": 0, "quarter": range(1, len(QUARTERS) + 1),
                             "amount": [int(credited_fen.get(q, 0)) for q in QUARTERS]})
-    table = credit_table(amounts, shares.assign(group=0))
-    return [Credit(QUARTERS[q - 1], b, int(a), timing[QUARTERS[q - 1]].credit_date, timing[QUARTERS[q - 1]].expiry)
-            for q, b, a in zip(table["quarter"], table["bucket"], table["amount"])]
+    return credit_list(dated_credits(amounts, shares.assign(group=0), policy, actual_credit_dates))
 
 
 def consume(credit_list: list[Credit], daily_use: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

@@ -27,27 +27,20 @@ from .credit_timing import credit_timing
 from .evaluation import Evaluation, evaluation_of
 from .ingest import MAX_BYTES, RawTable, prepare_spend, read_table, read_table_file
 from .ledger import (
-    Credit,
     bucket_of,
     consume,
-    credit_table,
+    credit_list,
     daily_use,
+    dated_credits,
     pre_return_shares,
 )
 from .money import fen_to_yuan
-from .parsing import (
-    as_text,
-    is_missing,
-    parse_amount_fen,
-    parse_bools,
-    parse_dates,
-    parse_enum,
-)
-from .policy import QUARTERS, Policy
+from .parsing import as_text
+from .policy import CUSTOMER_TYPES, QUARTERS, Policy
 from .pre_return import QuarterTotals, quarter_totals, zero_totals
 from .rates import row_rates
 from .scenario import ClientIn, terms_from_client
-from .spend import Field, SpendParse
+from .spend import Field, SpendParse, parse_column
 from .terms import ContractTerms
 from .validation import InputError, file_problem
 
@@ -123,33 +116,25 @@ def _json_inputs(model: ClientIn) -> dict:
 
 
 def _client_column(table: RawTable, header: str, field: str, kind: str, name: str) -> list[object]:
-    """One column of the clients file parsed to what ClientIn accepts (None = not given)."""
+    """One column of the clients file parsed to what ClientIn accepts (None = not given),
+    with the spend validator's parsers; the first unreadable cell stops the run."""
     cells = table.cells[header].reset_index(drop=True)
-    text = as_text(cells)
-    missing = is_missing(text)
-    if kind == "money":
-        parsed = parse_amount_fen(cells)
-        bad = ~parsed.ok & ~missing
-        values = [Decimal(int(f)) / 100 for f in parsed.fen]
-    elif kind == "date":
-        days, ok = parse_dates(cells)
-        bad = ~ok & ~missing
-        values = [str(d) for d in days.astype("datetime64[D]")]
-    elif kind == "bool":
-        values, ok = parse_bools(cells)
-        bad = ~ok & ~missing
-        values = list(values)
-    elif kind == "enum":
-        values, ok = parse_enum(cells, ("regular", "new"), value_aliases().get(field))
-        bad = ~ok & ~missing
-        values = list(values)
-    else:
-        bad = np.zeros(len(cells), dtype=bool)
-        values = list(text)
+    spec = Field(field, kind, values=CUSTOMER_TYPES if kind == "enum" else ())  # type: ignore[arg-type]
+    values, ok, extra, missing = parse_column(spec, cells, value_aliases().get(field))
+    bad = ~ok & ~missing
+    reason = np.full(len(cells), "", dtype=object)
+    for mask, message, severity, _ in extra:
+        hit = mask & ~bad & (severity == "error")
+        reason[hit], bad = message, bad | hit
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{name}: row {table.row_numbers[i]}, column {header}: cannot read '{text.iat[i]}' as {field}")
-    return [None if m else v for v, m in zip(values, missing)]
+        why = f": {reason[i]}" if reason[i] else ""
+        raise InputError(f"{name}: row {table.row_numbers[i]}, column {header}: cannot read '{as_text(cells).iat[i]}' as {field}{why}")
+    if kind == "money":
+        values = [Decimal(int(f)) / 100 for f in values]
+    elif kind == "date":
+        values = [str(d) for d in np.asarray(values).astype("datetime64[D]")]
+    return [None if m else v for v, m in zip(list(values), missing)]
 
 
 # ---------------------------------------------------------------- the spend file
@@ -248,11 +233,7 @@ def expiring_balances(rows: pd.DataFrame, clients: list[PortfolioClient], evalua
     credited = pd.DataFrame([(i, qi, fen) for i, ev in enumerate(evaluations)
                              for qi, (q, fen) in enumerate(zip(QUARTERS, ev.credited_fen), start=1) if q in needed],
                             columns=["group", "quarter", "amount"])
-    table = credit_table(credited, shares)
-    dates = pd.DataFrame([(qi, c.credit_date, c.expiry) for qi, c in enumerate(timing, start=1)],
-                         columns=["quarter", "credit_date", "expiry"])
-    table = table.merge(dates, on="quarter", how="left")
-    table["quarter"] = np.asarray(QUARTERS, dtype=object)[table["quarter"].to_numpy(dtype=np.int64) - 1]
+    table = dated_credits(credited, shares, policy)
     if overlap:
         return _expiring_by_ledger(funded, clients, table, window, as_of, out)
     table = table[table["quarter"].isin(window) & (table["expiry"] >= as_of)]
@@ -275,10 +256,8 @@ def _expiring_by_ledger(funded: pd.DataFrame, clients: list[PortfolioClient], ta
     by_client = dict(tuple(funded.groupby("client", observed=True, sort=False)))
     no_use = pd.DataFrame(columns=["date", "bucket", "fen"])
     for i, mine in table.groupby("group", sort=False):
-        credit_list = [Credit(q, b, int(a), d, e) for q, b, a, d, e in
-                       zip(mine["quarter"], mine["bucket"], mine["amount"], mine["credit_date"], mine["expiry"])]
         c = clients[int(i)]
-        ledger = consume(credit_list, daily_use(by_client.get(c.client, funded.iloc[:0]), no_use, None, as_of), as_of)
+        ledger = consume(credit_list(mine), daily_use(by_client.get(c.client, funded.iloc[:0]), no_use, None, as_of), as_of)
         soon = ledger["quarter"].isin(window) & (ledger["expiry"] >= as_of)
         out[int(i)] = int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
     return out

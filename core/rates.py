@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .classification import quarter_of
+from .classification import distinct_combinations, quarter_of
 from .policy import BUSINESS_MODELS, INDUSTRY_CLASSES, Policy, to_ppm
 from .terms import ContractTerms
 
@@ -85,15 +85,8 @@ def row_rates(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: Contract
     KOL reuse, platform, ad model and listing — a few dozen combinations even in a
     million-row portfolio — so the rules run once per combination and rows take theirs."""
     listed = _listed_class(rows, q, policy, terms)
-    codes = [pd.factorize(rows[c])[0] for c in RATE_COLUMNS]
-    if terms.listed_changes:
-        codes.append(pd.factorize(listed)[0])
-    combined = np.zeros(len(rows), dtype=np.int64)
-    for c in codes:
-        combined = combined * (int(c.max(initial=0)) + 2) + (c + 1)
-    inverse, distinct = pd.factorize(combined)
-    first = np.empty(len(distinct), dtype=np.int64)
-    first[inverse] = np.arange(len(rows))  # any row of a combination represents it: they agree on every rate column
+    columns = [rows[c] for c in RATE_COLUMNS] + ([listed] if terms.listed_changes else [])
+    inverse, first = distinct_combinations(columns)
     small = _distinct_rates(rows.iloc[first].reset_index(drop=True), listed[first], policy)
     return RowRates(agreed_ppm=small.agreed_ppm[inverse], zero_group=small.zero_group[inverse],
                     effective_class=small.effective_class[inverse], kol_reuse=small.kol_reuse[inverse])

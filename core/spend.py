@@ -191,7 +191,7 @@ def normalise_spend(
         # and 366 dates over a million rows, so the parsers see thousands of cells, not millions.
         codes, uniques = _factorize(raw[name], spec)
         shown = _shown_cells(uniques, codes)
-        values_u, ok_u, extra, missing_u = _parse_column(spec, uniques, aliases.get(name))
+        values_u, ok_u, extra, missing_u = parse_column(spec, uniques, aliases.get(name))
         missing = missing_u[codes]
         if spec.required and name != "customer" and missing.any():
             problems += _problems_for(missing, name, shown, rows_no, f"'{name}' is empty", source, code="empty", params=(("field", name),))
@@ -254,9 +254,10 @@ def _default_column(spec: Field, n: int) -> np.ndarray:
     return np.full(n, spec.default if spec.default is not None else "", dtype=object)
 
 
-def _parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
-    """Parse one column of distinct cells; returns values, ok mask, extra (mask, message,
-    severity, code) checks, and the missing mask."""
+def parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
+    """Parse one column of cells by its field kind; returns values, ok mask, extra (mask,
+    message, severity, code) checks, and the missing mask. Shared by the spend validator
+    (on distinct cells) and the portfolio's clients file."""
     if spec.kind == "money":
         fast = plain_decimal_fen(col)  # plain decimal text: nothing missing, no separators, no European comma
         if fast is not None:
