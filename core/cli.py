@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Sequence
 
+from .policy import DEFAULT_POLICY
 from .validation import InputError
 
 
@@ -42,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     pf.add_argument("--as-of", dest="as_of", help="evaluation date (default: the policy's year end)")
     pf.add_argument("--out", help="write the table to results.xlsx, .csv or .json instead of stdout")
     pf.add_argument("--project", action="store_true", help="add Monte-Carlo probabilities per client (slower)")
-    pf.add_argument("--policy", default="ocean_engine_2024")
+    pf.add_argument("--policy", default=DEFAULT_POLICY)
     return ap
 
 

@@ -27,6 +27,7 @@ INDUSTRY_CLASSES: tuple[str, ...] = ("A", "B1", "B2", "C1", "C2", "D", "E1", "E2
 BUSINESS_MODELS: tuple[str, ...] = ("brand", "distribution", "assortment", "kol", "agency")
 QUARTERS: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")
 CUSTOMER_TYPES: tuple[str, ...] = ("regular", "new")
+DEFAULT_POLICY = "ocean_engine_2024"  # data/policies/<name>.toml used when a client names none
 PPM = 1_000_000  # rates are held as integer parts per million so money stays exact
 
 
@@ -281,7 +282,7 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
 
 
 @lru_cache(maxsize=16)
-def load_policy(name: str = "ocean_engine_2024") -> Policy:
+def load_policy(name: str = DEFAULT_POLICY) -> Policy:
     """Load a shipped policy by name (file stem in data/policies) or by path."""
     path = Path(name)
     if path.suffix != ".toml":

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from .money import to_fen
-from .policy import Policy, load_policy
+from .policy import DEFAULT_POLICY, Policy, load_policy
 from .spend import SPEND_FIELDS, normalise_spend
 from .terms import ContractTerms, CustomerChange, ListedChange
 from .validation import InputError, Problem
@@ -100,7 +100,7 @@ class ClientIn(_Strict):
 
 
 class ScenarioIn(_Strict):
-    policy: str = "ocean_engine_2024"
+    policy: str = DEFAULT_POLICY
     as_of: IsoDate | None = None
     client: ClientIn
     spend: list[dict[str, Any]] = []

@@ -47,7 +47,8 @@ else:
     files = ((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv",
              (DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet")
     st.info(t("portfolio.demo_note", L))
-key = hashlib.sha256(files[0] + b"\0" + files[2]).hexdigest()
+spend_sha = hashlib.sha256(files[2]).hexdigest()  # also the import batch's hash when a client is opened
+key = hashlib.sha256(files[0]).hexdigest() + spend_sha
 
 try:
     with st.spinner(t("portfolio.reading", L)):
@@ -134,7 +135,7 @@ if rows_picked:
         else:
             rows = client_rows(spend.rows, chosen.client)
             created = repo.create_client_with_rows(
-                engine(), name, chosen.inputs, rows, files[3], hashlib.sha256(files[2]).hexdigest(),
+                engine(), name, chosen.inputs, rows, files[3], spend_sha,
                 [f for f in SPEND_FIELDS if f != "amount"], day, policy.name, team=user_team())
             st.session_state["_select_client"] = created.id
         st.switch_page("pages/overview.py")
@@ -148,7 +149,7 @@ for risk, color in (("red", "#d62728"), ("amber", "#ff9f1c"), ("green", "#2ca02c
         hovertemplate="%{text}<br>%{x:,.0f}<br>%{y:.1%}<extra></extra>",
     ))
 fig.update_xaxes(title=t("portfolio.col.target", L), type="log")
-fig.update_yaxes(tickformat=".0%", title=t("portfolio.col.completion", L))
+fig.update_yaxes(tickformat=".0%")
 fig = layout(fig, t("portfolio.chart", L), L)
 fig.update_yaxes(title=t("portfolio.col.completion", L))
 st.plotly_chart(fig, width="stretch")

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from core.accounts import accounts_table
 from core.columns import layout_key, map_headers
 from core.ingest import canonical_cells, prepare_spend, read_table
-from core.policy import load_policy
+from core.policy import DEFAULT_POLICY, load_policy
 from core.scenario import ClientIn, terms_from_client
 
 from . import repo
@@ -25,7 +25,7 @@ def ensure_demo(engine: Engine) -> None:
     if repo.list_clients(engine):
         return
     scenario = json.loads((DEMO_DIR / "client.json").read_text(encoding="utf-8"), parse_float=Decimal)
-    policy = load_policy(scenario.get("policy", "ocean_engine_2024"))
+    policy = load_policy(scenario.get("policy", DEFAULT_POLICY))
     terms_from_client(ClientIn.model_validate(scenario["client"]), policy)  # validate before storing
     inputs = json.loads(json.dumps(scenario["client"], default=str))
     client = repo.create_client(engine, DEMO_NAME, inputs, None, policy.name)

@@ -14,6 +14,8 @@ from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 from sqlmodel import Field, SQLModel
 
+from core.policy import DEFAULT_POLICY
+
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
@@ -22,7 +24,7 @@ def now() -> dt.datetime:
 class Client(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
-    policy: str = "ocean_engine_2024"
+    policy: str = DEFAULT_POLICY
     inputs_json: str  # the scenario's "client" object (scenario-format.md)
     as_of: dt.date | None = None
     team: str | None = Field(default=None, index=True)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core.accounts import ACCOUNT_FIELDS
+from core.policy import DEFAULT_POLICY
 from core.spend import SPEND_FIELDS
 
 from .models import (
@@ -87,7 +88,7 @@ def get_client(engine: Engine, client_id: int) -> Client | None:
 
 
 def create_client(engine: Engine, name: str, inputs: dict, as_of: dt.date | None = None,
-                  policy: str = "ocean_engine_2024", team: str | None = None) -> Client:
+                  policy: str = DEFAULT_POLICY, team: str | None = None) -> Client:
     with Session(engine) as s, s.begin():
         client = Client(name=name, policy=policy, inputs_json=_json(inputs), as_of=as_of, team=team)
         s.add(client)
@@ -203,7 +204,7 @@ def _import_rows(s: Session, client_id: int, file_name: str, sha256: str, rows: 
 
 
 def create_client_with_rows(engine: Engine, name: str, inputs: dict, rows: pd.DataFrame, file_name: str, sha256: str,
-                            given: Iterable[str], as_of: dt.date | None = None, policy: str = "ocean_engine_2024",
+                            given: Iterable[str], as_of: dt.date | None = None, policy: str = DEFAULT_POLICY,
                             team: str | None = None, who: str = "local") -> Client:
     """A new client and its spend in one transaction (a portfolio client opened in the
     dashboard): either both exist afterwards or neither."""
