@@ -21,11 +21,14 @@ import pyarrow.parquet as pq
 
 from .accounts import apply_classification
 from .columns import HeaderMapping, header_score, map_headers, value_aliases
+from .isolation import run_isolated
+from .limits import reader_limits
 from .policy import Policy
 from .spend import Field, SpendParse, normalise_spend
 from .validation import InputError, Problem, file_problem
+from .workbook_guard import inspect_workbook
 
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = reader_limits().upload_mb * 1024 * 1024
 HEADER_SEARCH_ROWS = 30
 REQUIRED_COLUMNS = ("date", "account_id")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -59,12 +62,24 @@ def _decode(data: bytes, name: str) -> str:
     raise file_problem(name, "encoding", "the file is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8 CSV or as XLSX")
 
 
+csv.field_size_limit(reader_limits().csv_field_chars)
+
+
+def _split_line(line: str, sep: str) -> list[str]:
+    """One CSV line's cells; a line the csv module refuses (a cell over the field limit,
+    a NUL) has none — it cannot be the header, and the full parse reports it."""
+    try:
+        return next(csv.reader([line], delimiter=sep), [])
+    except csv.Error:
+        return []
+
+
 def _sniff_separator(lines: list[str], section: str = "columns") -> str:
     """The separator that splits the most header-looking line into the most known fields."""
     best, best_score = ",", -1
     for sep in (",", "\t", ";", "|"):
         for line in lines:
-            cells = next(csv.reader([line], delimiter=sep), [])
+            cells = _split_line(line, sep)
             score = header_score(cells, section) * 100 + len(cells)
             if score > best_score:
                 best, best_score = sep, score
@@ -99,7 +114,7 @@ def _read_csv(data: bytes, name: str, section: str) -> RawTable:
     text = _decode(data, name)
     head = text.splitlines()[:HEADER_SEARCH_ROWS]
     sep = _sniff_separator(head, section)
-    header_at = _header_index([next(csv.reader([line], delimiter=sep), []) for line in head], section)
+    header_at = _header_index([_split_line(line, sep) for line in head], section)
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=sep, header=None, skiprows=header_at, dtype=str, keep_default_na=False,
@@ -169,8 +184,8 @@ def _read_csv_columnar(data: bytes | Path, name: str, section: str) -> RawTable 
     if not head:
         return None  # nothing to sniff: the row reader says what is wrong
     sep = _sniff_separator(head, section)
-    header_at = _header_index([next(csv.reader([line], delimiter=sep), []) for line in head], section)
-    headers = _unique_headers(next(csv.reader([head[header_at]], delimiter=sep), []))
+    header_at = _header_index([_split_line(line, sep) for line in head], section)
+    headers = _unique_headers(_split_line(head[header_at], sep))
     mapping = map_headers(headers, section=section)
     text = {mapping.fields.get("amount", "")} | set(mapping.funding_columns.values())
     types = {h: (pa.string() if h in text else pa.dictionary(pa.int32(), pa.string())) for h in headers}
@@ -214,14 +229,35 @@ def read_table_file(path: Path, section: str = "columns") -> RawTable:
     return read_table(path.read_bytes(), path.name, section, max_bytes=None)
 
 
+def _is_excel(data: bytes, name: str) -> bool:
+    return name.lower().endswith(EXCEL_SUFFIXES) or data[:4] == b"PK\x03\x04"
+
+
 def read_table(data: bytes, name: str, section: str = "columns", max_bytes: int | None = MAX_BYTES) -> RawTable:
     """Bytes of an upload -> RawTable; the file name only picks the reader, never a path.
-    ``section`` names the alias table used to find the header row."""
+    ``section`` names the alias table used to find the header row.
+
+    The size checks and the workbook inspection run here; the parse itself runs in a
+    worker process with a memory and a time limit (core.isolation), so no file can take
+    the server down — it becomes one InputError naming the file."""
+    _check_size(data, name, max_bytes)
+    if _is_excel(data, name):
+        inspect_workbook(data, name, reader_limits())
+    return run_isolated(read_table_in_process, (data, name, section, None), name)
+
+
+def _check_size(data: bytes, name: str, max_bytes: int | None) -> None:
     if not data or (not data[:4096].strip() and not data.strip()):  # no 80 MB copy for a real file
         raise file_problem(name, "empty_file", "the file is empty; export the report again with its header row")
     if max_bytes is not None and len(data) > max_bytes:  # uploads only; files on disk (the CLI) may be larger
         raise file_problem(name, "too_big", f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it by quarter", mb=MAX_BYTES // 1024 // 1024)
-    if name.lower().endswith(EXCEL_SUFFIXES) or data[:4] == b"PK\x03\x04":
+
+
+def read_table_in_process(data: bytes, name: str, section: str = "columns", max_bytes: int | None = MAX_BYTES) -> RawTable:
+    """The readers themselves, in this process: for the worker, the fuzzers and benches.
+    Never call it on an upload from the server (read_table isolates it)."""
+    _check_size(data, name, max_bytes)
+    if _is_excel(data, name):
         return _read_excel(data, name, section)
     if name.lower().endswith(".parquet") or data[:4] == b"PAR1":
         return _read_parquet(data, name)

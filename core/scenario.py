@@ -6,7 +6,6 @@ field (and row), so a typo can never silently change a result.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from .json_input import loads_strict
 from .money import to_fen
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .spend import SPEND_FIELDS, normalise_spend
@@ -84,8 +84,8 @@ class CustomerChangeIn(_Strict):
 
 
 class ClientIn(_Strict):
-    target_amount: Money = Field(gt=0)
-    party_b_target_amount: Money | None = Field(default=None, gt=0)
+    target_amount: Money = Field(ge=Decimal("0.01"))  # one fen: smaller rounds to 0 and divides by it
+    party_b_target_amount: Money | None = Field(default=None, ge=Decimal("0.01"))
     customer_type: Literal["regular", "new"]
     main_industry: str = "other"
     actual_2023: Money = Field(default=Decimal(0), ge=0)
@@ -159,7 +159,7 @@ def spend_rows_from_json(items: list[dict[str, Any]], policy: Policy, source: st
         if not isinstance(item, dict):
             raise InputError(Problem("error", "each spend row must be an object", i + 1, None, None, f"{source} spend"))
     raw = pd.DataFrame(items, dtype=object)
-    if raw.empty:
+    if not items:  # not raw.empty: [{}, {}] is two rows with no columns, each missing every field
         raw = pd.DataFrame(columns=[n for n, f in SPEND_FIELDS.items() if f.required], dtype=object)
     parsed = normalise_spend(raw, source=f"{source} spend", policy=policy)
     if parsed.errors:
@@ -201,11 +201,7 @@ def load_scenario(path: str | Path, spend: SpendLoader | None = None) -> Scenari
         raise InputError(f"{p.name}: cannot read the file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise InputError(f"{p.name}: not UTF-8 text") from None
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    return parse_scenario(data, p.name, spend)
+    return parse_scenario(loads_strict(text, p.name), p.name, spend)
 
 
 __all__ = ["Scenario", "ScenarioIn", "load_scenario", "parse_scenario"]

@@ -22,7 +22,8 @@ import atheris
 with atheris.instrument_imports(include=["core"]):
     from core.columns import map_headers
     from core.evaluation import evaluate
-    from core.ingest import _read_csv_columnar, prepare_spend, read_table
+    from core.ingest import _read_csv_columnar, prepare_spend
+    from core.ingest import read_table_in_process as read_table
     from core.policy import load_policy
     from core.portfolio import read_clients
     from core.scenario import parse_scenario

@@ -22,7 +22,8 @@ from core.spend import (
 )
 from core.validation import InputError, problems_frame
 from store import repo
-from ui.state import engine, page_start
+from ui.state import engine, page_start, user_email, user_team
+from ui.text import plain
 
 ctx = page_start("data.heading", needs_spend=False)
 L, client, policy = ctx.lang, ctx.client, ctx.policy
@@ -47,18 +48,18 @@ def mapping_step(table, remembered: dict[str, str] | None):
     for i, col in enumerate(mapping.unmapped):
         sample = ", ".join(table.cells[col].astype(str).head(3))
         chosen[col] = cols[i % 3].selectbox(
-            f"{col}", targets, key=f"map_{layout_key(table.headers)}_{col}", help=f"{t('data.sample', L)}: {sample}",
+            plain(col), targets, key=f"map_{layout_key(table.headers)}_{col}", help=f"{t('data.sample', L)}: {plain(sample)}",
             format_func=lambda v: t("data.ignore", L) if v == IGNORE else v,
         )
     if st.button(t("data.remember_mapping", L)):
-        repo.remember_mapping(db, layout_key(table.headers), chosen)
+        repo.remember_mapping(db, layout_key(table.headers), chosen, team=user_team())
         st.toast(t("data.mapping_saved", L))
     return map_headers(table.headers, chosen)
 
 
 if "_flash" in st.session_state:
     kind, message = st.session_state.pop("_flash")
-    (st.success if kind == "success" else st.info)(message)
+    (st.success if kind == "success" else st.info)(plain(message))
 upload = st.file_uploader(t("data.upload", L), type=["csv", "tsv", "txt", "xlsx", "xls"], help=t("data.upload_help", L),
                           key=f"upload_{st.session_state.get('upload_round', 0)}")
 if upload is not None:
@@ -66,7 +67,7 @@ if upload is not None:
     try:
         table = read_upload(data, upload.name)
         key = layout_key(table.headers)
-        mapping = mapping_step(table, repo.recall_mapping(db, key))
+        mapping = mapping_step(table, repo.recall_mapping(db, key, team=user_team()))
         with st.spinner(t("data.validating", L)):
             saved = repo.get_classification(db, client.id)
             parsed, given = prepare_spend(table, mapping, policy, saved if len(saved) else None)
@@ -93,19 +94,18 @@ if upload is not None:
             new_accounts = new_accounts[~new_accounts["account_id"].isin(saved["account_id"])]
             bar = st.progress(0.0, text=t("data.importing", L))
             result = repo.import_batch(db, client.id, upload.name, hashlib.sha256(data).hexdigest(), parsed.rows, given,
-                                       mode=mode, layout_key=key, expected_version=client.version,
-                                       progress=lambda done, total: bar.progress(done / total, text=t("data.importing", L)))
-            if result.status == "imported" and len(new_accounts):
-                repo.save_classification(db, client.id, new_accounts)
+                                       mode=mode, layout_key=key, expected_version=client.version, who=user_email(),
+                                       progress=lambda done, total: bar.progress(done / total, text=t("data.importing", L)),
+                                       new_accounts=new_accounts)
             # Every control is rebuilt from the stored client (new version); the uploader is emptied.
             st.session_state["_flash"] = ("success" if result.status == "imported" else "info", result.message)
             st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
             st.session_state.pop("data_editor", None)
             st.rerun()
     except InputError as exc:
-        st.error(localise(exc.problems[0], L))
-    except repo.ConflictError as exc:
-        st.warning(str(exc))
+        st.error(plain(localise(exc.problems[0], L)))
+    except (repo.ConflictError, repo.BusyError) as exc:
+        st.warning(plain(exc))
 
 st.subheader(t("data.batches", L))
 batches = repo.list_batches(db, client.id)
@@ -123,10 +123,10 @@ else:
         undo_id = col1.selectbox(t("data.undo_which", L), active, key="undo_batch")
         if col2.button(t("data.undo", L)):
             try:
-                repo.undo_batch(db, int(undo_id), expected_version=client.version)
+                repo.undo_batch(db, client.id, int(undo_id), expected_version=client.version, who=user_email())
                 st.rerun()
-            except repo.ConflictError as exc:
-                st.warning(str(exc))
+            except (repo.ConflictError, repo.BusyError) as exc:
+                st.warning(plain(exc))
 
 st.subheader(t("data.classification", L))
 st.caption(t("data.classification_help", L))
@@ -157,8 +157,8 @@ else:
     changed = not edited.equals(classes)
     if st.button(t("data.save_classification", L), type="primary", disabled=not changed):
         try:
-            n = repo.save_classification(db, client.id, edited, expected_version=client.version)
+            n = repo.save_classification(db, client.id, edited, expected_version=client.version, who=user_email())
             st.toast(t("data.classification_saved", L, n=n))
             st.rerun()
-        except repo.ConflictError as exc:
-            st.warning(str(exc))
+        except (repo.ConflictError, repo.BusyError) as exc:
+            st.warning(plain(exc))

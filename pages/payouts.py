@@ -23,6 +23,7 @@ from core.validation import InputError, problems_frame
 from ui.charts import layout
 from ui.router import require_router
 from ui.state import lang
+from ui.text import plain
 
 require_router()
 L = lang()
@@ -44,7 +45,7 @@ if upload is None:
 try:
     earnings, problems = cached_read(data, name)
 except InputError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 if problems:
     st.warning(t("payouts.problems", L, n=len(problems)))

@@ -25,8 +25,10 @@ from ui.state import (
     engine,
     lang,
     policy_of,
+    user_email,
     user_team,
 )
+from ui.text import plain, plotly_text
 
 RISK_COLOR = {"red": "#f8d0d0", "amber": "#fde3b8", "green": "#d4edd4"}  # cell backgrounds (emoji fonts are not everywhere)
 require_router()
@@ -54,10 +56,10 @@ try:
     with st.spinner(t("portfolio.reading", L)):
         clients, spend = cached_portfolio_files(key, files[0], files[1], files[2], files[3], policy.name)
 except InputError as err:
-    st.error(localise(err.problems[0], L))
+    st.error(plain(localise(err.problems[0], L)))
     st.stop()
 if spend.errors:
-    st.error(t("portfolio.spend_errors", L, n=len(spend.errors), file=files[3]))
+    st.error(t("portfolio.spend_errors", L, n=len(spend.errors), file=plain(files[3])))
     report = problems_frame(list(spend.errors[:500]))
     report["message"] = [localise(p, L) for p in spend.errors[:500]]
     st.dataframe(report, hide_index=True)
@@ -65,7 +67,7 @@ if spend.errors:
 with st.spinner(t("portfolio.evaluating", L, n=len(clients))):
     run = cached_portfolio_run(key, clients, spend, policy.name, day)
 if run.unknown_clients:
-    st.warning(t("portfolio.unknown_clients", L, ids=", ".join(run.unknown_clients[:10]), n=len(run.unknown_clients)))
+    st.warning(t("portfolio.unknown_clients", L, ids=plain(", ".join(run.unknown_clients[:10])), n=len(run.unknown_clients)))
 
 # Monte Carlo on request: ~0.1 s a client, with progress; kept for this upload and date.
 proj_key = (key, day)
@@ -74,7 +76,7 @@ if day < policy.year_end and projections is None and st.button(t("portfolio.proj
     bar = st.progress(0.0, text=t("portfolio.projecting", L))
     projections = project_portfolio(
         spend.rows, clients, policy, day,
-        progress=lambda done, total, name: bar.progress(done / total, text=f"{t('portfolio.projecting', L)} {done}/{total} · {name}"),
+        progress=lambda done, total, name: bar.progress(done / total, text=f"{t('portfolio.projecting', L)} {done}/{total} · {plain(name)}"),
         actual=run.totals,
     )
     bar.empty()
@@ -127,7 +129,7 @@ st.caption(t("portfolio.table_hint", L))
 rows_picked = picked.selection.rows if picked is not None else []
 if rows_picked:
     chosen = run.clients[int(order[rows_picked[0]])]
-    if st.button(t("portfolio.open", L, name=chosen.name), type="primary", key="pf_open"):
+    if st.button(t("portfolio.open", L, name=plain(chosen.name)), type="primary", key="pf_open"):
         name = f"{chosen.name} ({chosen.client})"
         existing = {c.name: c.id for c in repo.list_clients(engine(), team=user_team())}
         if name in existing:
@@ -136,7 +138,7 @@ if rows_picked:
             rows = client_rows(spend.rows, chosen.client)
             created = repo.create_client_with_rows(
                 engine(), name, chosen.inputs, rows, files[3], spend_sha,
-                [f for f in SPEND_FIELDS if f != "amount"], day, policy.name, team=user_team())
+                [f for f in SPEND_FIELDS if f != "amount"], day, policy.name, team=user_team(), who=user_email())
             st.session_state["_select_client"] = created.id
         st.switch_page("pages/overview.py")
 
@@ -145,7 +147,7 @@ for risk, color in (("red", "#d62728"), ("amber", "#ff9f1c"), ("green", "#2ca02c
     part = table[table["risk"] == risk]
     fig.add_trace(go.Scatter(
         x=part["target_fen"] / 100, y=part["completion_rate"], mode="markers", name=t(f"portfolio.risk.{risk}", L),
-        marker={"color": color, "size": 9, "opacity": 0.8}, text=part["name"],
+        marker={"color": color, "size": 9, "opacity": 0.8}, text=part["name"].map(plotly_text),
         hovertemplate="%{text}<br>%{x:,.0f}<br>%{y:.1%}<extra></extra>",
     ))
 fig.update_xaxes(title=t("portfolio.col.target", L), type="log")

@@ -17,7 +17,9 @@ from ui.state import (
     page_start,
     spend_key,
     terms_of,
+    user_email,
 )
+from ui.text import plain
 
 ctx = page_start("scenarios.heading", needs_spend=False)
 L, client, policy = ctx.lang, ctx.client, ctx.policy
@@ -27,8 +29,11 @@ with st.form("save_scenario", clear_on_submit=True):
     name = st.text_input(t("scenarios.name", L), max_chars=80)
     if st.form_submit_button(t("scenarios.save", L)):
         if name.strip():
-            repo.save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of)
-            st.success(t("scenarios.saved", L, name=name.strip()))
+            try:
+                repo.save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of, who=user_email())
+                st.success(t("scenarios.saved", L, name=plain(name.strip())))
+            except repo.BusyError as exc:
+                st.warning(plain(exc))
         else:
             st.warning(t("scenarios.name_needed", L))
 

@@ -9,7 +9,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
@@ -30,7 +30,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA busy_timeout=10000")  # then store.repo.with_retry backs off and retries
     cur.close()
 
 
@@ -44,4 +44,16 @@ def get_engine(url: str | None = None) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
+    _migrate(engine)
     return engine
+
+
+def _migrate(engine: Engine) -> None:
+    """Client names unique per team, not across teams (a name told team B that team A had
+    that client). Idempotent: drops the old global unique index where a database has it."""
+    with engine.begin() as conn:
+        for index in inspect(conn).get_indexes("client"):
+            if index["name"] == "ix_client_name" and index.get("unique"):
+                conn.execute(text("DROP INDEX ix_client_name"))
+                conn.execute(text("CREATE INDEX ix_client_name ON client (name)"))
+        conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ux_client_team_name ON client (COALESCE(team, ''), name)"))

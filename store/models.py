@@ -23,7 +23,7 @@ def now() -> dt.datetime:
 
 class Client(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(index=True, unique=True)
+    name: str = Field(index=True)  # unique per team: store.db's ux_client_team_name
     policy: str = DEFAULT_POLICY
     inputs_json: str  # the scenario's "client" object (scenario-format.md)
     as_of: dt.date | None = None
@@ -91,8 +91,13 @@ class AccountClass(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=now)
 
 
-class HeaderMemory(SQLModel, table=True):
-    layout_key: str = Field(primary_key=True)
+class HeaderMapping(SQLModel, table=True):
+    """A remembered column mapping, per team ('' in single-user mode) and header layout.
+    (The old team-less table `headermemory` is left unread: its mappings crossed teams.)"""
+    __table_args__ = (UniqueConstraint("team", "layout_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team: str = ""
+    layout_key: str
     mapping_json: str
     updated_at: dt.datetime = Field(default_factory=now)
 

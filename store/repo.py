@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import pandas as pd
 from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from core.accounts import ACCOUNT_FIELDS
@@ -24,7 +26,7 @@ from .models import (
     AccountClass,
     AuditEntry,
     Client,
-    HeaderMemory,
+    HeaderMapping,
     SavedScenario,
     SpendBatch,
     SpendRow,
@@ -37,6 +39,39 @@ CHUNK = 5_000
 
 class ConflictError(RuntimeError):
     """Someone else changed the client since it was read; reload and try again."""
+
+
+class BusyError(RuntimeError):
+    """The database stayed locked by another writer (a long import) through every retry;
+    nothing was saved and the caller keeps the user's value to try again."""
+
+
+class NameTakenError(ValueError):
+    """A client of that name already exists in the same team."""
+
+
+T = TypeVar("T")
+RETRY_WAITS = (0.5, 1.5, 4.0)  # seconds between attempts after the driver's own busy wait
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text or "lock timeout" in text or "deadlock" in text
+
+
+def with_retry(write: Callable[[], T], waits: tuple[float, ...] | None = None) -> T:
+    """Run one whole write transaction, again after a back-off while another writer holds
+    the lock; BusyError when it never frees. A conflict (stale version) is not retried."""
+    for wait in (*(RETRY_WAITS if waits is None else waits), None):
+        try:
+            return write()
+        except OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            if wait is None:
+                raise BusyError("another import or change is being written right now; your change was not saved — try again") from None
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -53,21 +88,27 @@ def _json(value: Any) -> str:
 
 
 def _bump(session: Session, client_id: int, expected_version: int | None) -> Client:
-    """Version check and bump inside the caller's transaction."""
-    client = session.get(Client, client_id)
+    """Version check and bump inside the caller's transaction, as one conditional UPDATE
+    (… WHERE id = :id AND version = :v) whose row count decides: of two writers that read
+    the same version, exactly one matches; the other gets ConflictError. Reading the
+    version first and writing it back lost one of two simultaneous changes.
+    Call it first in a transaction: on SQLite its UPDATE takes the write lock before any
+    read, so the transaction never has to upgrade a read snapshot."""
+    stmt = update(Client).where(Client.id == client_id)
+    if expected_version is not None:
+        stmt = stmt.where(Client.version == expected_version)
+    result = session.execute(stmt.values(version=Client.version + 1, updated_at=now()))
+    client = session.get(Client, client_id, populate_existing=True)
     if client is None:
         raise KeyError(f"client {client_id} does not exist")
-    if expected_version is not None and client.version != expected_version:
+    if result.rowcount != 1:
         raise ConflictError(
             f"client '{client.name}' was changed by someone else (version {client.version}, you had {expected_version}); reload the page"
         )
-    client.version += 1
-    client.updated_at = now()
-    session.add(client)
     return client
 
 
-def _audit(session: Session, client_id: int | None, entity: str, field: str, old: Any, new: Any, who: str = "local") -> None:
+def _audit(session: Session, client_id: int | None, entity: str, field: str, old: Any, new: Any, who: str) -> None:
     session.add(AuditEntry(client_id=client_id, entity=entity, field=field, old=None if old is None else str(old),
                            new=None if new is None else str(new), who=who))
 
@@ -87,32 +128,54 @@ def get_client(engine: Engine, client_id: int) -> Client | None:
         return s.get(Client, client_id)
 
 
-def create_client(engine: Engine, name: str, inputs: dict, as_of: dt.date | None = None,
-                  policy: str = DEFAULT_POLICY, team: str | None = None) -> Client:
-    with Session(engine) as s, s.begin():
-        client = Client(name=name, policy=policy, inputs_json=_json(inputs), as_of=as_of, team=team)
-        s.add(client)
+def name_taken(engine: Engine, name: str, team: str | None) -> bool:
+    """Whether the team already has a client of that name (other teams' names are not asked)."""
+    with Session(engine) as s:
+        return s.exec(select(Client.id).where(Client.name == name, _same_team(team))).first() is not None
+
+
+def _same_team(team: str | None):
+    return Client.team.is_(None) if team is None else Client.team == team
+
+
+def _new_client(s: Session, name: str, inputs: dict, as_of: dt.date | None, policy: str, team: str | None, who: str) -> Client:
+    client = Client(name=name, policy=policy, inputs_json=_json(inputs), as_of=as_of, team=team)
+    s.add(client)
+    try:
         s.flush()
-        _audit(s, client.id, "client", "created", None, name)
-        s.expunge(client)
+    except IntegrityError:  # the (team, name) unique index: a same-team race or a repeat
+        raise NameTakenError(f"a client named '{name}' already exists") from None
+    _audit(s, client.id, "client", "created", None, name, who)
     return client
+
+
+def create_client(engine: Engine, name: str, inputs: dict, as_of: dt.date | None = None,
+                  policy: str = DEFAULT_POLICY, team: str | None = None, who: str = "local") -> Client:
+    def write() -> Client:
+        with Session(engine) as s, s.begin():
+            client = _new_client(s, name, inputs, as_of, policy, team, who)
+            s.expunge(client)
+        return client
+    return with_retry(write)
 
 
 def update_client_inputs(engine: Engine, client_id: int, expected_version: int, inputs: dict,
-                         as_of: dt.date | None) -> Client:
+                         as_of: dt.date | None, who: str = "local") -> Client:
     """Save changed inputs with one audit entry per changed key."""
-    with Session(engine) as s, s.begin():
-        client = _bump(s, client_id, expected_version)
-        old = json.loads(client.inputs_json)
-        for key in sorted(set(old) | set(inputs)):
-            if _json(old.get(key)) != _json(inputs.get(key)):
-                _audit(s, client_id, "client", key, old.get(key), inputs.get(key))
-        if client.as_of != as_of:
-            _audit(s, client_id, "client", "as_of", client.as_of, as_of)
-        client.inputs_json, client.as_of = _json(inputs), as_of
-        s.flush()
-        s.expunge(client)
-    return client
+    def write() -> Client:
+        with Session(engine) as s, s.begin():
+            client = _bump(s, client_id, expected_version)
+            old = json.loads(client.inputs_json)
+            for key in sorted(set(old) | set(inputs)):
+                if _json(old.get(key)) != _json(inputs.get(key)):
+                    _audit(s, client_id, "client", key, old.get(key), inputs.get(key), who)
+            if client.as_of != as_of:
+                _audit(s, client_id, "client", "as_of", client.as_of, as_of, who)
+            client.inputs_json, client.as_of = _json(inputs), as_of
+            s.flush()
+            s.expunge(client)
+        return client
+    return with_retry(write)
 
 
 # spend -----------------------------------------------------------------------------------
@@ -163,23 +226,42 @@ def _row_dicts(rows: pd.DataFrame, given: Iterable[str], batch_id: int, client_i
     return frame.to_dict("records")
 
 
+class _Duplicate(Exception):
+    """Rolls back the version bump when the file turns out to be stored already."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
 def import_batch(engine: Engine, client_id: int, file_name: str, sha256: str, rows: pd.DataFrame,
                  given: Iterable[str], mode: str = "replace", layout_key: str = "",
                  expected_version: int | None = None, who: str = "local",
-                 progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    """Store validated rows as one batch, in one transaction. Re-uploading the same file
-    is a no-op; in replace mode active rows on the same account-days are superseded."""
+                 progress: Callable[[int, int], None] | None = None,
+                 new_accounts: pd.DataFrame | None = None) -> ImportResult:
+    """Store validated rows as one batch, in one transaction, with the classification of
+    accounts the file introduces (so neither lands without the other). Re-uploading the
+    same file is a no-op; in replace mode active rows on the same account-days are
+    superseded. Two racing imports of one client version: one lands, one conflicts."""
     if mode not in ("replace", "append"):
         raise ValueError("mode must be 'replace' or 'append'")
     given = tuple(given)
-    with Session(engine) as s, s.begin():
-        same = s.exec(select(SpendBatch).where(SpendBatch.client_id == client_id, SpendBatch.sha256 == sha256,
-                                               SpendBatch.status == "active")).first()
-        if same is not None:
-            return ImportResult("duplicate", same.id, 0, 0,
-                                f"{file_name}: this file was already imported on {same.created_at:%Y-%m-%d %H:%M} (batch {same.id}); nothing changed")
-        _bump(s, client_id, expected_version)
-        return _import_rows(s, client_id, file_name, sha256, rows, given, mode, layout_key, who, progress)
+
+    def write() -> ImportResult:
+        with Session(engine) as s, s.begin():
+            _bump(s, client_id, expected_version)
+            same = s.exec(select(SpendBatch).where(SpendBatch.client_id == client_id, SpendBatch.sha256 == sha256,
+                                                   SpendBatch.status == "active")).first()
+            if same is not None:
+                raise _Duplicate(ImportResult("duplicate", same.id, 0, 0,
+                                              f"{file_name}: this file was already imported on {same.created_at:%Y-%m-%d %H:%M} (batch {same.id}); nothing changed"))
+            result = _import_rows(s, client_id, file_name, sha256, rows, given, mode, layout_key, who, progress)
+            if new_accounts is not None and len(new_accounts):
+                _upsert_classification(s, client_id, new_accounts, who)
+            return result
+    try:
+        return with_retry(write)
+    except _Duplicate as dup:
+        return dup.result
 
 
 def _import_rows(s: Session, client_id: int, file_name: str, sha256: str, rows: pd.DataFrame, given: tuple[str, ...],
@@ -208,28 +290,30 @@ def create_client_with_rows(engine: Engine, name: str, inputs: dict, rows: pd.Da
                             team: str | None = None, who: str = "local") -> Client:
     """A new client and its spend in one transaction (a portfolio client opened in the
     dashboard): either both exist afterwards or neither."""
-    with Session(engine) as s, s.begin():
-        client = Client(name=name, policy=policy, inputs_json=_json(inputs), as_of=as_of, team=team)
-        s.add(client)
-        s.flush()
-        _audit(s, client.id, "client", "created", None, name, who)
-        _import_rows(s, client.id, file_name, sha256, rows, tuple(given), "replace", "", who, None)
-        s.expunge(client)
-    return client
+    def write() -> Client:
+        with Session(engine) as s, s.begin():
+            client = _new_client(s, name, inputs, as_of, policy, team, who)
+            _import_rows(s, client.id, file_name, sha256, rows, tuple(given), "replace", "", who, None)
+            s.expunge(client)
+        return client
+    return with_retry(write)
 
 
-def undo_batch(engine: Engine, batch_id: int, expected_version: int | None = None) -> None:
-    """Remove a batch's rows and bring back the rows it replaced, in one transaction."""
-    with Session(engine) as s, s.begin():
-        batch = s.get(SpendBatch, batch_id)
-        if batch is None or batch.status != "active":
-            raise KeyError(f"batch {batch_id} is not an active batch")
-        _bump(s, batch.client_id, expected_version)
-        s.execute(update(SpendRow).where(SpendRow.replaced_by == batch_id).values(replaced_by=None))
-        s.execute(SpendRow.__table__.delete().where(SpendRow.batch_id == batch_id))
-        batch.status = "undone"
-        s.add(batch)
-        _audit(s, batch.client_id, "batch", "undone", batch.file_name, None)
+def undo_batch(engine: Engine, client_id: int, batch_id: int, expected_version: int | None = None, who: str = "local") -> None:
+    """Remove a batch's rows and bring back the rows it replaced, in one transaction.
+    The batch must belong to client_id (a page can only undo the open client's batches)."""
+    def write() -> None:
+        with Session(engine) as s, s.begin():
+            _bump(s, client_id, expected_version)
+            batch = s.get(SpendBatch, batch_id)
+            if batch is None or batch.status != "active" or batch.client_id != client_id:
+                raise KeyError(f"batch {batch_id} is not an active batch of this client")
+            s.execute(update(SpendRow).where(SpendRow.replaced_by == batch_id).values(replaced_by=None))
+            s.execute(SpendRow.__table__.delete().where(SpendRow.batch_id == batch_id))
+            batch.status = "undone"
+            s.add(batch)
+            _audit(s, client_id, "batch", "undone", batch.file_name, None, who)
+    with_retry(write)
 
 
 def list_batches(engine: Engine, client_id: int) -> pd.DataFrame:
@@ -263,54 +347,73 @@ def get_classification(engine: Engine, client_id: int) -> pd.DataFrame:
         return pd.DataFrame([{c: getattr(a, c) for c in CLASS_COLUMNS} for a in items], columns=CLASS_COLUMNS)
 
 
-def save_classification(engine: Engine, client_id: int, table: pd.DataFrame, expected_version: int | None = None) -> int:
+def save_classification(engine: Engine, client_id: int, table: pd.DataFrame, expected_version: int | None = None,
+                        who: str = "local") -> int:
     """Upsert the classification; one audit entry per changed cell. Returns cells changed."""
+    def write() -> int:
+        with Session(engine) as s, s.begin():
+            _bump(s, client_id, expected_version)
+            return _upsert_classification(s, client_id, table, who)
+    return with_retry(write)
+
+
+def _upsert_classification(s: Session, client_id: int, table: pd.DataFrame, who: str) -> int:
     changed = 0
-    with Session(engine) as s, s.begin():
-        _bump(s, client_id, expected_version)
-        existing = {a.account_id: a for a in s.exec(select(AccountClass).where(AccountClass.client_id == client_id))}
-        for rec in table.to_dict("records"):
-            acc = str(rec["account_id"])
-            item = existing.get(acc) or AccountClass(client_id=client_id, account_id=acc)
-            for c in CLASS_COLUMNS[1:]:
-                if c not in rec or rec[c] is None or (isinstance(rec[c], float) and pd.isna(rec[c])):
-                    continue
-                new = bool(rec[c]) if c in ("bidding", "via_party_b") else str(rec[c])
-                old = getattr(item, c) if acc in existing else None
-                if old != new:
-                    if acc in existing:
-                        _audit(s, client_id, "classification", f"{acc}.{c}", old, new)
-                        changed += 1
-                    setattr(item, c, new)
-            if acc not in existing:
-                _audit(s, client_id, "classification", f"{acc}", None, "added")
-                changed += 1
-            item.updated_at = now()
-            s.add(item)
+    existing = {a.account_id: a for a in s.exec(select(AccountClass).where(AccountClass.client_id == client_id))}
+    for rec in table.to_dict("records"):
+        acc = str(rec["account_id"])
+        item = existing.get(acc) or AccountClass(client_id=client_id, account_id=acc)
+        for c in CLASS_COLUMNS[1:]:
+            if c not in rec or rec[c] is None or (isinstance(rec[c], float) and pd.isna(rec[c])):
+                continue
+            new = bool(rec[c]) if c in ("bidding", "via_party_b") else str(rec[c])
+            old = getattr(item, c) if acc in existing else None
+            if old != new:
+                if acc in existing:
+                    _audit(s, client_id, "classification", f"{acc}.{c}", old, new, who)
+                    changed += 1
+                setattr(item, c, new)
+        if acc not in existing:
+            _audit(s, client_id, "classification", f"{acc}", None, "added", who)
+            changed += 1
+        item.updated_at = now()
+        s.add(item)
     return changed
 
 
 # header mappings, scenarios, audit ------------------------------------------------------
-def recall_mapping(engine: Engine, layout_key: str) -> dict[str, str] | None:
+def _team_key(team: str | None) -> str:
+    return team or ""
+
+
+def recall_mapping(engine: Engine, layout_key: str, team: str | None = None) -> dict[str, str] | None:
+    """The mapping this team remembered for this header layout (another team's never applies)."""
     with Session(engine) as s:
-        memo = s.get(HeaderMemory, layout_key)
+        memo = s.exec(select(HeaderMapping).where(HeaderMapping.team == _team_key(team),
+                                                  HeaderMapping.layout_key == layout_key)).first()
         return json.loads(memo.mapping_json) if memo else None
 
 
-def remember_mapping(engine: Engine, layout_key: str, mapping: dict[str, str]) -> None:
-    with Session(engine) as s, s.begin():
-        memo = s.get(HeaderMemory, layout_key) or HeaderMemory(layout_key=layout_key, mapping_json="{}")
-        memo.mapping_json, memo.updated_at = _json(mapping), now()
-        s.add(memo)
+def remember_mapping(engine: Engine, layout_key: str, mapping: dict[str, str], team: str | None = None) -> None:
+    def write() -> None:
+        with Session(engine) as s, s.begin():
+            memo = s.exec(select(HeaderMapping).where(HeaderMapping.team == _team_key(team),
+                                                      HeaderMapping.layout_key == layout_key)).first()
+            memo = memo or HeaderMapping(team=_team_key(team), layout_key=layout_key, mapping_json="{}")
+            memo.mapping_json, memo.updated_at = _json(mapping), now()
+            s.add(memo)
+    with_retry(write)
 
 
-def save_scenario(engine: Engine, client_id: int, name: str, inputs: dict, as_of: dt.date | None) -> int:
-    with Session(engine) as s, s.begin():
-        sc = SavedScenario(client_id=client_id, name=name, inputs_json=_json(inputs), as_of=as_of)
-        s.add(sc)
-        _audit(s, client_id, "scenario", "saved", None, name)
-        s.flush()
-        return int(sc.id)
+def save_scenario(engine: Engine, client_id: int, name: str, inputs: dict, as_of: dt.date | None, who: str = "local") -> int:
+    def write() -> int:
+        with Session(engine) as s, s.begin():
+            sc = SavedScenario(client_id=client_id, name=name, inputs_json=_json(inputs), as_of=as_of)
+            s.add(sc)
+            _audit(s, client_id, "scenario", "saved", None, name, who)
+            s.flush()
+            return int(sc.id)
+    return with_retry(write)
 
 
 def list_scenarios(engine: Engine, client_id: int) -> list[SavedScenario]:

@@ -17,7 +17,7 @@ from tests.conftest import demo_portfolio_table, demo_scenario
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")]
 
 
 def _free_port() -> int:

@@ -67,7 +67,7 @@ def test_replace_supersedes_overlapping_account_days_and_undo_restores_them(engi
     assert repo.count_overlap(engine, cid, r2) == 1
     res = imp(engine, cid, d2, r2, g2, mode="replace")
     assert res.replaced_rows == 1 and total(engine, cid) == (100 + 50 + 999 + 1) * 100
-    repo.undo_batch(engine, res.batch_id)
+    repo.undo_batch(engine, cid, res.batch_id)
     assert total(engine, cid) == (100 + 200 + 50) * 100
 
 

@@ -11,6 +11,8 @@ import streamlit as st
 
 from core.i18n import t
 
+from .text import plain
+
 
 def _secrets() -> dict:
     try:
@@ -36,11 +38,12 @@ def require_team(lang: str) -> str | None:
     email = str(st.user.get("email", "")).lower()
     team = {k.lower(): v for k, v in _secrets().get("teams", {}).items()}.get(email)
     if not team:
-        st.error(t("auth.no_team", lang, email=email))
+        st.error(t("auth.no_team", lang, email=plain(email)))
         if st.button(t("auth.logout", lang)):
             st.logout()
         st.stop()
-    st.sidebar.caption(t("auth.signed_in", lang, email=email, team=team))
+    st.session_state["_who"] = email
+    st.sidebar.caption(t("auth.signed_in", lang, email=plain(email), team=plain(team)))
     if st.sidebar.button(t("auth.logout", lang)):
         st.logout()
     return team

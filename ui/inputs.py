@@ -12,17 +12,19 @@ import streamlit as st
 from core.i18n import fmt_money, t
 from core.policy import CUSTOMER_TYPES, load_policy
 from store import repo
-from store.repo import ConflictError
+from store.repo import BusyError, ConflictError
 
-from .state import ClientInputs, engine, policy_of
+from .state import ClientInputs, engine, policy_of, user_email, user_team
+from .text import plain
 
 
 def _save(client: ClientInputs, key: str, field: str, convert) -> None:
     inputs = dict(client.inputs)
     inputs[field] = convert(st.session_state[key])
     try:
-        repo.update_client_inputs(engine(), client.id, client.version, inputs, client.default_as_of)
-    except ConflictError as exc:
+        with st.spinner(t("inputs.saving", st.session_state.get("lang", "zh"))):
+            repo.update_client_inputs(engine(), client.id, client.version, inputs, client.default_as_of, who=user_email())
+    except (ConflictError, BusyError) as exc:  # the widget keeps the typed value: the user can try again
         st.session_state["_input_error"] = str(exc)
 
 
@@ -70,7 +72,7 @@ def contract_inputs(client: ClientInputs, lang: str) -> None:
             on_change=_save, args=(client, f"paid_{k}", "deposit_paid_on", _date),
         )
     if st.session_state.get("_input_error"):
-        st.sidebar.error(st.session_state.pop("_input_error"))
+        st.sidebar.error(plain(st.session_state.pop("_input_error")))
 
 
 def new_client_form(lang: str) -> None:
@@ -82,10 +84,14 @@ def new_client_form(lang: str) -> None:
                 name = name.strip()
                 if not name:
                     st.warning(t("inputs.name_needed", lang))
-                elif name in {c.name for c in repo.list_clients(engine())}:  # names are unique across teams
-                    st.warning(t("inputs.name_taken", lang, name=name))
+                elif repo.name_taken(engine(), name, user_team()):  # unique within the team only
+                    st.warning(t("inputs.name_taken", lang, name=plain(name)))
                 else:
                     inputs = load_policy().new_client_inputs()
-                    created = repo.create_client(engine(), name, inputs, team=st.session_state.get("_team"))
+                    try:
+                        created = repo.create_client(engine(), name, inputs, team=user_team(), who=user_email())
+                    except (repo.NameTakenError, BusyError):
+                        st.warning(t("inputs.name_taken", lang, name=plain(name)))
+                        return
                     st.session_state["_select_client"] = created.id  # applied before the picker next run
                     st.rerun()

@@ -28,6 +28,8 @@ from store import repo
 from store.db import database_url, get_engine
 from store.demo import ensure_demo
 
+from .text import plain
+
 
 @dataclass(frozen=True)
 class ClientInputs:
@@ -123,6 +125,11 @@ def cached_daily_counted(key: tuple[int, int], _spend: pd.DataFrame, terms: Cont
 
 def lang() -> str:
     return st.session_state.get("lang", "zh")
+
+
+def user_email() -> str:
+    """Who the audit log names: the signed-in e-mail, 'local' in single-user mode."""
+    return st.session_state.get("_who") or "local"
 
 
 def user_team() -> str | None:
@@ -230,7 +237,7 @@ def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     ctx = PageContext(lang(), current_client(), None, None)  # type: ignore[arg-type]
     policy = policy_of(ctx.client)
     ctx = PageContext(ctx.lang, ctx.client, policy, as_of(ctx.client))
-    st.header(t(heading_key, ctx.lang, client=ctx.client.name))
+    st.header(t(heading_key, ctx.lang, client=plain(ctx.client.name)))
     if needs_spend and ctx.client.spend.empty:
         st.info(t("overview.empty", ctx.lang))
         st.stop()

@@ -1,0 +1,120 @@
+"""Run a file reader in a separate worker process with a memory and a time limit.
+
+Why: the readers (calamine's Rust XLSX parser, Arrow, pandas) allocate what a file
+declares. A 1.9 KB workbook with one stray cell at XFD1048576 made calamine ask for
+549 GB and abort — which killed the whole `streamlit run` server and every other user's
+session. In a worker with ``RLIMIT_AS`` such a file kills only the worker, and the user
+gets one message. Workers are forked from a clean fork server (not from the server's
+many threads), so a lock held by another thread at fork time cannot hang them.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from typing import Any, Callable
+
+from .limits import ReaderLimits, reader_limits
+from .validation import InputError, file_problem
+
+_PRELOAD = ["core.ingest", "core.payouts", "core.portfolio"]
+_context: Any = None
+
+
+def _ctx() -> Any:
+    """The fork server context, started once per process with the readers imported."""
+    global _context
+    if _context is None:
+        methods = mp.get_all_start_methods()
+        _context = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            _context.set_forkserver_preload(_PRELOAD)
+    return _context
+
+
+def _address_space() -> int:
+    """Bytes of address space this process already has (its VSZ): the limit is on top."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _limit_memory(extra_mb: int) -> None:
+    try:
+        import resource
+    except ImportError:  # not on this platform: the time limit still holds
+        return
+    cap = _address_space() + extra_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple, memory_mb: int) -> None:
+    """The worker: limit itself, run, send ('ok', result) or why not."""
+    try:
+        _limit_memory(memory_mb)
+        try:
+            reply: tuple[str, Any] = ("ok", fn(*args))
+        except InputError as exc:
+            reply = ("input", exc.problems)
+        except MemoryError:
+            reply = ("memory", None)
+        except RecursionError:
+            reply = ("crash", "RecursionError")
+        except Exception as exc:  # a reader bug: one message, never a traceback to the user
+            reply = ("crash", type(exc).__name__)
+        try:
+            conn.send(reply)
+        except MemoryError:
+            conn.send(("memory", None))
+    finally:
+        conn.close()
+
+
+def run_isolated(fn: Callable[..., Any], args: tuple, name: str, limits: ReaderLimits | None = None) -> Any:
+    """fn(*args) in a worker; its InputError comes back as is, a death or a limit as one
+    InputError naming the file. fn must be a module-level function (it is pickled)."""
+    limits = limits or reader_limits()
+    ctx = _ctx()
+    receive, send = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_child, args=(send, fn, args, limits.memory_mb), daemon=True)
+    worker.start()
+    send.close()
+    try:
+        kind, payload = _receive(receive, limits.seconds)
+    finally:
+        receive.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join(5)
+    if kind == "ok":
+        return payload
+    if kind == "input":
+        raise InputError(list(payload))
+    raise _refusal(kind, payload, name, limits, worker.exitcode)
+
+
+def _receive(conn: Any, seconds: int) -> tuple[str, Any]:
+    if not conn.poll(seconds):
+        return "timeout", None
+    try:
+        return conn.recv()
+    except (EOFError, OSError):  # the worker died (an abort, the kernel's OOM killer)
+        return "died", None
+
+
+def _refusal(kind: str, detail: Any, name: str, limits: ReaderLimits, exitcode: int | None) -> InputError:
+    if kind == "timeout":
+        return file_problem(name, "read_timeout",
+                            f"reading the file took longer than {limits.seconds} s; save it again with only the data range, or split it by quarter",
+                            seconds=limits.seconds)
+    if kind in ("memory", "died"):
+        return file_problem(name, "read_memory",
+                            f"reading the file needs more than {limits.memory_mb:,} MB of memory (a sheet whose used range is far larger than its data, or a compressed bomb); "
+                            "save it again with only the data range (copy the data into a new workbook)",
+                            mb=f"{limits.memory_mb:,}")
+    return file_problem(name, "read_crash", f"the reader could not read this file ({detail}); export it again as CSV",
+                        detail=str(detail))
+
+
+__all__ = ["run_isolated"]
