@@ -30,6 +30,9 @@ L, client, policy = ctx.lang, ctx.client, ctx.policy
 db = engine()
 
 
+MAX_MAPPED_SHOWN = 30  # a header of 20,000 columns must not draw 20,000 widgets; the rest stay ignored
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def read_upload(data: bytes, name: str):
     return read_table(data, name)
@@ -45,8 +48,11 @@ def mapping_step(table, remembered: dict[str, str] | None):
     targets = [IGNORE, *[f for f in SPEND_FIELDS], "funding:cash", "funding:grant", "funding:return"]
     chosen = dict(remembered or {})
     cols = st.columns(3)
-    for i, col in enumerate(mapping.unmapped):
-        sample = ", ".join(table.cells[col].astype(str).head(3))
+    shown = mapping.unmapped[:MAX_MAPPED_SHOWN]
+    if len(mapping.unmapped) > len(shown):
+        st.caption(t("data.mapping_more", L, n=f"{len(mapping.unmapped) - len(shown):,}"))
+    for i, col in enumerate(shown):
+        sample = ", ".join(str(v) for v in table.cells[col].head(3).tolist())
         chosen[col] = cols[i % 3].selectbox(
             plain(col), targets, key=f"map_{layout_key(table.headers)}_{col}", help=f"{t('data.sample', L)}: {plain(sample)}",
             format_func=lambda v: t("data.ignore", L) if v == IGNORE else v,

@@ -6,6 +6,7 @@ readers (other sessions) never block a writer or see half an import.
 from __future__ import annotations
 
 import os
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def get_engine(url: str | None = None) -> Engine:
 def _migrate(engine: Engine) -> None:
     """Client names unique per team, not across teams (a name told team B that team A had
     that client). Idempotent: drops the old global unique index where a database has it."""
-    with engine.begin() as conn:
+    with engine.begin() as conn, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy cannot reflect the expression index; it is not needed here
         for index in inspect(conn).get_indexes("client"):
             if index["name"] == "ix_client_name" and index.get("unique"):
                 conn.execute(text("DROP INDEX ix_client_name"))

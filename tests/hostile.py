@@ -85,7 +85,9 @@ def _streamed_zip(member: str, chunk: bytes, repeat: int, prefix: bytes = b"", s
     base = _xlsx(_rows("A1:C4", None)) if extra_sheet else b""
     buf = io.BytesIO(base)
     with zipfile.ZipFile(buf, "a" if base else "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open(zipfile.ZipInfo(member), "w", force_zip64=True) as f:
+        info = zipfile.ZipInfo(member)
+        info.compress_type = zipfile.ZIP_DEFLATED  # a bare ZipInfo would store it uncompressed
+        with z.open(info, "w", force_zip64=True) as f:
             f.write(prefix)
             block = chunk * 4096
             for _ in range(repeat // 4096):
