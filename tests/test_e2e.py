@@ -186,3 +186,57 @@ def test_portfolio_row_opens_in_the_dashboard_keeping_language_and_date(app_url,
     as_of_field = page.get_by_test_id("stSidebar").get_by_test_id("stDateInput").first.locator("input")
     assert as_of_field.input_value().replace("/", "-") == "2024-09-30"
     page.close()
+
+
+def test_the_server_survives_the_worst_uploads_and_serves_another_user(app_url, browser):
+    """The three worst files of the hostile corpus through the Data page of one browser;
+    each gets a message, and a second browser then evaluates the demo client."""
+    import sys as _sys
+
+    _sys.path.insert(0, str(ROOT / "tests"))
+    from hostile import cases
+
+    worst = {c.name: c for c in cases()}
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url + "data?lang=en")
+    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
+    for name, expect in (("stray_cell_no_dimension.xlsx", "memory"), ("sheet_bomb_1100mb.xlsx", "inflates"),
+                         ("line_2m_chars.csv", "")):
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
+            {"name": name, "mimeType": "application/octet-stream", "buffer": worst[name].build()})
+        page.wait_for_function(f"document.body.innerText.includes({name + ':'!r}) || document.body.innerText.includes('Errors')",
+                               timeout=180_000)
+        text = page.locator("body").inner_text()
+        assert expect in text and "encountered an error" not in text, text[:800]
+    other = browser.new_context().new_page()
+    other.goto(app_url + "?lang=en")
+    other.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    assert "Completion" in other.locator("body").inner_text()
+    other.close()
+    page.close()
+
+
+def test_a_client_named_like_markdown_never_makes_the_browser_fetch_or_link(app_url, browser):
+    from core.i18n import t
+
+    evil = "![x](http://evil.test/p.png) [a](javascript:alert(1)) <img src=http://evil.test/i.png>"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if "evil.test" in r.url else None)
+    page.goto(app_url + "data?lang=en")
+    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
+    page.get_by_text(t("inputs.new_client", "en"), exact=True).click()
+    page.get_by_label(t("inputs.client_name", "en")).fill(evil[:80])
+    page.get_by_role("button", name=t("inputs.create", "en")).click()
+    _wait_text(page, "evil.test", "evil-client")
+    with page.expect_file_chooser() as chooser:  # and a file named like markdown that cannot be read
+        page.get_by_test_id("stFileUploaderDropzone").get_by_test_id("stBaseButton-secondary").click()
+    chooser.value.set_files({"name": "[phish](http://evil.test/login).csv", "mimeType": "text/csv", "buffer": b"\x00\x01"})
+    page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=60_000)
+    for nav in ("Overview", "Checkpoints", "Scenarios", "Data"):
+        page.get_by_test_id("stSidebarNav").get_by_text(nav, exact=True).click()
+        page.wait_for_timeout(1500)
+        bad = page.locator("a[href*='evil']:not([href^='#']), img[src*='evil'], a[href^='javascript']")
+        assert bad.count() == 0, (nav, [bad.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML.slice(0, 400)") for i in range(bad.count())])
+    assert fetched == [], fetched
+    page.close()

@@ -237,7 +237,7 @@ def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     ctx = PageContext(lang(), current_client(), None, None)  # type: ignore[arg-type]
     policy = policy_of(ctx.client)
     ctx = PageContext(ctx.lang, ctx.client, policy, as_of(ctx.client))
-    st.header(t(heading_key, ctx.lang, client=plain(ctx.client.name)))
+    st.header(t(heading_key, ctx.lang, client=plain(ctx.client.name)), anchor=False)
     if needs_spend and ctx.client.spend.empty:
         st.info(t("overview.empty", ctx.lang))
         st.stop()

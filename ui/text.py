@@ -13,15 +13,20 @@ import html
 import re
 
 # CommonMark lets a backslash escape any ASCII punctuation; escaping all of it also
-# defuses Streamlit's own :color[…] / :material/…: syntax, $…$ math and GFM autolinks
-# (www\.host\.com and http\://… are no longer links).
+# defuses Streamlit's own :color[…] / :material/…: syntax and $…$ math.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM's autolink literals are found in the text *after* escapes are resolved (seen in
+# Chromium: http\://evil… still became a link), so a word joiner (U+2060, invisible)
+# breaks the three patterns: "://", "www." and the "@" of an e-mail address.
+_AUTOLINK = re.compile(r"(\\:)(?=\\/\\/)|(?i:(www))(?=\\\.)|(?=\\@)")
+WORD_JOINER = "\u2060"
 
 
 def plain(text: object) -> str:
     """Text rendered literally by any Streamlit markdown call (one line; newlines kept as spaces)."""
     flat = " ".join(str(text).split())
-    return _PUNCTUATION.sub(r"\\\1", flat)
+    escaped = _PUNCTUATION.sub(r"\\\1", flat)
+    return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2) or "") + WORD_JOINER, escaped)
 
 
 def plotly_text(text: object) -> str:
