@@ -196,12 +196,19 @@ def load_scenario(path: str | Path, spend: SpendLoader | None = None) -> Scenari
     """Read and validate a scenario file; numbers are read as exact decimals."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"{p.name}: cannot read the file ({exc.strerror})") from None
+    return scenario_from_bytes(data, p.name, spend)
+
+
+def scenario_from_bytes(data: bytes, name: str, spend: SpendLoader | None = None) -> Scenario:
+    """The bytes of a scenario file -> Scenario, or InputError naming the file (the CLI and the fuzzers)."""
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{p.name}: not UTF-8 text") from None
-    return parse_scenario(loads_strict(text, p.name), p.name, spend)
+        raise InputError(f"{name}: not UTF-8 text") from None
+    return parse_scenario(loads_strict(text, name), name, spend)
 
 
 __all__ = ["Scenario", "ScenarioIn", "load_scenario", "parse_scenario"]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.columns import map_headers
-from core.ingest import prepare_spend, read_table
+from core.ingest import prepare_spend, read_table, read_table_in_process
 from core.parsing import parse_amount_fen, parse_dates
 from core.policy import load_policy
 from core.validation import InputError
@@ -126,7 +126,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @given(st.binary(max_size=600), st.sampled_from(["x.csv", "x.xlsx", "x.tsv"]))
 def test_arbitrary_bytes_raise_only_input_error(data, name):
     try:
-        table = read_table(data, name)
+        table = read_table_in_process(data, name)  # in process: the worker would turn a reader bug into a message
         prepare_spend(table, map_headers(table.headers), POLICY)
     except InputError:
         pass
@@ -191,3 +191,47 @@ def test_coverage_guided_fuzzing_of_every_reader_finds_no_crash(tmp_path):
                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=600, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Done 3000 runs" in run.stderr
+
+
+# Hostile shapes (issue: the server never dies): long lines, deep or odd JSON ---------------
+@FUZZ
+@given(st.integers(100_000, 1_500_000), st.sampled_from([",", ";", "\t"]), st.booleans())
+def test_lines_beyond_the_csv_field_limit_raise_only_input_error(length, sep, quoted):
+    cell = ("x" * length) if not quoted else '"' + "y" * length + '"'
+    data = f"日期{sep}账户ID{sep}消耗\n2024-01-01{sep}{cell}{sep}1\n".encode()
+    try:
+        table = read_table_in_process(data, "long.csv")
+        prepare_spend(table, map_headers(table.headers), POLICY)
+    except InputError:
+        pass
+
+
+_JSON_ATOMS = st.one_of(
+    st.integers(-10**40, 10**40).map(str), st.sampled_from(["1e309", "1e400000000", "-1e-400", "NaN", "Infinity", "-0.0",
+                                                            "0.001", "9" * 5000, '"\\ud800"', '"\\udfff x"', "null", "true"]),
+    st.text(max_size=8).map(lambda s: __import__("json").dumps(s)),
+)
+
+
+@st.composite
+def hostile_json(draw) -> bytes:
+    """A scenario-shaped object with hostile values, duplicate keys, or deep nesting."""
+    value = draw(_JSON_ATOMS)
+    depth = draw(st.sampled_from([0, 1, 40, 5000]))
+    nested = "[" * depth + value + "]" * depth
+    key = draw(st.sampled_from(["target_amount", "actual_2023", "customer_type", "main_industry", "deposit_paid_on", "x"]))
+    dup = ', "target_amount": 1000' if draw(st.booleans()) else ""
+    return ('{"client": {"target_amount": 50000000, "customer_type": "regular", "' + key + '": ' + nested + dup + "}}").encode()
+
+
+@FUZZ
+@given(hostile_json())
+def test_hostile_scenario_json_raises_only_input_error(data):
+    from core.evaluation import evaluate
+    from core.scenario import scenario_from_bytes
+
+    try:
+        s = scenario_from_bytes(data, "s.json")
+        evaluate(s.spend, s.terms, s.policy, s.as_of)
+    except InputError:
+        pass
