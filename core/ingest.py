@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
+from . import layouts
 from .accounts import apply_classification
 from .columns import HeaderMapping, header_score, map_headers, value_aliases
 from .isolation import run_isolated
@@ -276,34 +277,62 @@ def missing_columns(mapping: HeaderMapping) -> list[str]:
     return missing
 
 
-def canonical_cells(table: RawTable, mapping: HeaderMapping) -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
-    """Cells under canonical names, funding columns split into one row per funding.
-    Returns (cells, row numbers, the fields the file itself gave)."""
+@dataclass(frozen=True)
+class Canonical:
+    """Cells under canonical names, one row per funding, and what reading the layout decided."""
+
+    cells: pd.DataFrame
+    row_numbers: np.ndarray
+    given: tuple[str, ...]  # the fields the file itself gave
+    problems: tuple[Problem, ...]  # warnings: summary rows left out, parts that do not add up, units …
+
+
+def canonical(table: RawTable, mapping: HeaderMapping) -> Canonical:
+    """The layout read right (core.layouts): fund statements refused, summary rows left out,
+    header units applied, funding parts reconciled with the total; then cells under
+    canonical names with one row per funding."""
     if table.cells.empty:
         raise file_problem(table.name, "header_only", "the header is there but no data rows follow; export the report with its rows")
+    layouts.refuse_fund_statement(table.cells, table.headers, table.name)  # before "no amount column": say what it is
     missing = missing_columns(mapping)
     if missing:
         raise file_problem(
             table.name, "no_column",
             f"no column for {', '.join(missing)}; headers are {', '.join(table.headers[:12])} — "
-            "map a column to it or add the header to data/aliases.toml",
+            "choose the column for it in the mapping step",
             fields=", ".join(missing), headers=", ".join(table.headers[:12]),
         )
-    base = pd.DataFrame({f: table.cells[c].reset_index(drop=True) for f, c in mapping.fields.items()})
-    rows = table.row_numbers
-    if mapping.funding_columns:
+    money = {mapping.fields.get("amount"), *mapping.funding_columns.values(), *mapping.cash_parts} - {None}
+    summary, problems = layouts.summary_rows(table.cells, money, table.name, table.row_numbers)
+    cells, rows = (table.cells.loc[~summary].reset_index(drop=True), table.row_numbers[~summary]) if summary.any() \
+        else (table.cells.reset_index(drop=True), table.row_numbers)
+    found = layouts.amounts(cells, mapping, table.name, rows)
+    problems += found.problems
+    base = pd.DataFrame({f: cells[c] for f, c in mapping.fields.items() if f != "amount"})
+    if "account_id" in base:
+        base["account_id"] = layouts.account_keys(base["account_id"], mapping.fields["account_id"], table.name, rows).to_numpy()
+    if list(found.by_funding) == [""]:
+        base["amount"] = found.by_funding[""].to_numpy()
+    else:
         parts, part_rows = [], []
-        for funding, col in mapping.funding_columns.items():
-            amount = table.cells[col].astype("string").fillna("").str.strip()
-            keep = ~amount.isin(["", "0", "0.0", "0.00", "-"]).to_numpy()
+        for funding, amount in found.by_funding.items():
+            text = amount.astype("string").fillna("").str.strip()
+            keep = ~text.isin(["", "0", "0.0", "0.00", "-"]).to_numpy()
             part = base.loc[keep].copy()
-            part["amount"], part["funding"] = amount[keep].to_numpy(), funding
+            part["amount"], part["funding"] = text[keep].to_numpy(), funding
             parts.append(part)
             part_rows.append(rows[keep])
         base = pd.concat(parts, ignore_index=True)
         rows = np.concatenate(part_rows)
     given = tuple(c for c in base.columns if c not in ("account_name", "client"))
-    return base.reset_index(drop=True), rows, given
+    return Canonical(base.reset_index(drop=True), rows, given, tuple(problems))
+
+
+def canonical_cells(table: RawTable, mapping: HeaderMapping) -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
+    """Cells under canonical names, funding columns split into one row per funding.
+    Returns (cells, row numbers, the fields the file itself gave)."""
+    c = canonical(table, mapping)
+    return c.cells, c.row_numbers, c.given
 
 
 def _duplicate_warnings(rows: pd.DataFrame, source: str) -> list[Problem]:
@@ -356,13 +385,14 @@ def prepare_spend(
 ) -> tuple[SpendParse, tuple[str, ...]]:
     """A read table -> validated typed rows (+ duplicate and gap warnings) and the fields
     the file gave itself (the rest came from the account classification)."""
-    cells, rows, given = canonical_cells(table, mapping)
+    read = canonical(table, mapping)
+    cells, rows, given = read.cells, read.row_numbers, read.given
     kept = {f.name for f in extra_fields}
     dropped = [c for c in ("account_name", "client") if c not in kept]  # names only; a client column matters to portfolios
     filled = apply_classification(cells.drop(columns=dropped, errors="ignore"), classification)
     parsed = normalise_spend(filled, row_numbers=rows, source=table.name, value_aliases=value_aliases(), policy=policy,
                              extra_fields=extra_fields)
-    extra = _duplicate_warnings(parsed.rows, table.name) + _gap_warnings(parsed.rows, table.name)
+    extra = list(read.problems) + _duplicate_warnings(parsed.rows, table.name) + _gap_warnings(parsed.rows, table.name)
     problems = sorted(parsed.problems + tuple(extra), key=lambda p: (p.severity != "error", p.row or 0))
     return SpendParse(parsed.rows, tuple(problems), parsed.rows_read), given
 

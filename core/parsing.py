@@ -132,8 +132,8 @@ def parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return out, ~np.isnat(out)
 
 
-_TRUE = frozenset({"true", "1", "yes", "y", "t", "是", "对", "√"})
-_FALSE = frozenset({"false", "0", "no", "n", "f", "否", "不是", "×"})
+_TRUE = frozenset({"true", "1", "yes", "y", "t", "是", "对", "√", "竞价", "竞价广告", "竞价广告组"})
+_FALSE = frozenset({"false", "0", "no", "n", "f", "否", "不是", "×", "品牌广告", "品牌广告组", "非竞价"})
 
 
 def parse_bools(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

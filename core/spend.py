@@ -276,15 +276,25 @@ def parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
     if spec.kind == "money":
         parsed = parse_amount_fen(col)
         european = text.str.match(r"^[¥￥]?\s*-?\d{1,3}(\.\d{3})+,\d{1,2}\s*(元)?$").fillna(False).to_numpy(dtype=bool)
+        european |= _not_thousands(text)
         return parsed.fen, parsed.ok | parsed.too_large, _amount_checks(parsed, european), missing  # absurd amounts get their own message
     too_long = (text.str.len() > MAX_TEXT).to_numpy(dtype=bool)
     return text.to_numpy(dtype=object), np.ones(len(col), dtype=bool), [
         (too_long, f"text longer than {MAX_TEXT} characters; is this the right column?", "error", "too_long")], missing
 
 
+def _not_thousands(text: pd.Series) -> np.ndarray:
+    """A comma that does not group three digits ('1234,56' in a semicolon file) is a decimal
+    comma, not a thousands separator: reading it as 123456 would be 100× too much."""
+    bare = text.str.replace(r"[\s¥￥$]|RMB|CNY|元|万|萬|亿|億", "", regex=True)
+    has_comma = bare.str.contains(r"[,，]", regex=True).fillna(False).to_numpy(dtype=bool)
+    grouped = bare.str.match(r"^[+-]?\(?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\)?(?:[eE][+-]?\d+)?$").fillna(False).to_numpy(dtype=bool)
+    return has_comma & ~grouped
+
+
 def _amount_checks(parsed, european: np.ndarray) -> list[tuple[np.ndarray, str, str, str]]:
     return [
-        (european, "looks like a European decimal comma (1.234,56); write 1234.56 or 1,234.56", "error", "european"),
+        (european, "looks like a European decimal comma (1.234,56 or 1234,56); write 1234.56 or 1,234.56", "error", "european"),
         (parsed.negative, "negative amount: spend must be 0 or more (enter refunds as a separate adjustment)", "error", "negative"),
         (parsed.too_large, "amount is not a plausible spend (above 1,000,000,000,000 RMB)", "error", "too_large"),
         (parsed.rounded & ~parsed.negative, "amount has fractions of a fen; rounded half-up to 0.01", "warning", "rounded"),
