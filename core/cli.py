@@ -25,9 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate a scenario file; JSON on stdout")
     ev.add_argument("scenario")
     ev.add_argument("--spend", help="CSV/XLSX spend file whose rows replace the scenario's")
+    ev.add_argument("--strict", action="store_true", help="refuse (exit 2) when the spend file has any warning")
     pr = sub.add_parser("project", help="project the year: probabilities, distributions, required spend, ledger")
     pr.add_argument("scenario")
     pr.add_argument("--spend", help="CSV/XLSX spend file whose rows replace the scenario's")
+    pr.add_argument("--strict", action="store_true", help="refuse (exit 2) when the spend file has any warning")
     pr.add_argument("--method", choices=["run_rate", "seasonal", "ets", "plan"], help="default: the backtest's best")
     pr.add_argument("--paths", type=int, default=10_000)
     pr.add_argument("--seed", type=int, default=0)
@@ -44,7 +46,22 @@ def _parser() -> argparse.ArgumentParser:
     pf.add_argument("--out", help="write the table to results.xlsx, .csv or .json instead of stdout")
     pf.add_argument("--project", action="store_true", help="add Monte-Carlo probabilities per client (slower)")
     pf.add_argument("--policy", default=DEFAULT_POLICY)
+    pf.add_argument("--strict", action="store_true", help="refuse (exit 2) when the spend file has any warning")
     return ap
+
+
+MAX_WARNING_LINES = 20
+
+
+def report_warnings(warnings, strict: bool) -> None:
+    """Every reader warning reaches the user: one line each on stderr (capped, with a count);
+    --strict makes any warning a refusal (exit 2) for pipelines that must not guess."""
+    for w in warnings[:MAX_WARNING_LINES]:
+        print(f"warning: {w.one_line()}", file=sys.stderr)
+    if len(warnings) > MAX_WARNING_LINES:
+        print(f"warning: … and {len(warnings) - MAX_WARNING_LINES} more warnings", file=sys.stderr)
+    if strict and warnings:
+        raise InputError(f"--strict: {len(warnings)} warning(s) in the spend file; fix them or run without --strict")
 
 
 def _scenario(args: argparse.Namespace):
@@ -56,6 +73,7 @@ def _scenario(args: argparse.Namespace):
         parsed = read_spend_file(args.spend, policy)
         if parsed.errors:
             raise InputError(list(parsed.errors))
+        report_warnings(parsed.warnings, strict=args.strict)
         return parsed.rows
 
     return load_scenario(args.scenario, spend=from_file if args.spend else None)
@@ -194,6 +212,7 @@ def cmd_portfolio(args: argparse.Namespace) -> dict:
     except ValueError:
         raise InputError("--as-of: use an ISO date like 2024-09-30") from None
     clients, spend = read_files(Path(args.clients), Path(args.spend), policy)
+    report_warnings(spend.warnings, strict=args.strict)
 
     def progress(done: int, total: int, name: str) -> None:
         if sys.stderr.isatty():

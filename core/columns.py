@@ -110,7 +110,8 @@ def map_headers(headers: list[str], remembered: dict[str, str] | None = None, se
             target = chosen[col]
             if not target:
                 continue
-            hit, col_rank = (("funding", target.removeprefix("funding:")) if target.startswith("funding:") else ("field", target)), -1
+            kind = "funding" if target.startswith("funding:") else "cash_part" if target == "cash_part" else "field"
+            hit, col_rank = (kind, target.removeprefix("funding:")), -1
         elif normalise_header(col) in lookup:
             hit, col_rank = lookup[normalise_header(col)]
         else:

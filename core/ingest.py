@@ -335,6 +335,19 @@ def canonical_cells(table: RawTable, mapping: HeaderMapping) -> tuple[pd.DataFra
     return c.cells, c.row_numbers, c.given
 
 
+def _defaulted(cells: pd.DataFrame, classification: pd.DataFrame | None, source: str) -> list[Problem]:
+    """No platform column: say how many rows take it from the classification or the
+    default (ocean_ads), instead of a silent default (本地推 would lose its +2 %)."""
+    if "platform" in cells.columns or cells.empty:
+        return []
+    known = set(classification["account_id"].astype(str)) if classification is not None and len(classification) else set()
+    defaulted = int((~cells["account_id"].astype(str).isin(known)).sum())
+    return [Problem("warning", f"the file has no platform column: {defaulted:,} rows take the default ocean_ads "
+                    f"and {len(cells) - defaulted:,} their account's classification — choose the platform for the file "
+                    "or set it per account", None, "platform", None, source, "platform_defaulted",
+                    (("defaulted", f"{defaulted:,}"), ("classified", f"{len(cells) - defaulted:,}")))]
+
+
 def _duplicate_warnings(rows: pd.DataFrame, source: str) -> list[Problem]:
     keys = ["account_id", "date", "funding", "platform", "network", "placement"]
     dup = rows.duplicated(subset=keys, keep="first").to_numpy()
@@ -381,18 +394,22 @@ def _gap_warnings(rows: pd.DataFrame, source: str, per_account: int = 5) -> list
 
 def prepare_spend(
     table: RawTable, mapping: HeaderMapping, policy: Policy, classification: pd.DataFrame | None = None,
-    extra_fields: tuple[Field, ...] = (),
+    extra_fields: tuple[Field, ...] = (), file_values: dict[str, str] | None = None,
 ) -> tuple[SpendParse, tuple[str, ...]]:
     """A read table -> validated typed rows (+ duplicate and gap warnings) and the fields
     the file gave itself (the rest came from the account classification)."""
     read = canonical(table, mapping)
     cells, rows, given = read.cells, read.row_numbers, read.given
+    if file_values:  # the user said what the whole file is (e.g. its platform): the file gives it
+        cells = cells.assign(**file_values)
+        given = (*given, *file_values)
+    notes = _defaulted(cells, classification, table.name)
     kept = {f.name for f in extra_fields}
     dropped = [c for c in ("account_name", "client") if c not in kept]  # names only; a client column matters to portfolios
     filled = apply_classification(cells.drop(columns=dropped, errors="ignore"), classification)
     parsed = normalise_spend(filled, row_numbers=rows, source=table.name, value_aliases=value_aliases(), policy=policy,
                              extra_fields=extra_fields)
-    extra = list(read.problems) + _duplicate_warnings(parsed.rows, table.name) + _gap_warnings(parsed.rows, table.name)
+    extra = list(read.problems) + notes + _duplicate_warnings(parsed.rows, table.name) + _gap_warnings(parsed.rows, table.name)
     problems = sorted(parsed.problems + tuple(extra), key=lambda p: (p.severity != "error", p.row or 0))
     return SpendParse(parsed.rows, tuple(problems), parsed.rows_read), given
 

@@ -10,7 +10,7 @@ from core.accounts import accounts_table
 from core.columns import IGNORE, layout_key, map_headers
 from core.export import csv_bytes
 from core.i18n import localise, t
-from core.ingest import canonical_cells, missing_columns, prepare_spend, read_table
+from core.ingest import canonical, canonical_cells, missing_columns, prepare_spend, read_table
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES
 from core.spend import (
     AD_MODELS,
@@ -38,29 +38,54 @@ def read_upload(data: bytes, name: str):
     return read_table(data, name)
 
 
+def _current_target(mapping, col: str) -> str:
+    """What a column feeds now: a field, 'funding:<source>', 'cash_part', or IGNORE."""
+    for f, c in mapping.fields.items():
+        if c == col:
+            return f
+    for f, c in mapping.funding_columns.items():
+        if c == col:
+            return f"funding:{f}"
+    return "cash_part" if col in mapping.cash_parts else IGNORE
+
+
 def mapping_step(table, remembered: dict[str, str] | None):
-    """Known headers map themselves; the user picks a field for the others."""
-    mapping = map_headers(table.headers, remembered)
-    if not mapping.unmapped and not missing_columns(mapping):
-        return mapping
-    st.subheader(t("data.mapping", L))
-    st.caption(t("data.mapping_help", L))
-    targets = [IGNORE, *[f for f in SPEND_FIELDS], "funding:cash", "funding:grant", "funding:return"]
-    chosen = dict(remembered or {})
-    cols = st.columns(3)
-    shown = mapping.unmapped[:MAX_MAPPED_SHOWN]
-    if len(mapping.unmapped) > len(shown):
-        st.caption(t("data.mapping_more", L, n=f"{len(mapping.unmapped) - len(shown):,}"))
-    for i, col in enumerate(shown):
-        sample = ", ".join(str(v) for v in table.cells[col].head(3).tolist())
-        chosen[col] = cols[i % 3].selectbox(
-            plain(col), targets, key=f"map_{layout_key(table.headers)}_{col}", help=f"{t('data.sample', L)}: {plain(sample)}",
-            format_func=lambda v: t("data.ignore", L) if v == IGNORE else v,
-        )
-    if st.button(t("data.remember_mapping", L)):
-        repo.remember_mapping(db, layout_key(table.headers), chosen, team=user_team())
-        st.toast(t("data.mapping_saved", L))
-    return map_headers(table.headers, chosen)
+    """Every column can be re-mapped or ignored, auto-mapped or not (a header the table maps
+    wrongly — 广告类型, 投放平台, a v3 report's platform = ANDROID/IOS — is un-mapped here),
+    with a preview of the first rows as they will be read. Open when something is missing."""
+    auto = map_headers(table.headers, remembered)
+    open_it = bool(auto.unmapped or missing_columns(auto))
+    targets = [IGNORE, *[f for f in SPEND_FIELDS], "funding:cash", "funding:grant", "funding:return", "cash_part"]
+    with st.expander(t("data.mapping", L), expanded=open_it):
+        st.caption(t("data.mapping_help", L))
+        shown = table.headers[:MAX_MAPPED_SHOWN]
+        if len(table.headers) > len(shown):
+            st.caption(t("data.mapping_more", L, n=f"{len(table.headers) - len(shown):,}"))
+        chosen = dict(remembered or {})
+        cols = st.columns(3)
+        for i, col in enumerate(shown):
+            sample = ", ".join(str(v) for v in table.cells[col].head(3).tolist())
+            current = _current_target(auto, col)
+            chosen[col] = cols[i % 3].selectbox(
+                plain(col), targets, index=targets.index(current) if current in targets else 0,
+                key=f"map_{layout_key(table.headers)}_{col}", help=f"{t('data.sample', L)}: {plain(sample)}",
+                format_func=lambda v: t(f"data.target.{v.replace(':', '_')}", L) if v in TARGET_LABELS else v,
+            )
+        mapping = map_headers(table.headers, chosen)
+        if "platform" not in mapping.fields:
+            st.selectbox(t("data.file_platform", L), ["", *PLATFORMS], key="file_platform",
+                         format_func=lambda v: t("data.file_platform.by_account", L) if v == "" else v)
+        if st.button(t("data.remember_mapping", L)):
+            repo.remember_mapping(db, layout_key(table.headers), chosen, team=user_team())
+            st.toast(t("data.mapping_saved", L))
+        if not missing_columns(mapping):
+            preview = canonical(table, mapping).cells.head(8)
+            st.caption(t("data.preview", L))
+            st.dataframe(preview, hide_index=True, width="stretch")
+    return mapping
+
+
+TARGET_LABELS = {IGNORE, "funding:cash", "funding:grant", "funding:return", "cash_part"}
 
 
 if "_flash" in st.session_state:
@@ -76,7 +101,9 @@ if upload is not None:
         mapping = mapping_step(table, repo.recall_mapping(db, key, team=user_team()))
         with st.spinner(t("data.validating", L)):
             saved = repo.get_classification(db, client.id)
-            parsed, given = prepare_spend(table, mapping, policy, saved if len(saved) else None)
+            file_values = {"platform": st.session_state["file_platform"]} \
+                if "platform" not in mapping.fields and st.session_state.get("file_platform") else None
+            parsed, given = prepare_spend(table, mapping, policy, saved if len(saved) else None, file_values=file_values)
         errors, warnings = parsed.errors, parsed.warnings
         c1, c2, c3 = st.columns(3)
         c1.metric(t("data.rows_read", L), f"{parsed.rows_read:,}")
@@ -96,6 +123,8 @@ if upload is not None:
         valid_only = st.checkbox(t("data.valid_only", L, n=f"{len(parsed.rows):,}")) if errors else True
         if st.button(t("data.import", L), type="primary", disabled=not valid_only or parsed.rows.empty):
             cells = canonical_cells(table, mapping)[0]
+            if file_values:
+                cells = cells.assign(**file_values)
             new_accounts = accounts_table(cells, saved if len(saved) else None)
             new_accounts = new_accounts[~new_accounts["account_id"].isin(saved["account_id"])]
             bar = st.progress(0.0, text=t("data.importing", L))

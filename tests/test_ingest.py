@@ -103,7 +103,8 @@ def test_a_far_future_typo_date_is_a_warning_not_a_crash():
     text = "时间,广告主ID,现金消耗\n5905/1/5,1790000001,1000.0\n2024/1/6,179,200.00\n"
     table = read_table(text.encode(), "typo.csv")
     parsed, _ = prepare_spend(table, map_headers(table.headers), POLICY)
-    assert [(p.row, p.column, p.code) for p in parsed.warnings] == [(2, "date", "outside_year")]
+    assert [(p.row, p.column, p.code) for p in parsed.warnings] == [(None, "platform", "platform_defaulted"),
+                                                                    (2, "date", "outside_year")]
     assert parsed.rows["amount_fen"].tolist() == [100_000, 20_000]
 
 

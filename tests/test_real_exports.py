@@ -54,3 +54,23 @@ def test_layouts_that_would_be_misread_are_refused_with_the_reason(name):
         return
     codes = {p.code for p in parsed.errors}  # or every row is refused by name (a decimal comma)
     assert TRUTH[name]["refused"] in codes and parsed.rows.empty, codes
+
+
+def test_the_cli_prints_each_warning_to_stderr_and_strict_refuses(tmp_path):
+    import contextlib
+    import io
+
+    from core.cli import main as cli
+
+    scenario = Path(__file__).resolve().parents[1] / "data" / "demo" / "client.json"
+    spend = REAL / "daily_report_with_totals.csv"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert cli(["evaluate", str(scenario), "--spend", str(spend)]) == 0
+    lines = err.getvalue().splitlines()
+    assert lines and all(line.startswith("warning: daily_report_with_totals.csv, ") for line in lines[:10])
+    assert any("summary row" in line for line in lines)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert cli(["evaluate", str(scenario), "--spend", str(spend), "--strict"]) == 2
+    assert "error: --strict" in err.getvalue()

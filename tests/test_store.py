@@ -190,9 +190,10 @@ def test_opening_a_portfolio_client_stores_client_and_rows_together_or_not_at_al
     d, rows, given = csv_rows(["2024-01-01,1,100", "2024-01-02,1,250.5"])
     fields = [f for f in SPEND_FIELDS if f != "amount"]
     inputs = {"target_amount": 1_000_000.0, "customer_type": "new"}
-    made = repo.create_client_with_rows(engine, "P1 (K1)", inputs, rows, "spend.csv", hashlib.sha256(d).hexdigest(), fields)
+    tag = uuid.uuid4().hex[:6]  # the PostgreSQL database outlives one test run
+    made = repo.create_client_with_rows(engine, f"P1 (K1) {tag}", inputs, rows, "spend.csv", hashlib.sha256(d).hexdigest(), fields)
     stored = repo.load_rows(engine, made.id)
-    assert stored["amount_fen"].tolist() == [10_000, 25_050] and repo.get_client(engine, made.id).name == "P1 (K1)"
+    assert stored["amount_fen"].tolist() == [10_000, 25_050] and repo.get_client(engine, made.id).name == f"P1 (K1) {tag}"
     before = [c.name for c in repo.list_clients(engine)]
 
     def broken(*args, **kwargs):
@@ -200,5 +201,5 @@ def test_opening_a_portfolio_client_stores_client_and_rows_together_or_not_at_al
 
     monkeypatch.setattr(repo, "_row_dicts", broken)
     with pytest.raises(RuntimeError):
-        repo.create_client_with_rows(engine, "P2 (K2)", inputs, rows, "spend.csv", "x" * 64, fields)
+        repo.create_client_with_rows(engine, f"P2 (K2) {tag}", inputs, rows, "spend.csv", "x" * 64, fields)
     assert [c.name for c in repo.list_clients(engine)] == before  # no client without its rows
