@@ -74,3 +74,78 @@ def test_the_cli_prints_each_warning_to_stderr_and_strict_refuses(tmp_path):
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         assert cli(["evaluate", str(scenario), "--spend", str(spend), "--strict"]) == 2
     assert "error: --strict" in err.getvalue()
+
+
+# Random layouts from a known truth: the counted cash equals the truth, or the file is refused.
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+DATE_HEADERS = ["日期", "stat_datetime", "dimensions.stat_time_day", "数据日期", "date"]
+ID_HEADERS = ["账户ID", "advertiser_id", "dimensions.advertiser_id", "账户id", "local_account_id", "千川账户ID"]
+UNITS = {"(元)": 0, "(万元)": 4, "(千元)": 3, "(分)": -2, " (k RMB)": 3, "(千分之一分)": -5, "": 0}
+
+
+def _in_unit(fen: int, exponent: int) -> str:
+    """fen written exactly in a unit of 10**exponent RMB."""
+    from decimal import Decimal
+
+    return format((Decimal(fen) / 100).scaleb(-exponent).normalize(), "f")
+
+
+@st.composite
+def layout(draw):
+    n_acc = draw(st.integers(1, 3))
+    accounts = [f"17900000{i:02d}" for i in range(1, n_acc + 1)]
+    days = draw(st.lists(st.dates(min_value=__import__("datetime").date(2024, 1, 1), max_value=__import__("datetime").date(2024, 12, 31)),
+                         min_size=1, max_size=6, unique=True))
+    rows = [(d, a, draw(st.integers(0, 10**10)), draw(st.integers(0, 10**8))) for d in days for a in accounts]
+    split = draw(st.sampled_from(["total", "parts", "parts_no_total", "prepaid_credit"]))
+    unit = draw(st.sampled_from(list(UNITS)))
+    totals = draw(st.booleans())
+    title = draw(st.booleans())
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
+    sep = draw(st.sampled_from([",", "\t"]))
+    date_h, id_h = draw(st.sampled_from(DATE_HEADERS)), draw(st.sampled_from(ID_HEADERS))
+    e = UNITS[unit]
+    if split == "total":  # one amount column: it is all cash
+        header = [date_h, id_h, f"消耗{unit}"]
+        body = [[str(d), a, _in_unit(c, e)] for d, a, c, g in rows]
+        truth = {(a, d): c for d, a, c, g in rows}
+    elif split == "parts":
+        header = [date_h, id_h, f"总消耗{unit}", f"非赠款消耗{unit}", f"赠款消耗{unit}"]
+        body = [[str(d), a, _in_unit(c + g, e), _in_unit(c, e), _in_unit(g, e)] for d, a, c, g in rows]
+        truth = {(a, d): c for d, a, c, g in rows}
+    elif split == "parts_no_total":
+        header = [date_h, id_h, f"非赠款消耗{unit}", f"赠款消耗{unit}"]
+        body = [[str(d), a, _in_unit(c, e), _in_unit(g, e)] for d, a, c, g in rows]
+        truth = {(a, d): c for d, a, c, g in rows}
+    else:
+        header = [date_h, id_h, f"总消耗{unit}", f"赠款消耗{unit}", f"预付消耗{unit}", f"授信消耗{unit}"]
+        body = [[str(d), a, _in_unit(c + g, e), _in_unit(g, e), _in_unit(c // 2, e), _in_unit(c - c // 2, e)] for d, a, c, g in rows]
+        truth = {(a, d): c for d, a, c, g in rows}
+    if totals:
+        body.append(["合计", "", *[""] * (len(header) - 2)])
+        body.insert(0, [str(days[0]), "当日合计", *[body[0][2]] * (len(header) - 2)])
+    lines = ([f"报表{sep}2024"] if title else []) + [sep.join(header)] + [sep.join(map(str, r)) for r in body]
+    return "\n".join(lines).encode(encoding), truth
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layout())
+def test_random_layouts_count_the_truth_or_are_refused(case):
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table_in_process
+
+    data, truth = case
+    try:
+        table = read_table_in_process(data, "random.csv")
+        parsed, _ = prepare_spend(table, map_headers(table.headers), POLICY)
+    except InputError:
+        return  # refused with a reason: allowed
+    if parsed.errors:
+        assert parsed.rows.empty or parsed.errors, "refused rows are named"
+        return
+    cash = parsed.rows[parsed.rows["funding"].astype(str) == "cash"]
+    got = {(str(a), d.date()): int(f) for (a, d), f in cash.groupby(["account_id", "date"])["amount_fen"].sum().items() if f}
+    want = {k: v for k, v in truth.items() if v}
+    assert got == want
