@@ -57,6 +57,22 @@ def accounts_table(raw: pd.DataFrame, saved: pd.DataFrame | None = None) -> pd.D
     return out.reset_index()
 
 
+def accounts_of_upload(rows: pd.DataFrame, given: tuple[str, ...], cells: pd.DataFrame,
+                       saved: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The accounts an upload introduces, classified from its *validated* rows (canonical
+    values such as 'local', never the file's '巨量本地推', which the classification grid
+    cannot show and a later evaluation would refuse), only for the fields the file gave;
+    names from the file's account_name column."""
+    fields = [f for f in ACCOUNT_FIELDS if f in given and f in rows.columns]
+    raw = pd.DataFrame({"account_id": rows["account_id"].astype(str).to_numpy()})
+    for f in fields:
+        raw[f] = rows[f].astype(object).to_numpy()
+    if "account_name" in cells.columns:
+        names = cells.assign(account_id=cells["account_id"].astype(str)).groupby("account_id")["account_name"].first()
+        raw["account_name"] = raw["account_id"].map(names).fillna("").astype(str)
+    return accounts_table(raw, saved)
+
+
 def apply_classification(raw: pd.DataFrame, classification: pd.DataFrame | None) -> pd.DataFrame:
     """Fill every per-account field a row lacks from the classification (then defaults)."""
     out = raw.copy(deep=False)  # copy-on-write: only the columns filled below are new

@@ -6,11 +6,11 @@ import hashlib
 
 import streamlit as st
 
-from core.accounts import accounts_table
+from core.accounts import accounts_of_upload
 from core.columns import IGNORE, layout_key, map_headers
 from core.export import csv_bytes
-from core.i18n import localise, t
-from core.ingest import canonical, canonical_cells, missing_columns, prepare_spend, read_table
+from core.i18n import catalogue, localise, t
+from core.ingest import canonical_cells, missing_columns, prepare_spend, read_table
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES
 from core.spend import (
     AD_MODELS,
@@ -55,7 +55,8 @@ def mapping_step(table, remembered: dict[str, str] | None):
     with a preview of the first rows as they will be read. Open when something is missing."""
     auto = map_headers(table.headers, remembered)
     open_it = bool(auto.unmapped or missing_columns(auto))
-    targets = [IGNORE, *[f for f in SPEND_FIELDS], "funding:cash", "funding:grant", "funding:return", "cash_part"]
+    targets = [IGNORE, "date", "account_id", "account_name", *[f for f in SPEND_FIELDS if f not in ("date", "account_id")],
+               "funding:cash", "funding:grant", "funding:return", "cash_part"]
     with st.expander(t("data.mapping", L), expanded=open_it):
         st.caption(t("data.mapping_help", L))
         shown = table.headers[:MAX_MAPPED_SHOWN]
@@ -69,7 +70,7 @@ def mapping_step(table, remembered: dict[str, str] | None):
             chosen[col] = cols[i % 3].selectbox(
                 plain(col), targets, index=targets.index(current) if current in targets else 0,
                 key=f"map_{layout_key(table.headers)}_{col}", help=f"{t('data.sample', L)}: {plain(sample)}",
-                format_func=lambda v: t(f"data.target.{v.replace(':', '_')}", L) if v in TARGET_LABELS else v,
+                format_func=target_label,
             )
         mapping = map_headers(table.headers, chosen)
         if "platform" not in mapping.fields:
@@ -78,14 +79,25 @@ def mapping_step(table, remembered: dict[str, str] | None):
         if st.button(t("data.remember_mapping", L)):
             repo.remember_mapping(db, layout_key(table.headers), chosen, team=user_team())
             st.toast(t("data.mapping_saved", L))
-        if not missing_columns(mapping):
-            preview = canonical(table, mapping).cells.head(8)
-            st.caption(t("data.preview", L))
-            st.dataframe(preview, hide_index=True, width="stretch")
     return mapping
 
 
-TARGET_LABELS = {IGNORE, "funding:cash", "funding:grant", "funding:return", "cash_part"}
+def target_label(target: str) -> str:
+    """A mapping target in the UI's language: 'amount' -> 消耗金额, 'funding:grant' -> 赠款消耗."""
+    for key in (f"data.target.{target.replace(':', '_')}", f"data.col.{target}"):
+        if key in catalogue():
+            return t(key, L)
+    return target
+
+
+def preview(rows) -> None:
+    """The first rows as they will be stored: canonical values, amounts in RMB."""
+    shown = rows.head(8).assign(amount=lambda r: r["amount_fen"] / 100, date=lambda r: r["date"].dt.date)
+    cols = [c for c in ("date", "account_id", "platform", "network", "placement", "funding", "amount") if c in shown]
+    st.caption(t("data.preview", L))
+    config = {c: st.column_config.Column(target_label(c)) for c in cols}
+    config["amount"] = st.column_config.NumberColumn(target_label("amount"), format="%,.2f")
+    st.dataframe(shown[cols], hide_index=True, width="stretch", column_config=config)
 
 
 if "_flash" in st.session_state:
@@ -109,6 +121,8 @@ if upload is not None:
         c1.metric(t("data.rows_read", L), f"{parsed.rows_read:,}")
         c2.metric(t("data.errors", L), f"{len(errors):,}")
         c3.metric(t("data.warnings", L), f"{len(warnings):,}")
+        if not parsed.rows.empty:
+            preview(parsed.rows)
         if parsed.problems:
             report = problems_frame(list(parsed.problems))
             report["message"] = [localise(p, L) for p in parsed.problems]
@@ -123,9 +137,7 @@ if upload is not None:
         valid_only = st.checkbox(t("data.valid_only", L, n=f"{len(parsed.rows):,}")) if errors else True
         if st.button(t("data.import", L), type="primary", disabled=not valid_only or parsed.rows.empty):
             cells = canonical_cells(table, mapping)[0]
-            if file_values:
-                cells = cells.assign(**file_values)
-            new_accounts = accounts_table(cells, saved if len(saved) else None)
+            new_accounts = accounts_of_upload(parsed.rows, given, cells, saved if len(saved) else None)
             new_accounts = new_accounts[~new_accounts["account_id"].isin(saved["account_id"])]
             bar = st.progress(0.0, text=t("data.importing", L))
             result = repo.import_batch(db, client.id, upload.name, hashlib.sha256(data).hexdigest(), parsed.rows, given,

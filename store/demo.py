@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from core.accounts import accounts_table
+from core.accounts import accounts_of_upload
 from core.columns import layout_key, map_headers
 from core.ingest import canonical_cells, prepare_spend, read_table
 from core.policy import DEFAULT_POLICY, load_policy
@@ -35,6 +35,6 @@ def ensure_demo(engine: Engine) -> None:
         mapping = map_headers(table.headers)
         parsed, given = prepare_spend(table, mapping, policy)
         if i == 0:
-            repo.save_classification(engine, client.id, accounts_table(canonical_cells(table, mapping)[0]))
+            repo.save_classification(engine, client.id, accounts_of_upload(parsed.rows, given, canonical_cells(table, mapping)[0]))
         repo.import_batch(engine, client.id, name, hashlib.sha256(data).hexdigest(), parsed.rows, given,
                           layout_key=layout_key(table.headers))

@@ -149,3 +149,34 @@ def test_random_layouts_count_the_truth_or_are_refused(case):
     got = {(str(a), d.date()): int(f) for (a, d), f in cash.groupby(["account_id", "date"])["amount_fen"].sum().items() if f}
     want = {k: v for k, v in truth.items() if v}
     assert got == want
+
+
+@pytest.mark.parametrize("name", sorted(n for n, t in TRUTH.items() if "cash" in t))
+def test_what_is_stored_is_what_is_evaluated(name, tmp_path):
+    """Import each real layout the way the Data page does (rows + the accounts it
+    introduces, one transaction), then evaluate the stored rows: none is refused later and
+    the cash is still the truth."""
+    import hashlib
+
+    from core.accounts import accounts_of_upload, classified_spend
+    from core.columns import map_headers
+    from core.ingest import canonical_cells, prepare_spend, read_table
+    from store import repo
+    from store.db import get_engine
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'stored.db'}")
+    client = repo.create_client(engine, name, {"target_amount": 1000000, "customer_type": "regular"})
+    data = (REAL / name).read_bytes()
+    table = read_table(data, name)
+    mapping = map_headers(table.headers)
+    parsed, given = prepare_spend(table, mapping, POLICY)
+    accounts = accounts_of_upload(parsed.rows, given, canonical_cells(table, mapping)[0])
+    repo.import_batch(engine, client.id, name, hashlib.sha256(data).hexdigest(), parsed.rows, given, new_accounts=accounts)
+    stored = classified_spend(repo.load_rows(engine, client.id), repo.get_classification(engine, client.id))
+    assert not stored.errors, [p.one_line() for p in stored.errors[:3]]
+    assert len(stored.rows) == len(parsed.rows)
+    assert cash_by_account_quarter(stored.rows) == TRUTH[name]["cash"]
+    classes = repo.get_classification(engine, client.id)
+    from core.spend import NETWORKS, PLACEMENTS, PLATFORMS
+    assert set(classes["platform"]) <= set(PLATFORMS) and set(classes["network"]) <= set(NETWORKS)
+    assert set(classes["placement"]) <= set(PLACEMENTS)

@@ -41,6 +41,7 @@ class ClientInputs:
     terms: ContractTerms
     spend: pd.DataFrame
     default_as_of: dt.date | None
+    refused_rows: int = 0  # stored rows the evaluation cannot read (shown on every page, never silently dropped)
 
 
 @st.cache_resource(show_spinner=False)
@@ -65,9 +66,10 @@ def load_client(client_id: int, version: int) -> ClientInputs:
         raise KeyError(client_id)
     policy = load_policy(client.policy)
     inputs = json.loads(client.inputs_json)
-    spend = classified_spend(repo.load_rows(e, client_id), repo.get_classification(e, client_id)).rows
+    stored = classified_spend(repo.load_rows(e, client_id), repo.get_classification(e, client_id))
+    refused = len({p.row for p in stored.errors}) if stored.errors else 0
     return ClientInputs(client.id, client.name, client.version, client.policy, inputs, terms_of(inputs, policy),
-                        spend, client.as_of)
+                        stored.rows, client.as_of, refused)
 
 
 def policy_of(client: ClientInputs) -> Policy:
@@ -238,6 +240,8 @@ def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     policy = policy_of(ctx.client)
     ctx = PageContext(ctx.lang, ctx.client, policy, as_of(ctx.client))
     st.header(t(heading_key, ctx.lang, client=plain(ctx.client.name)), anchor=False)
+    if ctx.client.refused_rows:
+        st.warning(t("data.refused_rows", ctx.lang, n=f"{ctx.client.refused_rows:,}"))
     if needs_spend and ctx.client.spend.empty:
         st.info(t("overview.empty", ctx.lang))
         st.stop()
