@@ -21,13 +21,13 @@ import pyarrow.parquet as pq
 
 from . import layouts
 from .accounts import apply_classification
-from .columns import HeaderMapping, header_score, map_headers, value_aliases
+from .columns import HeaderMapping, header_score, map_headers, normalise_header, value_aliases
 from .isolation import run_isolated
 from .limits import reader_limits
 from .policy import Policy
 from .spend import Field, SpendParse, normalise_spend
 from .validation import InputError, Problem, file_problem
-from .workbook_guard import inspect_workbook
+from .workbook_guard import inspect_workbook, stale_formulas
 
 MAX_BYTES = reader_limits().upload_mb * 1024 * 1024
 HEADER_SEARCH_ROWS = 30
@@ -45,6 +45,7 @@ class RawTable:
     cells: pd.DataFrame
     row_numbers: np.ndarray
     sheet: str | None = None
+    problems: tuple[Problem, ...] = ()  # what reading decided: hidden sheets skipped, sheets combined
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -132,32 +133,65 @@ def _read_csv(data: bytes, name: str, section: str) -> RawTable:
     return RawTable(name, headers, cells, rows)
 
 
+def _hidden_sheets(data: bytes) -> set[str]:
+    """Names of hidden and very hidden sheets (an outdated copy is often kept hidden)."""
+    try:
+        from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+    except Exception:  # noqa: BLE001 — visibility is a refinement; the reader reports a broken file itself
+        return set()
+
+
 def _read_excel(data: bytes, name: str, section: str) -> RawTable:
+    """The visible sheet with the most known headers; visible sheets with the very same
+    header (monthly sheets 1月…12月) are read with it. Hidden sheets are skipped and named."""
     if not zipfile.is_zipfile(io.BytesIO(data)) and name.lower().endswith((".xlsx", ".xlsm")):
         raise file_problem(name, "not_xlsx", "not an Excel workbook (the file is not a valid .xlsx); export it again as .xlsx or CSV")
     try:
         sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="calamine")
     except Exception as exc:  # the Excel reader raises many types for a broken file
         raise file_problem(name, "xlsx_broken", f"not a readable Excel workbook ({type(exc).__name__}); save it again as .xlsx") from None
-    best: tuple[int, str, int] | None = None
+    hidden = _hidden_sheets(data)
+    notes = [Problem("warning", f"sheet '{s}' is hidden and was not read; unhide it if it holds current data", None, None, None, name,
+                     "hidden_sheet", (("sheet", str(s)),)) for s in sheets if str(s) in hidden]
+    found = []  # (score, sheet, header row index, normalised header)
     for sheet, frame in sheets.items():
+        if str(sheet) in hidden:
+            continue
         rows = frame.head(HEADER_SEARCH_ROWS).values.tolist()
         at = _header_index(rows, section)
         score = header_score(rows[at], section) if rows else 0
-        if best is None or score > best[0]:
-            best = (score, str(sheet), at)
+        found.append((score, str(sheet), at, tuple(normalise_header(h) for h in _unique_headers(rows[at] if rows else []))))
+    best = max(found, key=lambda f: f[0], default=None)
     if best is None or best[0] == 0:
         names = ", ".join(map(str, sheets)) or "none"
         example = "日期, 账户ID, 消耗" if section == "columns" else "月份, 开发者, 应用, 收益"
         raise file_problem(name, "no_sheet", f"no sheet has the expected columns (sheets: {names}); the header needs e.g. {example}", sheets=names, example=example)
-    _, sheet, at = best
+    same = [f for f in found if f[3] == best[3] and f[0] == best[0]]
+    parts = [_sheet_cells(sheets, sheet, at) for _, sheet, at, _ in same]
+    headers = parts[0][0]
+    if len(same) > 1:
+        listed = ", ".join(f[1] for f in same)
+        notes.append(Problem("warning", f"{len(same)} sheets with the same columns were read together: {listed}", None, None, None,
+                             name, "sheets_combined", (("n", str(len(same))), ("sheets", listed))))
+    cells = pd.concat([p[1].set_axis(headers, axis=1) for p in parts], ignore_index=True)
+    rows = np.concatenate([p[2] for p in parts])
+    for sheet, (n, first) in stale_formulas(data, [f[1] for f in same]).items():
+        notes.append(Problem("warning", f"sheet '{sheet}': {n} formula cells have no saved result or 0 (first {first}); "
+                             "open the workbook in Excel, let it calculate and save it again", None, first, None, name,
+                             "stale_formulas", (("sheet", sheet), ("n", str(n)), ("cell", first))))
+    return RawTable(name, headers, cells, rows, ", ".join(f[1] for f in same), tuple(notes))
+
+
+def _sheet_cells(sheets: dict, sheet: str, at: int) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     frame = sheets[sheet] if sheet in sheets else next(v for k, v in sheets.items() if str(k) == sheet)
     headers = _unique_headers(list(frame.iloc[at]))
     cells = frame.iloc[at + 1 :].reset_index(drop=True)
     cells.columns = headers
     cells = cells.dropna(how="all")
-    rows = cells.index.to_numpy() + at + 2
-    return RawTable(name, headers, cells.reset_index(drop=True), rows, sheet)
+    return headers, cells.reset_index(drop=True), cells.index.to_numpy() + at + 2
 
 
 def _arrow_table_to_cells(table: pa.Table) -> pd.DataFrame:
@@ -303,12 +337,15 @@ def canonical(table: RawTable, mapping: HeaderMapping) -> Canonical:
             fields=", ".join(missing), headers=", ".join(table.headers[:12]),
         )
     money = {mapping.fields.get("amount"), *mapping.funding_columns.values(), *mapping.cash_parts} - {None}
-    summary, problems = layouts.summary_rows(table.cells, money, table.name, table.row_numbers)
+    summary, found_rows = layouts.summary_rows(table.cells, money, table.name, table.row_numbers)
+    problems = [*table.problems, *found_rows]
     cells, rows = (table.cells.loc[~summary].reset_index(drop=True), table.row_numbers[~summary]) if summary.any() \
         else (table.cells.reset_index(drop=True), table.row_numbers)
     found = layouts.amounts(cells, mapping, table.name, rows)
     problems += found.problems
-    base = pd.DataFrame({f: cells[c] for f, c in mapping.fields.items() if f != "amount"})
+    foreign, notes = layouts.foreign_enum_columns(cells, mapping, value_aliases(), table.name)
+    problems += notes
+    base = pd.DataFrame({f: cells[c] for f, c in mapping.fields.items() if f != "amount" and f not in foreign})
     if "account_id" in base:
         base["account_id"] = layouts.account_keys(base["account_id"], mapping.fields["account_id"], table.name, rows).to_numpy()
     if list(found.by_funding) == [""]:

@@ -27,6 +27,10 @@ SUMMARY = re.compile(r"^\s*(?:当日|本日|本页|本月|全部|总)?(?:合计|
 FUND_STATEMENT_HEADERS = frozenset({"交易类型", "transaction_type", "流水类型", "收支类型", "资金流水类型", "交易类别"})
 FUND_MOVES = frozenset({"充值", "转账", "转入", "转出", "退款", "提现", "recharge", "transfer", "transfer_in", "transfer_out",
                         "refund", "withdraw"})
+# Values that say a column means something else (the device OS of a v3 report's `platform`):
+# only then is a coded column set aside; an unknown value of the field itself stays an error.
+OTHER_MEANINGS = frozenset({"android", "ios", "ipad", "iphone", "pc", "wap", "h5", "harmonyos", "harmony", "mac", "windows",
+                            "unknown", "others", "安卓", "苹果", "鸿蒙"})
 API_TOTALS = frozenset({"cost", "stat_cost", "total_cost"})  # the API's totals include grants
 MAX_ROW_WARNINGS = 20
 
@@ -262,3 +266,32 @@ def _refuse_id(name: str, header: str, row_numbers: np.ndarray, mask: np.ndarray
         "error", f"account id {shown} was turned into a number by Excel and lost its last digits ({int(mask.sum())} rows); "
         "accounts would merge — format the id column as Text (or export CSV from the platform) and export again",
         first, header, shown, name, "id_as_number", (("n", str(int(mask.sum()))),)))
+
+
+def foreign_enum_columns(cells: pd.DataFrame, mapping: HeaderMapping, aliases: dict[str, dict[str, str]],
+                         name: str) -> tuple[set[str], list[Problem]]:
+    """Columns mapped by their header to a coded field whose values all mean something else —
+    a v3 report's `platform` holds ANDROID/IOS (the device OS), not the ad platform. Reading
+    them would refuse every row; they are set aside, named, and the mapping step can map them.
+    A value that is merely unknown (a typo) stays an error naming its row."""
+    from .parsing import is_missing, parse_enum
+    from .spend import SPEND_FIELDS
+
+    dropped: set[str] = set()
+    problems: list[Problem] = []
+    for field_name, col in mapping.fields.items():
+        spec = SPEND_FIELDS.get(field_name)
+        if spec is None or spec.kind != "enum":
+            continue
+        distinct = pd.Series(as_text(cells[col]).unique()[:1000])
+        distinct = distinct[~is_missing(distinct)]
+        if distinct.empty:
+            continue
+        _, ok = parse_enum(distinct, spec.values, aliases.get(field_name))
+        if not ok.any() and distinct.str.lower().isin(OTHER_MEANINGS).all():
+            shown = ", ".join(distinct.astype(str).head(5))
+            dropped.add(field_name)
+            problems.append(Problem("warning", f"column '{col}' holds {shown} — none is a {field_name} value; the column is ignored "
+                                    "(choose what it holds in the mapping step)", None, col, shown, name, "foreign_values",
+                                    (("column", col), ("values", shown), ("field", field_name))))
+    return dropped, problems

@@ -116,3 +116,31 @@ def _check_dimensions(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: s
                 "(or copy the data into a new workbook) and save again",
                 sheet=sheet, ref=ref, cells=f"{cells:,}", limit=f"{limits.xlsx_cells:,}",
             )
+
+
+_FORMULA_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3}\d+)"[^>]*?>\s*<f\b[^>]*?(?:/>|>.*?</f>)\s*(?:<v\s*/>|<v>([^<]*)</v>)?\s*(?:<is>.*?</is>\s*)?</c>',
+                           re.DOTALL)
+FORMULA_SCAN_MB = 64
+
+
+def stale_formulas(data: bytes, sheets: list[str]) -> dict[str, tuple[int, str]]:
+    """Formula cells whose cached value is missing or 0, per named sheet: (count, first cell).
+    A workbook saved by a script (or with calculation off) keeps formulas without results,
+    and a reader sees 0 — a silent zero spend. Sheets over 64 MB are not scanned."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        parts = {name: part for part, name in _sheet_names(zf).items()}
+        out: dict[str, tuple[int, str]] = {}
+        for sheet in sheets:
+            part = parts.get(sheet)
+            if part is None or zf.getinfo(part).file_size > FORMULA_SCAN_MB * MB:
+                continue
+            xml = zf.read(part)
+            if b"<f" not in xml:
+                continue
+            stale = [m.group(1).decode() for m in _FORMULA_CELL.finditer(xml) if m.group(2) in (None, b"", b"0")]
+            if stale:
+                out[sheet] = (len(stale), stale[0])
+        return out
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, RuntimeError, ValueError):
+        return {}

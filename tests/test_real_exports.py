@@ -54,6 +54,8 @@ def test_layouts_that_would_be_misread_are_refused_with_the_reason(name):
         return
     codes = {p.code for p in parsed.errors}  # or every row is refused by name (a decimal comma)
     assert TRUTH[name]["refused"] in codes and parsed.rows.empty, codes
+    for expected in TRUTH[name].get("warnings", []):  # and the reason is said (formulas saved without results)
+        assert expected in {p.code for p in parsed.warnings}, expected
 
 
 def test_the_cli_prints_each_warning_to_stderr_and_strict_refuses(tmp_path):

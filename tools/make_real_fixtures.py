@@ -157,6 +157,23 @@ def build() -> dict[str, tuple[bytes, dict]]:
              [[str(r["date"]), r["account"], ("头条APP" if i % 2 else "抖音APP"), ("搜索广告" if i % 3 == 0 else "通投广告"),
                _yuan(r["cash"])] for i, r in enumerate(rows)], encoding="gb18030", title="代理商消耗明细（2024）"),
         {"cash": cash, "warnings": []})
+    # 16. a workbook whose outdated copy is a hidden sheet placed first: the visible one is read.
+    sheet_rows = [[str(r["date"]), r["account"], r["cash"] / 100] for r in rows]
+    files["hidden_outdated_sheet.xlsx"] = (
+        _xlsx({"旧版": (["日期", "账户ID", "消耗"], [[d, a, v * 3] for d, a, v in sheet_rows]), "消耗": (["日期", "账户ID", "消耗"], sheet_rows)},
+              hidden=("旧版",)),
+        {"cash": cash, "warnings": ["hidden_sheet"]})
+    # 17. one sheet per month (1月 … 11月): every month is read.
+    by_month: dict[str, list] = {}
+    for r in rows:
+        by_month.setdefault(f"{r['date'].month}月", []).append([str(r["date"]), r["account"], r["cash"] / 100])
+    files["monthly_sheets.xlsx"] = (_xlsx({m: (["日期", "账户ID", "消耗"], b) for m, b in by_month.items()}),
+                                    {"cash": cash, "warnings": ["sheets_combined"]})
+    # 18. a v3 report whose `dimensions.platform` is the device OS: set aside, not refused.
+    files["ocean_api_v3_os_platform.csv"] = (
+        _csv(["dimensions.stat_time_day", "dimensions.advertiser_id", "dimensions.platform", "metrics.stat_cost(元)"],
+             [[str(r["date"]), r["account"], ("ANDROID" if i % 2 else "IOS"), _yuan(r["cash"])] for i, r in enumerate(rows)]),
+        {"cash": cash, "warnings": ["foreign_values", "total_includes_grants"]})
     # Refusals: read them as spend and the number would be wrong.
     files["fund_statement_recharges.csv"] = (
         _csv(["日期", "账户ID", "交易类型", "金额(元)"],
@@ -172,6 +189,10 @@ def build() -> dict[str, tuple[bytes, dict]]:
         _xlsx({"Sheet1": (["日期", "账户ID", "消耗"], [[str(r["date"]), 1748031234567890.0 + i, r["cash"] / 100]
                                                    for i, r in enumerate(rows)])}),
         {"refused": "id_as_number"})
+    files["formulas_without_results.xlsx"] = (
+        _xlsx({"消耗": (["日期", "账户ID", "消耗", "单价"], [[str(r["date"]), r["account"], f"=D{i + 2}*100", r["cash"] / 10_000]
+                                                     for i, r in enumerate(rows)])}),
+        {"refused": "empty", "warnings": ["stale_formulas"]})
     files["grant_only.csv"] = (
         _csv(["日期", "账户ID", "赠款消耗"], [[str(r["date"]), r["account"], _yuan(r["grant"])] for r in rows]),
         {"refused": "no_cash"})
