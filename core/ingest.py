@@ -347,7 +347,7 @@ def canonical(table: RawTable, mapping: HeaderMapping) -> Canonical:
     problems += notes
     base = pd.DataFrame({f: cells[c] for f, c in mapping.fields.items() if f != "amount" and f not in foreign})
     if "account_id" in base:
-        base["account_id"] = layouts.account_keys(base["account_id"], mapping.fields["account_id"], table.name, rows).to_numpy()
+        base["account_id"] = layouts.account_keys(base["account_id"], mapping.fields["account_id"], table.name, rows)
     if list(found.by_funding) == [""]:
         base["amount"] = found.by_funding[""].to_numpy()
     else:

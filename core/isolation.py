@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from typing import Any, Callable
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from .limits import ReaderLimits, reader_limits
 from .validation import InputError, file_problem
@@ -29,6 +32,29 @@ def _ctx() -> Any:
         if "forkserver" in methods:
             _context.set_forkserver_preload(_PRELOAD)
     return _context
+
+
+_start_lock = threading.Lock()
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Start a worker without re-running the caller's __main__ in it. multiprocessing would
+    import the main script in every child (so a script with no `if __name__ == "__main__"`
+    guard would recurse); the readers need nothing from it — they were preloaded."""
+    main = sys.modules.get("__main__")
+    with _start_lock:
+        saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+        try:
+            if main is not None:
+                main.__dict__.pop("__file__", None)
+                main.__dict__["__spec__"] = None  # multiprocessing reads it; None means "no module to re-import"
+            yield
+        finally:
+            if main is not None:
+                main.__dict__.update(saved)
+                if "__spec__" not in saved:
+                    main.__dict__.pop("__spec__", None)
 
 
 def _address_space() -> int:
@@ -78,7 +104,8 @@ def run_isolated(fn: Callable[..., Any], args: tuple, name: str, limits: ReaderL
     ctx = _ctx()
     receive, send = ctx.Pipe(duplex=False)
     worker = ctx.Process(target=_child, args=(send, fn, args, limits.memory_mb), daemon=True)
-    worker.start()
+    with _without_main_module():
+        worker.start()
     send.close()
     try:
         kind, payload = _receive(receive, limits.seconds)

@@ -133,9 +133,9 @@ def amounts(cells: pd.DataFrame, mapping: HeaderMapping, name: str, row_numbers:
     parts = dict(mapping.funding_columns)
     problems: list[Problem] = []
     money = [*parts.values(), *mapping.cash_parts, *([total_col] if total_col else [])]
+    if not parts and not mapping.cash_parts:  # one amount column: its text as is unless a unit applies
+        return Amounts({"": _total_text(cells, total_col, mapping, name, problems)}, problems)
     text = {c: scaled_text(cells[c], mapping.units.get(c, Fraction(1))) for c in money}
-    if not parts and not mapping.cash_parts:
-        return Amounts({"": _total_text(cells, total_col, text, mapping, name, problems)}, problems)
     fen = {c: _fen(t) for c, t in text.items()}
     cash, cash_ok, cash_source = _cash(fen, parts, mapping.cash_parts, total_col, name)
     if cash_source == "derived":
@@ -198,8 +198,7 @@ def _yuan(fen: object) -> str:
     return f"{Decimal(int(fen)) / 100:,.2f}"
 
 
-def _total_text(cells: pd.DataFrame, col: str | None, text: dict[str, pd.Series], mapping: HeaderMapping, name: str,
-                problems: list[Problem]) -> pd.Series:
+def _total_text(cells: pd.DataFrame, col: str | None, mapping: HeaderMapping, name: str, problems: list[Problem]) -> pd.Series:
     """The one amount column, unit applied; the API's 1/1000-fen convention is asked about,
     and an API total that includes grants is accepted with a warning."""
     if col is None:
@@ -210,7 +209,7 @@ def _total_text(cells: pd.DataFrame, col: str | None, text: dict[str, pd.Series]
         problems.append(Problem("warning", f"'{col}' is the API's total spend, grants included; counted as cash "
                                 "(export 非赠款消耗 / cash_cost to count cash only)", None, col, None, name, "total_includes_grants",
                                 (("column", col),)))
-    return cells[col] if col not in mapping.units else text[col]
+    return cells[col] if col not in mapping.units else scaled_text(cells[col], mapping.units[col])
 
 
 def _refuse_millifen(col: pd.Series, header: str, name: str) -> None:
@@ -236,28 +235,32 @@ def account_keys(col: pd.Series, header: str, name: str, row_numbers: np.ndarray
     is Excel's text marker), spaces and invisible characters removed — so a re-upload finds
     the same account. Ids Excel turned into numbers are refused: 1.74803E+15 or any
     number of 16+ digits has lost its last digits, and two accounts would merge."""
-    if pd.api.types.is_float_dtype(col.dtype) or col.dtype == object:
-        big = col.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e15).to_numpy(dtype=bool)
-        if big.any():
-            _refuse_id(name, header, row_numbers, big, f"{col[big].iloc[0]:.0f}")
-    text = _categorywise(col, _one_key)
-    sci = text.str.match(_SCIENTIFIC).fillna(False).to_numpy(dtype=bool)
-    if sci.any():
-        _refuse_id(name, header, row_numbers, sci, str(text[sci].iloc[0]))
-    return text
+    codes, uniques = _distinct(col)
+    big_u = np.array([isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e15 for v in uniques], dtype=bool)
+    if big_u.any():
+        big = big_u[codes] & (codes >= 0)
+        _refuse_id(name, header, row_numbers, big, f"{col[big].iloc[0]:.0f}")
+    keys_u = pd.Series(as_text(pd.Series(list(uniques), dtype=object)).map(_one_key), dtype=object)
+    sci_u = keys_u.str.match(_SCIENTIFIC).fillna(False).to_numpy(dtype=bool)
+    if sci_u.any():
+        sci = sci_u[codes] & (codes >= 0)
+        _refuse_id(name, header, row_numbers, sci, str(col[sci].iloc[0]))
+    key_codes, keys = pd.factorize(keys_u)  # '1790000001 and 1790000001 become one category
+    new_codes = np.where(codes >= 0, key_codes[np.maximum(codes, 0)] if len(key_codes) else 0, -1)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=pd.Index(keys, dtype=object)), index=col.index)
+
+
+def _distinct(col: pd.Series) -> tuple[np.ndarray, list]:
+    """Codes and distinct values (a categorical's own categories, else a factorisation)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy(), list(col.cat.categories)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return codes, list(uniques)
 
 
 def _one_key(value: str) -> str:
     folded = unicodedata.normalize("NFKC", value)
     return _INVISIBLE.sub("", folded).strip("'‘’`\"")
-
-
-def _categorywise(col: pd.Series, fn) -> pd.Series:
-    """fn over the distinct cells only (a million rows repeat a few hundred accounts)."""
-    text = as_text(col)
-    codes, uniques = pd.factorize(text)
-    mapped = np.array([fn(str(u)) for u in uniques], dtype=object)
-    return pd.Series(mapped[codes] if len(uniques) else np.array([], dtype=object), index=col.index, dtype=object)
 
 
 def _refuse_id(name: str, header: str, row_numbers: np.ndarray, mask: np.ndarray, shown: str) -> None:
@@ -283,7 +286,7 @@ def foreign_enum_columns(cells: pd.DataFrame, mapping: HeaderMapping, aliases: d
         spec = SPEND_FIELDS.get(field_name)
         if spec is None or spec.kind != "enum":
             continue
-        distinct = pd.Series(as_text(cells[col]).unique()[:1000])
+        distinct = pd.Series(as_text(pd.Series(_distinct(cells[col])[1][:1000], dtype=object)).unique())
         distinct = distinct[~is_missing(distinct)]
         if distinct.empty:
             continue

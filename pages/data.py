@@ -128,7 +128,7 @@ if upload is not None:
             report["message"] = [localise(p, L) for p in parsed.problems]
             st.dataframe(report.head(500), hide_index=True, width="stretch")
             st.download_button(t("data.download_report", L), csv_bytes(report), file_name="validation_report.csv", mime="text/csv")
-            st.session_state["last_validation_report"] = report
+            st.session_state["last_validation_report"] = (client.id, report)  # only this client's export may show it
         overlap = repo.count_overlap(db, client.id, parsed.rows)
         mode = "replace"
         if overlap:

@@ -94,7 +94,8 @@ with st.expander(t("page.assumptions", L)):
         st.markdown(f"- {text}")
 
 st.subheader(t("export.heading", L))
-sheets = export_sheets(client.name, client.inputs, result, policy, L, view, st.session_state.get("last_validation_report"))
+report_of, report = st.session_state.get("last_validation_report", (None, None))
+sheets = export_sheets(client.name, client.inputs, result, policy, L, view, report if report_of == client.id else None)
 c1, c2, c3 = st.columns([1, 1, 2])
 c1.download_button(t("export.excel", L), lambda: workbook_bytes(sheets),  # built on click, not every run
                    file_name=f"rebate_{day:%Y%m%d}.xlsx",
