@@ -143,7 +143,7 @@ if upload is not None:
             result = repo.import_batch(db, client.id, upload.name, hashlib.sha256(data).hexdigest(), parsed.rows, given,
                                        mode=mode, layout_key=key, expected_version=client.version, who=user_email(),
                                        progress=lambda done, total: bar.progress(done / total, text=t("data.importing", L)),
-                                       new_accounts=new_accounts)
+                                       new_accounts=new_accounts, warnings=len(warnings))
             # Every control is rebuilt from the stored client (new version); the uploader is emptied.
             st.session_state["_flash"] = ("success" if result.status == "imported" else "info", result.message)
             st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1

@@ -59,3 +59,5 @@ def _migrate(engine: Engine) -> None:
                 conn.execute(text("DROP INDEX ix_client_name"))
                 conn.execute(text("CREATE INDEX ix_client_name ON client (name)"))
         conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ux_client_team_name ON client (COALESCE(team, ''), name)"))
+        if "warnings" not in {c["name"] for c in inspect(conn).get_columns("spendbatch")}:  # databases from before
+            conn.execute(text("ALTER TABLE spendbatch ADD COLUMN warnings INTEGER NOT NULL DEFAULT 0"))

@@ -43,6 +43,7 @@ class SpendBatch(SQLModel, table=True):
     status: str = "active"  # active | undone
     replaced_rows: int = 0
     layout_key: str = ""
+    warnings: int = 0  # what the reader warned about this file (summary rows, parts, defaults …)
     created_at: dt.datetime = Field(default_factory=now)
     created_by: str = "local"
 

@@ -237,7 +237,7 @@ def import_batch(engine: Engine, client_id: int, file_name: str, sha256: str, ro
                  given: Iterable[str], mode: str = "replace", layout_key: str = "",
                  expected_version: int | None = None, who: str = "local",
                  progress: Callable[[int, int], None] | None = None,
-                 new_accounts: pd.DataFrame | None = None) -> ImportResult:
+                 new_accounts: pd.DataFrame | None = None, warnings: int = 0) -> ImportResult:
     """Store validated rows as one batch, in one transaction, with the classification of
     accounts the file introduces (so neither lands without the other). Re-uploading the
     same file is a no-op; in replace mode active rows on the same account-days are
@@ -254,7 +254,7 @@ def import_batch(engine: Engine, client_id: int, file_name: str, sha256: str, ro
             if same is not None:
                 raise _Duplicate(ImportResult("duplicate", same.id, 0, 0,
                                               f"{file_name}: this file was already imported on {same.created_at:%Y-%m-%d %H:%M} (batch {same.id}); nothing changed"))
-            result = _import_rows(s, client_id, file_name, sha256, rows, given, mode, layout_key, who, progress)
+            result = _import_rows(s, client_id, file_name, sha256, rows, given, mode, layout_key, who, progress, warnings)
             if new_accounts is not None and len(new_accounts):
                 _upsert_classification(s, client_id, new_accounts, who)
             return result
@@ -265,10 +265,11 @@ def import_batch(engine: Engine, client_id: int, file_name: str, sha256: str, ro
 
 
 def _import_rows(s: Session, client_id: int, file_name: str, sha256: str, rows: pd.DataFrame, given: tuple[str, ...],
-                 mode: str, layout_key: str, who: str, progress: Callable[[int, int], None] | None) -> ImportResult:
+                 mode: str, layout_key: str, who: str, progress: Callable[[int, int], None] | None,
+                 warnings: int = 0) -> ImportResult:
     """The rows of one batch, inside the caller's transaction."""
     batch = SpendBatch(client_id=client_id, file_name=file_name, sha256=sha256, row_count=len(rows),
-                       mode=mode, layout_key=layout_key, created_by=who)
+                       mode=mode, layout_key=layout_key, created_by=who, warnings=warnings)
     s.add(batch)
     s.flush()
     replaced = overlapping_row_ids(s, client_id, rows) if mode == "replace" else []
@@ -329,6 +330,13 @@ def load_rows(engine: Engine, client_id: int) -> pd.DataFrame:
         result = s.exec(select(*[getattr(SpendRow, c) for c in cols]).where(
             SpendRow.client_id == client_id, SpendRow.replaced_by.is_(None)).order_by(SpendRow.id))
         return pd.DataFrame(result.all(), columns=cols)
+
+
+def data_warnings(engine: Engine, client_id: int) -> int:
+    """Reader warnings of the client's active imports (the badge on every page)."""
+    with Session(engine) as s:
+        return int(s.exec(select(func.coalesce(func.sum(SpendBatch.warnings), 0)).where(
+            SpendBatch.client_id == client_id, SpendBatch.status == "active")).one())
 
 
 def row_count(engine: Engine, client_id: int) -> int:

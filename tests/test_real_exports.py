@@ -182,3 +182,34 @@ def test_what_is_stored_is_what_is_evaluated(name, tmp_path):
     from core.spend import NETWORKS, PLACEMENTS, PLATFORMS
     assert set(classes["platform"]) <= set(PLATFORMS) and set(classes["network"]) <= set(NETWORKS)
     assert set(classes["placement"]) <= set(PLACEMENTS)
+
+
+def test_an_import_with_warnings_shows_a_badge_on_every_page():
+    """Warnings reach every user: the Data page shows them before the import, and after
+    it every page of that client carries a badge with their count."""
+    import uuid
+
+    from streamlit.testing.v1 import AppTest
+
+    from core.i18n import t
+    from store import repo
+    from store.db import database_url, get_engine
+    from store.demo import ensure_demo
+
+    engine = get_engine(database_url())
+    ensure_demo(engine)
+    client = repo.create_client(engine, f"badge {uuid.uuid4().hex[:6]}", {"target_amount": 1000000, "customer_type": "regular"})
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"), default_timeout=90)
+    at.session_state["lang"] = "en"
+    at.session_state["client"] = client.id
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.file_uploader[0].set_value(("daily_report_with_totals.csv", (REAL / "daily_report_with_totals.csv").read_bytes(), "text/csv")).run()
+    warned = int(next(m.value for m in at.metric if m.label == t("data.warnings", "en")))
+    assert warned >= 11  # ten 当日合计 rows, the 总计 row, the platform default
+    next(b for b in at.button if b.label == t("data.import", "en")).click().run()
+    assert not at.exception
+    assert repo.data_warnings(engine, client.id) == warned
+    for page in ("pages/overview.py", "pages/checkpoints.py"):
+        at.switch_page(page).run()
+        assert any(f"{warned} reader warnings" in m.value for m in at.markdown), page

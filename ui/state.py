@@ -42,6 +42,7 @@ class ClientInputs:
     spend: pd.DataFrame
     default_as_of: dt.date | None
     refused_rows: int = 0  # stored rows the evaluation cannot read (shown on every page, never silently dropped)
+    data_warnings: int = 0  # what the reader warned about the imported files (a badge on every page)
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,7 +70,7 @@ def load_client(client_id: int, version: int) -> ClientInputs:
     stored = classified_spend(repo.load_rows(e, client_id), repo.get_classification(e, client_id))
     refused = len({p.row for p in stored.errors}) if stored.errors else 0
     return ClientInputs(client.id, client.name, client.version, client.policy, inputs, terms_of(inputs, policy),
-                        stored.rows, client.as_of, refused)
+                        stored.rows, client.as_of, refused, repo.data_warnings(e, client_id))
 
 
 def policy_of(client: ClientInputs) -> Policy:
@@ -240,6 +241,8 @@ def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     policy = policy_of(ctx.client)
     ctx = PageContext(ctx.lang, ctx.client, policy, as_of(ctx.client))
     st.header(t(heading_key, ctx.lang, client=plain(ctx.client.name)), anchor=False)
+    if ctx.client.data_warnings:
+        st.badge(t("data.warnings_badge", ctx.lang, n=f"{ctx.client.data_warnings:,}"), icon=":material/warning:", color="orange")
     if ctx.client.refused_rows:
         st.warning(t("data.refused_rows", ctx.lang, n=f"{ctx.client.refused_rows:,}"))
     if needs_spend and ctx.client.spend.empty:
