@@ -106,7 +106,7 @@ def test_two_processes_saving_the_same_version_one_wins_one_conflicts(backend, k
         assert set(repo.list_batches(engine, cid)["file_name"]) == winners
     else:
         stored = json.loads(repo.get_client(engine, cid).inputs_json)
-        last_winner = [x["me"] for x in results if x["round"] == ROUNDS - 1 and x["outcome"] == "saved"][0]
+        last_winner = next(x["me"] for x in results if x["round"] == ROUNDS - 1 and x["outcome"] == "saved")
         assert stored == {"target_amount": 1000 + ROUNDS - 1, "by": last_winner}
 
 
@@ -120,13 +120,19 @@ conn.execute("COMMIT")
 """
 
 
-def test_a_write_meeting_a_long_import_waits_and_lands(tmp_path):
+def _locked_store(tmp_path: Path, seconds: int):
+    """A client in a fresh SQLite store while another process holds its write lock."""
     db = tmp_path / "busy.db"
     engine = get_engine(f"sqlite:///{db}")
     cid = repo.create_client(engine, "busy", INPUTS).id
     marker = tmp_path / "locked"
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db), str(marker), "12"])
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db), str(marker), str(seconds)])
     _wait(marker)
+    return engine, cid, locker
+
+
+def test_a_write_meeting_a_long_import_waits_and_lands(tmp_path):
+    engine, cid, locker = _locked_store(tmp_path, 12)
     started = time.time()
     repo.update_client_inputs(engine, cid, 1, INPUTS | {"target_amount": 42}, None)  # busy_timeout 10 s + a retry
     assert time.time() - started >= 10
@@ -135,12 +141,7 @@ def test_a_write_meeting_a_long_import_waits_and_lands(tmp_path):
 
 
 def test_a_write_that_never_gets_the_lock_says_busy_and_saves_nothing(tmp_path, monkeypatch):
-    db = tmp_path / "busy2.db"
-    engine = get_engine(f"sqlite:///{db}")
-    cid = repo.create_client(engine, "busy2", INPUTS).id
-    marker = tmp_path / "locked"
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db), str(marker), "25"])
-    _wait(marker)
+    engine, cid, locker = _locked_store(tmp_path, 25)
     monkeypatch.setattr(repo, "RETRY_WAITS", ())  # one attempt: the driver's 10 s busy wait only
     with pytest.raises(repo.BusyError, match="not saved"):
         repo.update_client_inputs(engine, cid, 1, INPUTS | {"target_amount": 7}, None)

@@ -11,7 +11,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from collections.abc import Iterator
 
 from playwright.sync_api import sync_playwright
 
@@ -20,11 +22,9 @@ PAGES = ["overview", "checkpoints", "deposit", "returns", "negotiation", "portfo
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def main() -> None:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
-    as_of = sys.argv[2] if len(sys.argv) > 2 else "2024-09-15"
-    only = sys.argv[3].split(",") if len(sys.argv) > 3 else PAGES  # e.g. "portfolio,overview"
-    out.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def served() -> Iterator[int]:
+    """`streamlit run` on a fresh demo database; yields its port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -33,20 +33,28 @@ def main() -> None:
                                "--server.headless", "true"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(4)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-            for lang in ("zh", "en"):
-                for name in only:
-                    page = browser.new_page(viewport={"width": 1280, "height": 800})
-                    page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}?lang={lang}&as_of={as_of}")
-                    page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
-                    page.wait_for_timeout(5000)
-                    page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True)
-                    page.close()
-            browser.close()
+        yield port
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
+    as_of = sys.argv[2] if len(sys.argv) > 2 else "2024-09-15"
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 else PAGES  # e.g. "portfolio,overview"
+    out.mkdir(parents=True, exist_ok=True)
+    with served() as port, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        for lang in ("zh", "en"):
+            for name in only:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}?lang={lang}&as_of={as_of}")
+                page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
+                page.wait_for_timeout(5000)
+                page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True)
+                page.close()
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -7,50 +7,34 @@ the preview, the validation report or the refusal, as a user sees them.
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tools.screenshots import FLAGS, ROOT
+from tools.screenshots import FLAGS, served
 
 
 def main() -> None:
     out = Path(sys.argv[1])
     files = [Path(f) for f in sys.argv[2:]]
     out.mkdir(parents=True, exist_ok=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp()}/shots.db"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-                               "--server.headless", "true"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(4)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-            for lang in ("zh", "en"):
-                for path in files:
-                    page = browser.new_page(viewport={"width": 1440, "height": 900})
-                    page.goto(f"http://127.0.0.1:{port}/data?lang={lang}")
-                    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
-                    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
-                    page.wait_for_timeout(8000)
-                    mapping = page.get_by_test_id("stMain").get_by_test_id("stExpander").locator("summary")
-                    if mapping.count() and mapping.first.get_attribute("aria-expanded") != "true":
-                        mapping.first.click()  # show the column mapping and its preview
-                        page.wait_for_timeout(2500)
-                    page.screenshot(path=str(out / f"data-{path.stem}-{lang}.png"), full_page=True)
-                    page.close()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with served() as port, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        for lang in ("zh", "en"):
+            for path in files:
+                page = browser.new_page(viewport={"width": 1440, "height": 900})
+                page.goto(f"http://127.0.0.1:{port}/data?lang={lang}")
+                page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
+                page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
+                page.wait_for_timeout(8000)
+                mapping = page.get_by_test_id("stMain").get_by_test_id("stExpander").locator("summary")
+                if mapping.count() and mapping.first.get_attribute("aria-expanded") != "true":
+                    mapping.first.click()  # show the column mapping
+                    page.wait_for_timeout(2500)
+                page.screenshot(path=str(out / f"data-{path.stem}-{lang}.png"), full_page=True)
+                page.close()
+        browser.close()
 
 
 if __name__ == "__main__":
