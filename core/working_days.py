@@ -10,9 +10,12 @@ from functools import lru_cache
 
 import chinese_calendar
 
+from .validation import InputError
 
-class CalendarRangeError(ValueError):
-    """The official calendar for that year is not known yet."""
+
+class CalendarRangeError(InputError):
+    """The official calendar for that year is not known yet: one message for the user (CLI
+    exit 2, an error box in the app), never a traceback."""
 
 
 @lru_cache(maxsize=4096)
@@ -20,7 +23,15 @@ def is_working_day(day: dt.date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        raise CalendarRangeError(f"the official Chinese working-day calendar for {day.year} is not available") from None
+        raise CalendarRangeError(
+            f"the official Chinese working-day calendar for {day.year} is not in the installed chinesecalendar "
+            f"(it knows up to {last_known_year()}); deadlines after that cannot be counted in working days — "
+            "update chinesecalendar when the State Council publishes the year's holidays") from None
+
+
+def last_known_year() -> int:
+    """The last year the installed calendar covers (its holiday table's latest date)."""
+    return max(d.year for d in chinese_calendar.holidays)
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.export import csv_bytes, workbook_bytes
-from core.i18n import fmt_money, t
+from core.i18n import fmt_money, localise, t
 from core.payouts import (
     Flag,
     cash_calendar,
@@ -72,8 +72,12 @@ flags = [
          r.flagged_on.date() if pd.notna(r.flagged_on) else None)
     for r in flag_table.itertuples() if r.product and r.from_month and r.action in ("withhold", "clawback")
 ]
-ledger = settle_payouts(earnings, flags, policy)
-owed = owed_at(ledger, day)
+try:
+    ledger = settle_payouts(earnings, flags, policy)
+    owed = owed_at(ledger, day)
+except InputError as exc:  # e.g. a payment deadline in a year the working-day calendar does not know yet
+    st.error(plain(localise(exc.problems[0], L)))
+    st.stop()
 m = st.columns(4)
 for col, key in zip(m, ("statement_pending_fen", "invoice_pending_fen", "payment_pending_fen", "carried_fen")):
     col.metric(t(f"payouts.{key[:-4]}", L), fmt_money(owed[key], L), help=t(f"payouts.{key[:-4]}_help", L))

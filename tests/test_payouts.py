@@ -105,3 +105,24 @@ def test_earnings_file_with_chinese_headers_and_the_cli(tmp_path):
     out = json.loads(run.stdout)
     assert [d["paid"] for d in out["developers"]] == [1200.0, 0.0]
     assert out["owed"]["payment_pending"] == 1200.0 and out["owed"]["carried"] == 800.0
+
+
+def test_a_deadline_beyond_the_known_calendar_is_one_message_not_a_traceback(tmp_path):
+    """Earnings of Dec 2026 are paid in 2027, a year the installed chinesecalendar does not
+    know yet: the CLI exits 2 with one line naming the year, the app shows an error box."""
+    import contextlib
+    import io
+
+    from core.cli import main as cli
+    from core.working_days import last_known_year
+
+    path = tmp_path / "earnings.csv"
+    path.write_text("月份,开发者,应用,收益\n2026-11,开发者甲,应用A,5000\n2026-12,开发者甲,应用A,5000\n", encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = cli(["payouts", str(path), "--as-of", "2026-12-31"])
+    if last_known_year() >= 2027:  # a newer chinesecalendar: the deadlines are known and counted
+        assert code == 0
+        return
+    assert code == 2 and err.getvalue().count("\n") == 1
+    assert "2027" in err.getvalue() and "Traceback" not in err.getvalue()
