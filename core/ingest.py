@@ -337,7 +337,7 @@ def canonical(table: RawTable, mapping: HeaderMapping) -> Canonical:
             fields=", ".join(missing), headers=", ".join(table.headers[:12]),
         )
     money = {mapping.fields.get("amount"), *mapping.funding_columns.values(), *mapping.cash_parts} - {None}
-    summary, found_rows = layouts.summary_rows(table.cells, money, table.name, table.row_numbers)
+    summary, found_rows = layouts.summary_rows(table.cells, money, table.name, table.row_numbers, tuple(mapping.fields.values()))
     problems = [*table.problems, *found_rows]
     cells, rows = (table.cells.loc[~summary].reset_index(drop=True), table.row_numbers[~summary]) if summary.any() \
         else (table.cells.reset_index(drop=True), table.row_numbers)

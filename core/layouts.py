@@ -43,13 +43,13 @@ class Amounts:
     problems: list[Problem]
 
 
-def summary_rows(cells: pd.DataFrame, skip: set[str], name: str, row_numbers: np.ndarray) -> tuple[np.ndarray, list[Problem]]:
-    """Rows that are totals (合计/总计/小计/当日合计/Total/Subtotal in any text cell): dropped,
-    each named in a warning. ``skip`` are the amount columns (numbers, never labels)."""
+def summary_rows(cells: pd.DataFrame, skip: set[str], name: str, row_numbers: np.ndarray,
+                 mapped: tuple[str, ...] = ()) -> tuple[np.ndarray, list[Problem]]:
+    """Rows that are totals (合计/总计/小计/当日合计/Total/Subtotal in a label cell — any mapped
+    text column or one of the leading columns): dropped, each named in a warning. ``skip``
+    are the amount columns (numbers, never labels)."""
     hit = np.zeros(len(cells), dtype=bool)
-    for col in cells.columns:
-        if col in skip:
-            continue
+    for col in dict.fromkeys([*(c for c in mapped if c not in skip), *_label_columns(cells, skip)]):
         hit |= _matches(cells[col], SUMMARY)
     out = [Problem("warning", "summary row (合计/小计/Total) left out: it repeats the rows above", int(r), None, None, name, "summary_row")
            for r in row_numbers[hit][:MAX_ROW_WARNINGS]]
@@ -57,6 +57,13 @@ def summary_rows(cells: pd.DataFrame, skip: set[str], name: str, row_numbers: np
         out.append(Problem("warning", f"{int(hit.sum()) - MAX_ROW_WARNINGS} more summary rows left out", None, None, None, name,
                            "summary_more", (("n", str(int(hit.sum()) - MAX_ROW_WARNINGS)),)))
     return hit, out
+
+
+LABEL_COLUMNS = 12  # a 合计 label sits in the leading columns; a 20,000-column file is not scanned whole
+
+
+def _label_columns(cells: pd.DataFrame, skip: set[str]) -> list[str]:
+    return [c for c in list(cells.columns)[:LABEL_COLUMNS] if c not in skip]
 
 
 def _matches(col: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
