@@ -46,6 +46,7 @@ class RawTable:
     row_numbers: np.ndarray
     sheet: str | None = None
     problems: tuple[Problem, ...] = ()  # what reading decided: hidden sheets skipped, sheets combined
+    sheets: tuple[str, ...] = ()  # a workbook's visible sheets with data (the user may choose another)
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -144,9 +145,11 @@ def _hidden_sheets(data: bytes) -> set[str]:
         return set()
 
 
-def _read_excel(data: bytes, name: str, section: str) -> RawTable:
-    """The visible sheet with the most known headers; visible sheets with the very same
-    header (monthly sheets 1月…12月) are read with it. Hidden sheets are skipped and named."""
+def _read_excel(data: bytes, name: str, section: str, sheet: str | None = None) -> RawTable:
+    """The visible sheet with the most known headers (or the one the user chose); visible
+    sheets with the very same header (monthly sheets 1月…12月) are read with it. Hidden
+    sheets are skipped and named. A workbook with no known header gives its first sheet
+    with data to the mapping step, as a CSV does."""
     if not zipfile.is_zipfile(io.BytesIO(data)) and name.lower().endswith((".xlsx", ".xlsm")):
         raise file_problem(name, "not_xlsx", "not an Excel workbook (the file is not a valid .xlsx); export it again as .xlsx or CSV")
     try:
@@ -157,19 +160,20 @@ def _read_excel(data: bytes, name: str, section: str) -> RawTable:
     notes = [Problem("warning", f"sheet '{s}' is hidden and was not read; unhide it if it holds current data", None, None, None, name,
                      "hidden_sheet", (("sheet", str(s)),)) for s in sheets if str(s) in hidden]
     found = []  # (score, sheet, header row index, normalised header)
-    for sheet, frame in sheets.items():
-        if str(sheet) in hidden:
+    for sheet_name, frame in sheets.items():
+        if str(sheet_name) in hidden or frame.dropna(how="all").empty:
             continue
         rows = frame.head(HEADER_SEARCH_ROWS).values.tolist()
         at = _header_index(rows, section)
         score = header_score(rows[at], section) if rows else 0
-        found.append((score, str(sheet), at, tuple(normalise_header(h) for h in _unique_headers(rows[at] if rows else []))))
-    best = max(found, key=lambda f: f[0], default=None)
-    if best is None or best[0] == 0:
+        found.append((score, str(sheet_name), at, tuple(normalise_header(h) for h in _unique_headers(rows[at] if rows else []))))
+    chosen = [f for f in found if f[1] == sheet]
+    best = chosen[0] if chosen else max(found, key=lambda f: f[0], default=None)
+    if best is None:
         names = ", ".join(map(str, sheets)) or "none"
         example = "日期, 账户ID, 消耗" if section == "columns" else "月份, 开发者, 应用, 收益"
         raise file_problem(name, "no_sheet", f"no sheet has the expected columns (sheets: {names}); the header needs e.g. {example}", sheets=names, example=example)
-    same = [f for f in found if f[3] == best[3] and f[0] == best[0]]
+    same = [best] if chosen or best[0] == 0 else [f for f in found if f[3] == best[3] and f[0] == best[0]]
     parts = [_sheet_cells(sheets, sheet, at) for _, sheet, at, _ in same]
     headers = parts[0][0]
     if len(same) > 1:
@@ -182,7 +186,7 @@ def _read_excel(data: bytes, name: str, section: str) -> RawTable:
         notes.append(Problem("warning", f"sheet '{sheet}': {n} formula cells have no saved result or 0 (first {first}); "
                              "open the workbook in Excel, let it calculate and save it again", None, first, None, name,
                              "stale_formulas", (("sheet", sheet), ("n", str(n)), ("cell", first))))
-    return RawTable(name, headers, cells, rows, ", ".join(f[1] for f in same), tuple(notes))
+    return RawTable(name, headers, cells, rows, ", ".join(f[1] for f in same), tuple(notes), tuple(f[1] for f in found))
 
 
 def _sheet_cells(sheets: dict, sheet: str, at: int) -> tuple[list[str], pd.DataFrame, np.ndarray]:
@@ -268,7 +272,8 @@ def _is_excel(data: bytes, name: str) -> bool:
     return name.lower().endswith(EXCEL_SUFFIXES) or data[:4] == b"PK\x03\x04"
 
 
-def read_table(data: bytes, name: str, section: str = "columns", max_bytes: int | None = MAX_BYTES) -> RawTable:
+def read_table(data: bytes, name: str, section: str = "columns", max_bytes: int | None = MAX_BYTES,
+               sheet: str | None = None) -> RawTable:
     """Bytes of an upload -> RawTable; the file name only picks the reader, never a path.
     ``section`` names the alias table used to find the header row.
 
@@ -278,7 +283,7 @@ def read_table(data: bytes, name: str, section: str = "columns", max_bytes: int 
     _check_size(data, name, max_bytes)
     if _is_excel(data, name):
         inspect_workbook(data, name, reader_limits())
-    return run_isolated(read_table_in_process, (data, name, section, None), name)
+    return run_isolated(read_table_in_process, (data, name, section, None, sheet), name)
 
 
 def _check_size(data: bytes, name: str, max_bytes: int | None) -> None:
@@ -288,12 +293,13 @@ def _check_size(data: bytes, name: str, max_bytes: int | None) -> None:
         raise file_problem(name, "too_big", f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it by quarter", mb=MAX_BYTES // 1024 // 1024)
 
 
-def read_table_in_process(data: bytes, name: str, section: str = "columns", max_bytes: int | None = MAX_BYTES) -> RawTable:
+def read_table_in_process(data: bytes, name: str, section: str = "columns", max_bytes: int | None = MAX_BYTES,
+                          sheet: str | None = None) -> RawTable:
     """The readers themselves, in this process: for the worker, the fuzzers and benches.
     Never call it on an upload from the server (read_table isolates it)."""
     _check_size(data, name, max_bytes)
     if _is_excel(data, name):
-        return _read_excel(data, name, section)
+        return _read_excel(data, name, section, sheet)
     if name.lower().endswith(".parquet") or data[:4] == b"PAR1":
         return _read_parquet(data, name)
     if len(data) >= COLUMNAR_BYTES:
@@ -346,6 +352,10 @@ def canonical(table: RawTable, mapping: HeaderMapping) -> Canonical:
     foreign, notes = layouts.foreign_enum_columns(cells, mapping, value_aliases(), table.name)
     problems += notes
     base = pd.DataFrame({f: cells[c] for f, c in mapping.fields.items() if f != "amount" and f not in foreign})
+    implied, notes = layouts.xingtu_bill_platform(table.headers, mapping, table.name)
+    problems += notes
+    for field_name, value in implied.items():
+        base[field_name] = value
     if "account_id" in base:
         base["account_id"] = layouts.account_keys(base["account_id"], mapping.fields["account_id"], table.name, rows)
     if list(found.by_funding) == [""]:

@@ -305,3 +305,18 @@ def foreign_enum_columns(cells: pd.DataFrame, mapping: HeaderMapping, aliases: d
                                     "(choose what it holds in the mapping step)", None, col, shown, name, "foreign_values",
                                     (("column", col), ("values", shown), ("field", field_name))))
     return dropped, problems
+
+
+XINGTU_BILL = (frozenset({"任务金额", "服务费"}), frozenset({"任务金额", "订单号"}), frozenset({"任务金额", "订单id"}))
+
+
+def xingtu_bill_platform(headers: list[str], mapping: HeaderMapping, name: str) -> tuple[dict[str, str], list[Problem]]:
+    """A 星图 order bill (任务金额 / 服务费 / 总金额) with no platform column: its rows are 星图
+    service tasks (xingtu_service), outside the target and the rebate base — never the
+    ocean_ads default, which would put service fees into the base."""
+    names = {normalise_header(h) for h in headers}
+    if "platform" in mapping.fields or not any(need <= names for need in XINGTU_BILL):
+        return {}, []
+    return {"platform": "xingtu_service"}, [Problem(
+        "warning", "a 星图 order bill: its rows are read as 星图 service tasks (xingtu_service), outside the target and the "
+        "rebate base; map a platform column if some orders are 星广联投 (xingtu_xgl)", None, "platform", None, name, "xingtu_bill")]

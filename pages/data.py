@@ -34,8 +34,8 @@ MAX_MAPPED_SHOWN = 30  # a header of 20,000 columns must not draw 20,000 widgets
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def read_upload(data: bytes, name: str):
-    return read_table(data, name)
+def read_upload(data: bytes, name: str, sheet: str | None = None):
+    return read_table(data, name, sheet=sheet)
 
 
 def _current_target(mapping, col: str) -> str:
@@ -108,7 +108,14 @@ upload = st.file_uploader(t("data.upload", L), type=["csv", "tsv", "txt", "xlsx"
 if upload is not None:
     data = upload.getvalue()
     try:
-        table = read_upload(data, upload.name)
+        chosen_for, chosen_sheet = st.session_state.get("upload_sheet", (None, None))
+        table = read_upload(data, upload.name, chosen_sheet if chosen_for == upload.name else None)
+        if len(table.sheets) > 1:  # a workbook: the user may read another sheet than the one chosen for them
+            picked = st.selectbox(t("data.sheet", L), table.sheets, index=table.sheets.index(table.sheet.split(", ")[0]),
+                                  key="upload_sheet_pick", format_func=plain)
+            if picked != table.sheet.split(", ")[0]:
+                st.session_state["upload_sheet"] = (upload.name, picked)
+                table = read_upload(data, upload.name, picked)
         key = layout_key(table.headers)
         mapping = mapping_step(table, repo.recall_mapping(db, key, team=user_team()))
         with st.spinner(t("data.validating", L)):

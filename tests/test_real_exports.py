@@ -213,3 +213,36 @@ def test_an_import_with_warnings_shows_a_badge_on_every_page():
     for page in ("pages/overview.py", "pages/checkpoints.py"):
         at.switch_page(page).run()
         assert any(f"{warned} reader warnings" in m.value for m in at.markdown), page
+
+
+def test_the_user_can_choose_another_sheet_of_a_workbook():
+    from core.ingest import read_table
+
+    data = (REAL / "hidden_outdated_sheet.xlsx").read_bytes()
+    table = read_table(data, "hidden_outdated_sheet.xlsx")
+    assert table.sheet == "消耗" and table.sheets == ("消耗",)  # the hidden one is not offered
+    monthly = read_table((REAL / "monthly_sheets.xlsx").read_bytes(), "monthly_sheets.xlsx")
+    assert len(monthly.sheets) == 5 and monthly.sheet.count(",") == 4
+    one = read_table((REAL / "monthly_sheets.xlsx").read_bytes(), "monthly_sheets.xlsx", sheet="3月")
+    assert one.sheet == "3月" and len(one.cells) == 6
+
+
+def test_a_workbook_with_no_known_header_goes_to_the_mapping_step():
+    import io
+
+    import openpyxl
+
+    from core.columns import map_headers
+    from core.ingest import read_table
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Tag", "Konto", "Kosten"])
+    wb.active.append(["2024-03-01", "1790000001", 12.5])
+    buf = io.BytesIO()
+    wb.save(buf)
+    table = read_table(buf.getvalue(), "foreign.xlsx")
+    assert table.headers == ["Tag", "Konto", "Kosten"]
+    assert set(map_headers(table.headers).unmapped) == {"Tag", "Konto", "Kosten"}  # the user maps them
+    remembered = {"Tag": "date", "Konto": "account_id", "Kosten": "amount"}
+    parsed = __import__("core.ingest", fromlist=["prepare_spend"]).prepare_spend(table, map_headers(table.headers, remembered), POLICY)[0]
+    assert parsed.rows["amount_fen"].tolist() == [1250]

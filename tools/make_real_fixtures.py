@@ -174,6 +174,12 @@ def build() -> dict[str, tuple[bytes, dict]]:
         _csv(["dimensions.stat_time_day", "dimensions.advertiser_id", "dimensions.platform", "metrics.stat_cost(元)"],
              [[str(r["date"]), r["account"], ("ANDROID" if i % 2 else "IOS"), _yuan(r["cash"])] for i, r in enumerate(rows)]),
         {"cash": cash, "warnings": ["foreign_values", "total_includes_grants"]})
+    # 19. a 星图 order bill: task amount + service fee = total; no platform column.
+    files["xingtu_order_bill.csv"] = (
+        _csv(["订单号", "下单日期", "账户ID", "达人昵称", "任务金额(元)", "服务费(元)", "总金额(元)"],
+             [[f"XT{i:06d}", str(r["date"]), r["account"], f"达人{i % 7}", _yuan(r["cash"] - r["cash"] // 20), _yuan(r["cash"] // 20),
+               _yuan(r["cash"])] for i, r in enumerate(rows)]),
+        {"cash": cash, "warnings": ["xingtu_bill"], "platform": "xingtu_service"})
     # Refusals: read them as spend and the number would be wrong.
     files["fund_statement_recharges.csv"] = (
         _csv(["日期", "账户ID", "交易类型", "金额(元)"],
