@@ -265,3 +265,29 @@ def test_portfolio_projection_button_adds_the_monte_carlo_columns_of_the_core():
     table = demo_portfolio_table(dt.date(2024, 9, 30), project=True)
     assert metric(at, t("portfolio.deposit_at_risk", "en")) == fmt_money(int(table["deposit_at_risk_fen"].sum()), "en")
     assert t("portfolio.col.p_target", "en") in at.dataframe[0].value.columns
+
+
+def test_a_validation_report_never_reaches_another_clients_export():
+    """Privacy: the Data page keeps the last validation report in the session; only the
+    client it was made for may export it — switching client drops it from the export."""
+    import hashlib
+
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table
+    from core.policy import load_policy
+    from store import repo
+
+    engine, client = _new_client("AppTest report owner")
+    data = "日期,账户ID,消耗\n2024-05-01,9,150000\n".encode()
+    table = read_table(data, "t.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
+    repo.import_batch(engine, client.id, "t.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    at = run_app("en", client.id)
+    at.switch_page("pages/data.py").run()
+    _upload(at, "日期,账户ID,消耗\n2024-13-01,1,100\n2024-01-02,1,abc\n".encode())  # a report with errors
+    at.switch_page("pages/overview.py").run()
+    assert "Validation report" in at.selectbox(key="export_csv_sheet").options  # its own client: exported
+    at.session_state["client"] = demo_client_id()
+    at.run()
+    assert not at.exception
+    assert "Validation report" not in at.selectbox(key="export_csv_sheet").options  # another client: never
