@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .policy import DEFAULT_POLICY
 from .validation import InputError
@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     po.add_argument("earnings", help="CSV/XLSX with month, developer, product, earnings")
     po.add_argument("--flags", help="CSV with product, from_month, to_month, action (withhold|clawback), flagged_on")
     po.add_argument("--as-of", dest="as_of", help="date for the owed split (default: today)")
+    po.add_argument("--weekends-only-beyond-calendar", action="store_true", dest="weekends_only",
+                    help="in years the installed official calendar does not cover, count Monday-Friday as working days "
+                         "(an assumption, listed in the output)")
     pf = sub.add_parser("portfolio", help="every client of an agency at a date from one spend file")
     pf.add_argument("clients", help="CSV/XLSX: client, target_amount, customer_type, [name, main_industry, actual_2023, "
                                     "deposit_paid_on, signed_on, ...]")
@@ -159,6 +162,7 @@ def read_flags(path: str):
 
 def cmd_payouts(args: argparse.Namespace) -> dict:
     import datetime as dt
+    from contextlib import nullcontext
     from pathlib import Path
 
     from .money import fen_to_yuan
@@ -169,6 +173,7 @@ def cmd_payouts(args: argparse.Namespace) -> dict:
         read_earnings,
         settle_payouts,
     )
+    from .working_days import weekends_only_assumption, weekends_only_beyond_calendar
 
     try:
         day = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
@@ -183,7 +188,8 @@ def cmd_payouts(args: argparse.Namespace) -> dict:
     if problems:
         raise InputError(problems)
     policy = load_settlement_policy()
-    ledger = settle_payouts(earnings, read_flags(args.flags) if args.flags else [], policy)
+    with weekends_only_beyond_calendar() if args.weekends_only else nullcontext(set()) as fallback_years:
+        ledger = settle_payouts(earnings, read_flags(args.flags) if args.flags else [], policy)
     money = [c for c in ledger.columns if c.endswith("_fen")]
     rows = ledger.assign(**{c: ledger[c].map(fen_to_yuan) for c in money}).rename(columns={c: c[:-4] for c in money})
     for c in ("statement_date", "invoice_by", "pay_by"):
@@ -194,7 +200,7 @@ def cmd_payouts(args: argparse.Namespace) -> dict:
         "owed": {k[:-4]: fen_to_yuan(v) for k, v in owed_at(ledger, day).items()},
         "developers": rows.to_dict("records"),
         "cash_calendar": [{"week": w.isoformat(), "paid": fen_to_yuan(v)} for w, v in zip(calendar["week"], calendar["paid_fen"])],
-        "assumptions": [r.en for r in policy.readings],
+        "assumptions": [r.en for r in policy.readings] + [weekends_only_assumption(y) for y in sorted(fallback_years)],
     }
 
 

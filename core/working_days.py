@@ -6,6 +6,9 @@ chinesecalendar ships it as data. A date outside its range is an explicit error,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 import chinese_calendar
@@ -18,15 +21,57 @@ class CalendarRangeError(InputError):
     exit 2, an error box in the app), never a traceback."""
 
 
-@lru_cache(maxsize=4096)
+_weekends_only = ContextVar("weekends_only_beyond_calendar", default=False)
+_fallback_years: ContextVar[set[int] | None] = ContextVar("fallback_years", default=None)
+
+
+@contextmanager
+def weekends_only_beyond_calendar() -> Iterator[set[int]]:
+    """The user accepted the stated assumption: in years the official calendar does not
+    cover yet, Monday–Friday are working days. Yields the years it was used for, so the
+    result can name the assumption. Per thread/task (a ContextVar): no other session sees it."""
+    used: set[int] = set()
+    flag, years = _weekends_only.set(True), _fallback_years.set(used)
+    try:
+        yield used
+    finally:
+        _weekends_only.reset(flag)
+        _fallback_years.reset(years)
+
+
 def is_working_day(day: dt.date) -> bool:
+    known = _official(day)
+    if known is not None:
+        return known
+    if not _weekends_only.get():
+        raise CalendarRangeError(_unknown_year(day))
+    used = _fallback_years.get()
+    if used is not None:
+        used.add(day.year)
+    return day.weekday() < 5
+
+
+@lru_cache(maxsize=4096)
+def _official(day: dt.date) -> bool | None:
+    """The official calendar's answer, None for a year it does not cover."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        raise CalendarRangeError(
-            f"the official Chinese working-day calendar for {day.year} is not in the installed chinesecalendar "
-            f"(it knows up to {last_known_year()}); deadlines after that cannot be counted in working days — "
-            "update chinesecalendar when the State Council publishes the year's holidays") from None
+        return None
+
+
+def _unknown_year(day: dt.date) -> str:
+    return (
+        f"the official Chinese working-day calendar for {day.year} is not in the installed chinesecalendar "
+        f"(it knows up to {last_known_year()}); deadlines after that cannot be counted in working days — "
+        "update chinesecalendar when the State Council publishes the year's holidays, or accept weekends only for it")
+
+
+def weekends_only_assumption(year: int, lang: str = "en") -> str:
+    """The assumption a result carries when the fallback was used for a year."""
+    if lang == "zh":
+        return f"{year} 年的官方节假日安排尚未收录：该年按周一至周五为工作日计算（假设）"
+    return f"the official calendar for {year} is not published in chinesecalendar yet: Monday-Friday counted as working days (assumption)"
 
 
 def last_known_year() -> int:

@@ -20,6 +20,11 @@ from core.payouts import (
     settle_payouts,
 )
 from core.validation import InputError, problems_frame
+from core.working_days import (
+    CalendarRangeError,
+    weekends_only_assumption,
+    weekends_only_beyond_calendar,
+)
 from ui.charts import layout
 from ui.router import require_router
 from ui.state import lang
@@ -75,7 +80,16 @@ flags = [
 try:
     ledger = settle_payouts(earnings, flags, policy)
     owed = owed_at(ledger, day)
-except InputError as exc:  # e.g. a payment deadline in a year the working-day calendar does not know yet
+except CalendarRangeError as exc:  # a payment deadline in a year the official calendar does not cover yet
+    st.error(plain(localise(exc.problems[0], L)))
+    if not st.checkbox(t("payouts.weekends_only", L), key="payouts_weekends_only"):
+        st.stop()
+    with weekends_only_beyond_calendar() as fallback_years:
+        ledger = settle_payouts(earnings, flags, policy)
+        owed = owed_at(ledger, day)
+    for year in sorted(fallback_years):
+        st.warning(weekends_only_assumption(year, L))
+except InputError as exc:
     st.error(plain(localise(exc.problems[0], L)))
     st.stop()
 m = st.columns(4)

@@ -126,3 +126,61 @@ def test_a_deadline_beyond_the_known_calendar_is_one_message_not_a_traceback(tmp
         return
     assert code == 2 and err.getvalue().count("\n") == 1
     assert "2027" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_the_weekends_only_fallback_is_explicit_and_named_as_an_assumption(tmp_path):
+    import contextlib
+    import datetime as dt
+    import io
+    import json
+
+    from core.cli import main as cli
+    from core.working_days import add_working_days, is_working_day, last_known_year, weekends_only_beyond_calendar
+
+    year = last_known_year() + 1
+    with weekends_only_beyond_calendar() as used:
+        assert add_working_days(dt.date(year, 1, 2), 5) == _plus_weekdays(dt.date(year, 1, 2), 5)
+    assert used == {year}
+    import pytest
+
+    with pytest.raises(Exception, match=str(year)):  # outside the accepted context: refused again
+        is_working_day(dt.date(year, 3, 1))
+    path = tmp_path / "earnings.csv"
+    path.write_text(f"月份,开发者,应用,收益\n{year - 1}-12,开发者甲,应用A,5000\n", encoding="utf-8")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert cli(["payouts", str(path), "--as-of", f"{year}-03-31", "--weekends-only-beyond-calendar"]) == 0
+    result = json.loads(out.getvalue())
+    assert any(str(year) in a and "Monday-Friday" in a for a in result["assumptions"])
+
+
+def _plus_weekdays(day, n):
+    import datetime as dt
+
+    while n:
+        day += dt.timedelta(days=1)
+        n -= day.weekday() < 5
+    return day
+
+
+def test_the_payouts_page_asks_before_using_weekends_only_and_then_says_so():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from core.i18n import t
+    from core.working_days import last_known_year
+
+    year = last_known_year() + 1
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"), default_timeout=90)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("pages/payouts.py").run()
+    data = f"月份,开发者,应用,收益\n{year - 1}-12,开发者甲,应用A,5000\n".encode()
+    at.file_uploader[0].set_value(("e.csv", data, "text/csv")).run()
+    assert not at.exception
+    assert any(str(year) in e.value for e in at.error) and not at.metric  # refused until the user accepts
+    at.checkbox(key="payouts_weekends_only").check().run()
+    assert not at.exception and at.metric
+    assert any(str(year) in w.value and "假设" in w.value for w in at.warning)
+    assert t("payouts.weekends_only", "zh")
