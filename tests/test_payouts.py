@@ -135,7 +135,12 @@ def test_the_weekends_only_fallback_is_explicit_and_named_as_an_assumption(tmp_p
     import json
 
     from core.cli import main as cli
-    from core.working_days import add_working_days, is_working_day, last_known_year, weekends_only_beyond_calendar
+    from core.working_days import (
+        add_working_days,
+        is_working_day,
+        last_known_year,
+        weekends_only_beyond_calendar,
+    )
 
     year = last_known_year() + 1
     with weekends_only_beyond_calendar() as used:
