@@ -18,6 +18,7 @@ from ui.state import (
     client_choices,
     clip_to_year,
     current_client,
+    default_day,
     policy_of,
     remember_shared_widgets,
     restore_shared_widgets,
@@ -52,7 +53,7 @@ else:
     st.session_state.pop("as_of", None)  # a cleared date falls back to the default
 st.sidebar.date_input(
     t("app.as_of", lang),
-    value=None if "as_of" in st.session_state else clip_to_year(client.default_as_of or dt.date.today(), policy),
+    value=None if "as_of" in st.session_state else default_day(client, policy),
     min_value=policy.year_start,
     max_value=policy.year_end,
     key="as_of",

@@ -115,7 +115,7 @@ def _new_client(name: str):
     return engine, repo.create_client(engine, f"{name} {uuid.uuid4().hex[:6]}", inputs)
 
 
-def _expected(engine, client_id):
+def _expected(engine, client_id, as_of: dt.date = dt.date(2024, 12, 31)):
     """What the engine says for the stored client (the page must show exactly this)."""
     from core.accounts import classified_spend
     from core.policy import load_policy
@@ -125,7 +125,7 @@ def _expected(engine, client_id):
     policy = load_policy()
     spend = classified_spend(repo.load_rows(engine, client_id), repo.get_classification(engine, client_id)).rows
     inputs = __import__("json").loads(repo.get_client(engine, client_id).inputs_json)
-    return evaluate(spend, terms_of(inputs, policy), policy, dt.date(2024, 12, 31))
+    return evaluate(spend, terms_of(inputs, policy), policy, as_of)
 
 
 def _upload(at, data: bytes, name: str = "report.csv"):
@@ -142,12 +142,13 @@ def test_upload_map_import_classify_and_the_numbers_follow_the_engine():
     engine, client = _new_client("AppTest upload")
     at = run_app("en", client.id)
     at.switch_page("pages/data.py").run()
-    _upload(at, "日期,账户ID,金额列\n2024-02-01,555,\"1,000,000.00\"\n2024-02-02,555,0.00\n".encode("gbk"))
+    # the file covers the year (a last row on Dec 31): the Overview may show the settled year
+    _upload(at, "日期,账户ID,金额列\n2024-02-01,555,\"1,000,000.00\"\n2024-02-02,555,0.00\n2024-12-31,555,0.00\n".encode("gbk"))
     at.selectbox(key=f"map_{layout_key(['日期', '账户ID', '金额列'])}_金额列").set_value("amount").run()
-    assert [m.value for m in at.metric][:2] == ["2", "0"]  # rows read, errors
+    assert [m.value for m in at.metric][:2] == ["3", "0"]  # rows read, errors
     next(b for b in at.button if b.label == t("data.import", "en")).click().run()
-    assert any("2 rows imported" in s.value for s in at.success)
-    assert repo.row_count(engine, client.id) == 2
+    assert any("3 rows imported" in s.value for s in at.success)
+    assert repo.row_count(engine, client.id) == 3
 
     at.switch_page("pages/overview.py").run()
     before = _expected(engine, client.id)
@@ -181,7 +182,7 @@ def test_changing_target_in_the_sidebar_is_saved_audited_and_recomputed():
     from store import repo
 
     engine, client = _new_client("AppTest target")
-    data = "日期,账户ID,消耗\n2024-05-01,9,15000000\n".encode()
+    data = "日期,账户ID,消耗\n2024-05-01,9,15000000\n2024-12-31,9,0\n".encode()  # data through the year end
     table = read_table(data, "t.csv")
     parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
     repo.import_batch(engine, client.id, "t.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
@@ -291,3 +292,36 @@ def test_a_validation_report_never_reaches_another_clients_export():
     at.run()
     assert not at.exception
     assert "Validation report" not in at.selectbox(key="export_csv_sheet").options  # another client: never
+
+
+def test_data_that_ends_in_september_is_never_shown_as_a_settled_year():
+    """Coverage: a file ending 09-15 opens at 09-15 with a 'data through' banner; asking for
+    Dec 31 computes at 09-15 and projects the rest (not zero spend), and says so."""
+    import datetime as dt
+    import hashlib
+
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table
+    from core.policy import load_policy
+    from store import repo
+
+    engine, client = _new_client("AppTest coverage")
+    lines = ["日期,账户ID,消耗"] + [f"{d:%Y-%m-%d},77,100000" for d in
+                                   (dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(0, 259, 3))]
+    data = "\n".join(lines).encode()
+    table = read_table(data, "c.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
+    repo.import_batch(engine, client.id, "c.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    end = parsed.rows["date"].max().date()
+    assert end == dt.date(2024, 9, 15)
+    at = run_app("en", client.id)
+    assert not at.exception
+    assert any("Data through 2024-09-15" in i.value for i in at.info)
+    expected = _expected(engine, client.id, as_of=end)
+    assert metric(at, t("overview.completion", "en")) == fmt_pct(expected.completion_rate, "en")
+    assert t("overview.projected_completion", "en") in [m.label for m in at.metric]  # a projection, not a verdict
+    at.session_state["as_of"] = dt.date(2024, 12, 31)
+    at.run()
+    assert any("2024-09-16" in w.value and "not counted as zero" in w.value for w in at.warning)
+    assert metric(at, t("overview.completion", "en")) == fmt_pct(expected.completion_rate, "en")  # not diluted by zeros
+    assert t("overview.deposit_deducted", "en") not in [m.label for m in at.metric]  # no settled-year verdict

@@ -110,7 +110,9 @@ def test_new_client_upload_set_inputs_and_read_the_cli_numbers_then_export(app_u
 
     from core.i18n import fmt_money, t
 
-    fixture = ROOT / "tests" / "fixtures" / "good" / "ocean_report_gbk.csv"
+    fixture = tmp_path / "ocean_report_gbk.csv"  # the GBK report, with a last row on Dec 31: the data covers the year
+    fixture.write_bytes((ROOT / "tests" / "fixtures" / "good" / "ocean_report_gbk.csv").read_bytes()
+                        + "2024-12-31,1790000001,富达-信息流,济南富达食品有限公司,巨量广告,抖音,0.00\n".encode("gbk"))
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page.goto(app_url + "data?lang=en")
     page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
@@ -124,7 +126,7 @@ def test_new_client_upload_set_inputs_and_read_the_cli_numbers_then_export(app_u
         page.get_by_test_id("stFileUploaderDropzone").get_by_test_id("stBaseButton-secondary").click()
     chooser.value.set_files(str(fixture))
     page.get_by_role("button", name=t("data.import", "en"), exact=True).click()
-    _wait_text(page, "3 rows imported", "import")
+    _wait_text(page, "4 rows imported", "import")
     # contract inputs: target 5,000 RMB, new customer
     target = page.get_by_label(t("inputs.target", "en"))
     target.fill("5000")

@@ -44,6 +44,11 @@ class ClientInputs:
     refused_rows: int = 0  # stored rows the evaluation cannot read (shown on every page, never silently dropped)
     data_warnings: int = 0  # what the reader warned about the imported files (a badge on every page)
 
+    @property
+    def data_end(self) -> dt.date | None:
+        """The last day the stored spend covers (None without spend)."""
+        return None if self.spend.empty else self.spend["date"].max().date()
+
 
 @st.cache_resource(show_spinner=False)
 def engine() -> Engine:
@@ -164,10 +169,24 @@ def clip_to_year(day: dt.date, policy: Policy) -> dt.date:
     return min(max(day, policy.year_start), policy.year_end)
 
 
+def default_day(client: ClientInputs, policy: Policy) -> dt.date:
+    """Where a client opens: its saved date, else the data's last day — never today or Dec 31
+    for a file that ends in September (that showed a partial year as a settled one)."""
+    return clip_to_year(client.default_as_of or client.data_end or dt.date.today(), policy)
+
+
 def as_of(client: ClientInputs) -> dt.date:
+    """The evaluation date the user asked for (the sidebar), clipped to the policy year."""
     policy = policy_of(client)
-    value = st.session_state.get("as_of") or client.default_as_of or dt.date.today()
-    return clip_to_year(value, policy)
+    chosen = st.session_state.get("as_of")
+    return clip_to_year(chosen, policy) if chosen else default_day(client, policy)
+
+
+def evaluated_at(client: ClientInputs, requested: dt.date) -> dt.date:
+    """The date the numbers are computed at: the requested one, but never after the data's
+    last day — later days are projected from the data's end, not counted as zero spend."""
+    end = client.data_end
+    return min(requested, end) if end is not None else requested
 
 
 def with_terms(client: ClientInputs, terms: ContractTerms) -> ClientInputs:
@@ -217,7 +236,8 @@ class PageContext:
     lang: str
     client: ClientInputs
     policy: Policy
-    as_of: dt.date
+    as_of: dt.date  # the date the numbers are computed at (see evaluated_at)
+    requested: dt.date | None = None  # the sidebar's date, when it is after the data's last day
 
     def evaluation(self) -> Evaluation:
         return cached_evaluation(spend_key(self.client), self.client.spend, self.client.terms, self.client.policy_name, self.as_of)
@@ -230,6 +250,20 @@ class PageContext:
             return cached_outlook(spend_key(self.client), self.client.spend, self.client.terms, self.client.policy_name, self.as_of, method_choice())
 
 
+def coverage_banner(ctx: PageContext) -> None:
+    """Say how far the data goes, on every page: a partial year is never shown as settled."""
+    from core.i18n import t
+
+    end = ctx.client.data_end
+    if end is None or end >= ctx.policy.year_end:
+        return
+    if ctx.requested is not None:
+        st.warning(t("coverage.projected", ctx.lang, end=end.isoformat(), requested=ctx.requested.isoformat(),
+                     next=(end + dt.timedelta(days=1)).isoformat()))
+    else:
+        st.info(t("coverage.through", ctx.lang, end=end.isoformat(), year_end=ctx.policy.year_end.isoformat()))
+
+
 def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     """Every page's first lines: router check, inputs, heading, and the empty state."""
     from core.i18n import t
@@ -239,8 +273,11 @@ def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     require_router()
     ctx = PageContext(lang(), current_client(), None, None)  # type: ignore[arg-type]
     policy = policy_of(ctx.client)
-    ctx = PageContext(ctx.lang, ctx.client, policy, as_of(ctx.client))
+    requested = as_of(ctx.client)
+    day = evaluated_at(ctx.client, requested)
+    ctx = PageContext(ctx.lang, ctx.client, policy, day, requested if requested != day else None)
     st.header(t(heading_key, ctx.lang, client=plain(ctx.client.name)), anchor=False)
+    coverage_banner(ctx)
     if ctx.client.data_warnings:
         st.badge(t("data.warnings_badge", ctx.lang, n=f"{ctx.client.data_warnings:,}"), icon=":material/warning:", color="orange")
     if ctx.client.refused_rows:
