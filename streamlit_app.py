@@ -5,7 +5,6 @@ pages, so switching page never loses the client or the language.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import streamlit as st
 
