@@ -5,7 +5,6 @@ pages, so switching page never loses the client or the language.
 """
 from __future__ import annotations
 
-
 import streamlit as st
 
 from core.i18n import t
