@@ -10,11 +10,9 @@ many threads), so a lock held by another thread at fork time cannot hang them.
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.spawn as mp_spawn
 import os
-import sys
-import threading
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from .limits import ReaderLimits, reader_limits
 from .validation import InputError, file_problem
@@ -31,30 +29,27 @@ def _ctx() -> Any:
         _context = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
         if "forkserver" in methods:
             _context.set_forkserver_preload(_PRELOAD)
+        if not hasattr(mp_spawn.get_preparation_data, "__wrapped__"):
+            mp_spawn.get_preparation_data = _preparation_without_main(mp_spawn.get_preparation_data)
     return _context
 
 
-_start_lock = threading.Lock()
+WORKER_NAME = "rebate-reader"
 
 
-@contextmanager
-def _without_main_module() -> Iterator[None]:
-    """Start a worker without re-running the caller's __main__ in it. multiprocessing would
-    import the main script in every child (so a script with no `if __name__ == "__main__"`
-    guard would recurse); the readers need nothing from it — they were preloaded."""
-    main = sys.modules.get("__main__")
-    with _start_lock:
-        saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
-        try:
-            if main is not None:
-                main.__dict__.pop("__file__", None)
-                main.__dict__["__spec__"] = None  # multiprocessing reads it; None means "no module to re-import"
-            yield
-        finally:
-            if main is not None:
-                main.__dict__.update(saved)
-                if "__spec__" not in saved:
-                    main.__dict__.pop("__spec__", None)
+def _preparation_without_main(original: Callable[[str], dict]) -> Callable[[str], dict]:
+    """multiprocessing re-imports the caller's __main__ in every child. In a Streamlit server
+    __main__ is the running page script (Streamlit swaps sys.modules["__main__"] per run),
+    and a script without a main guard would recurse. The readers were preloaded by the fork
+    server and need nothing from it, so our workers' preparation data leaves it out."""
+    def prepare(name: str) -> dict:
+        data = original(name)
+        if name.startswith(WORKER_NAME):
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+    prepare.__wrapped__ = original  # type: ignore[attr-defined]
+    return prepare
 
 
 def _address_space() -> int:
@@ -103,9 +98,8 @@ def run_isolated(fn: Callable[..., Any], args: tuple, name: str, limits: ReaderL
     limits = limits or reader_limits()
     ctx = _ctx()
     receive, send = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_child, args=(send, fn, args, limits.memory_mb), daemon=True)
-    with _without_main_module():
-        worker.start()
+    worker = ctx.Process(target=_child, args=(send, fn, args, limits.memory_mb), daemon=True, name=f"{WORKER_NAME}-{name[:40]}")
+    worker.start()
     send.close()
     try:
         kind, payload = _receive(receive, limits.seconds)
