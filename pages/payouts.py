@@ -106,7 +106,8 @@ shown = pd.DataFrame({
     t("payouts.col.developer", L): summary.index,
     **{t(f"payouts.col.{c}", L): summary[c].map(lambda v: fmt_money(int(v), L, compact=False)).to_numpy()
        for c in ("earned", "withheld", "clawback", "paid", "carried")},
-    t("payouts.col.next_pay_by", L): summary["next_pay_by"].to_numpy(),
+    t("payouts.col.next_pay_by", L): summary["next_pay_by"].map(
+        lambda d: d.isoformat() if isinstance(d, dt.date) else t("payouts.nothing_due", L)).to_numpy(),
 })
 st.dataframe(shown, hide_index=True, width="stretch")
 

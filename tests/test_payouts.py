@@ -189,3 +189,22 @@ def test_the_payouts_page_asks_before_using_weekends_only_and_then_says_so():
     assert not at.exception and at.metric
     assert any(str(year) in w.value and "假设" in w.value for w in at.warning)
     assert t("payouts.weekends_only", "zh")
+
+
+def test_a_developer_with_nothing_due_reads_nothing_due_not_none():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from core.i18n import t
+
+    for lang in ("en", "zh"):
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"), default_timeout=90)
+        at.session_state["lang"] = lang
+        at.run()
+        at.switch_page("pages/payouts.py").run()
+        assert not at.exception
+        table = next(d.value for d in at.dataframe if t("payouts.col.next_pay_by", lang) in d.value.columns)
+        values = table[t("payouts.col.next_pay_by", lang)].tolist()
+        assert all(v is not None and str(v) not in ("None", "nan", "NaT") for v in values), values
+        assert t("payouts.nothing_due", lang) in values  # the demo has developers with nothing due (was "None")
