@@ -281,6 +281,7 @@ def portfolio_table(clients: list[PortfolioClient], evaluations: list[Evaluation
         if projections is not None:
             rec.update(projections.get(c.client, {}))
         rec["risk"] = risk_level(rec, as_of, policy)
+        rec["reasons"] = risk_reasons(rec, as_of, policy)
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
@@ -299,6 +300,32 @@ def risk_level(rec: dict, as_of: dt.date, policy: Policy) -> str:
     if "p_target_met" in rec:
         behind = rec["p_target_met"] < 0.8
     return "amber" if rec["assessment_630"] == "reduced" or behind else "green"
+
+
+def risk_reasons(rec: dict, as_of: dt.date, policy: Policy) -> tuple[str, ...]:
+    """Why a row is red or amber, as codes the UI translates (every red has a reason: a
+    client at 120 % completion is red because its target is below the industry threshold,
+    and the list must say so). Empty for a green row; the same tests as risk_level."""
+    out: list[str] = []
+    if (rec.get("deposit_deducted_fen") or 0) > 0:  # the reason that moves the most money first
+        rule = rec.get("year_end_rule", "")
+        out.append(f"year_end_{rule}" if rule in ("below_threshold", "shortfall", "forfeited", "not_effective", "terminated")
+                   else "deposit_deducted")
+    if rec["assessment_630"] == "terminated":
+        out.append("630_terminated")
+    if rec["assessment_930"] == "q3_withheld":
+        out.append("q3_withheld")
+    if rec.get("p_deposit_deduction", 0) >= 0.5:
+        out.append("deposit_likely")
+    if rec["assessment_630"] == "reduced":
+        out.append("630_reduced")
+    elapsed = ((min(as_of, policy.year_end) - policy.year_start).days + 1) / ((policy.year_end - policy.year_start).days + 1)
+    if "p_target_met" in rec:
+        if rec["p_target_met"] < 0.8:
+            out.append("target_unlikely")
+    elif rec["completion_rate"] < elapsed - 0.10:
+        out.append("behind_pace")
+    return tuple(dict.fromkeys(out))
 
 
 def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date,

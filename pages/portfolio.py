@@ -100,6 +100,7 @@ else:
 
 view = pd.DataFrame({
     t("portfolio.col.risk", L): table["risk"].map(lambda r: t(f"portfolio.risk.{r}", L)),
+    t("portfolio.col.why", L): table["reasons"].map(lambda codes: "; ".join(t(f"portfolio.why.{c}", L) for c in codes)),
     t("portfolio.col.client", L): table["client"],
     t("portfolio.col.name", L): table["name"],
     t("portfolio.col.completion", L): table["completion_rate"] * 100,
@@ -110,13 +111,15 @@ view = pd.DataFrame({
     t("portfolio.col.credited", L): table["credited_fen"] / 100,
     t("portfolio.col.expiring", L): table["expiring_30d_fen"] / 100,
     t("portfolio.col.deposit", L): table["deposit_fen"] / 100,
+    t("portfolio.col.deducted", L): table["deposit_deducted_fen"] / 100,
 })
-money_cols = ["target", "actual", "credited", "expiring", "deposit"]
+money_cols = ["target", "actual", "credited", "expiring", "deposit", "deducted"]
 if "p_target_met" in table:
     view[t("portfolio.col.p_target", L)] = table["p_target_met"] * 100
     view[t("portfolio.col.at_risk", L)] = table["deposit_at_risk_fen"] / 100
     money_cols.append("at_risk")
 config = {t(f"portfolio.col.{c}", L): st.column_config.NumberColumn(format="%,.2f") for c in money_cols}
+config[t("portfolio.col.why", L)] = st.column_config.TextColumn(width="medium")  # the whole text on hover
 config[t("portfolio.col.completion", L)] = st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=120)
 config[t("portfolio.col.p_target", L)] = st.column_config.NumberColumn(format="%.0f%%")
 order = table.assign(_r=table["risk"].map({"red": 0, "amber": 1, "green": 2})).sort_values(["_r", "completion_rate"]).index

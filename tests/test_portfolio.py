@@ -205,3 +205,20 @@ def test_projection_from_the_runs_totals_equals_projection_from_each_clients_row
     run = run_portfolio(clients, spend, policy, day)
     assert project_portfolio(spend.rows, clients, policy, day, paths=200, actual=run.totals) == \
         project_portfolio(spend.rows, clients, policy, day, paths=200)
+
+
+def test_every_red_or_amber_row_says_why_and_no_green_row_does():
+    """Every red has a reason (the list said nothing while 149 of 150 demo clients were red
+    at year end); the reasons follow the same tests as the risk level."""
+    import datetime as dt
+
+    from conftest import demo_portfolio_table
+
+    for day in (dt.date(2024, 6, 30), dt.date(2024, 9, 30), dt.date(2024, 12, 31)):
+        table = demo_portfolio_table(day)
+        flagged = table["risk"] != "green"
+        assert table.loc[flagged, "reasons"].map(len).gt(0).all(), day
+        assert table.loc[~flagged, "reasons"].map(len).eq(0).all(), day
+    year_end = demo_portfolio_table(dt.date(2024, 12, 31))
+    lost = year_end[year_end["deposit_deducted_fen"] > 0]
+    assert lost["reasons"].map(lambda r: any(c.startswith("year_end_") or c == "deposit_deducted" for c in r)).all()

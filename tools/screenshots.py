@@ -52,6 +52,8 @@ def main() -> None:
                 page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}?lang={lang}&as_of={as_of}")
                 page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
                 page.wait_for_timeout(5000)
+                page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)  # the run has ended
+                page.wait_for_timeout(2500)  # grids draw on a canvas after the run
                 page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True)
                 page.close()
         browser.close()
