@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .columns import HeaderMapping, normalise_header
-from .parsing import as_text, parse_amount_fen
+from .parsing import as_text, is_missing, parse_amount_fen, parse_enum
+from .spend import SPEND_FIELDS, decimal_comma
 from .validation import InputError, Problem, file_problem
 
 SUMMARY = re.compile(r"^\s*(?:当日|本日|本页|本月|全部|总)?(?:合计|总计|小计|汇总|总和)|^\s*(?:grand\s*)?(?:sub)?totals?\b|^\s*sum\s*$",
@@ -117,9 +118,10 @@ def _power_of_ten(unit: Fraction) -> int:
 
 
 def _fen(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Amount text -> (integer fen, ok)."""
+    """Amount text -> (integer fen, ok). A cell the validator would refuse (negative, a
+    decimal comma) is not ok: it keeps its text, and the validator names it."""
     parsed = parse_amount_fen(text)
-    return parsed.fen, parsed.ok & ~parsed.negative
+    return parsed.fen, parsed.ok & ~parsed.negative & ~decimal_comma(text)
 
 
 def _fen_text(fen: np.ndarray, ok: np.ndarray, original: pd.Series) -> pd.Series:
@@ -151,8 +153,8 @@ def amounts(cells: pd.DataFrame, mapping: HeaderMapping, name: str, row_numbers:
     if total_col is not None and cash_source != "derived":
         problems += _reconcile(fen, parts, cash, cash_ok, total_col, name, row_numbers)
     out: dict[str, pd.Series] = {}
-    cash_text = text.get(parts.get("cash") or (mapping.cash_parts or (total_col,))[0] or "", pd.Series([""] * len(cells)))
-    out["cash"] = _fen_text(cash, cash_ok, cash_text)
+    cash_source_col = parts.get("cash") or next(iter(mapping.cash_parts), total_col)  # whose text names a bad cell
+    out["cash"] = _fen_text(cash, cash_ok, text[cash_source_col])
     for funding in ("grant", "return"):
         if funding in parts:
             out[funding] = _fen_text(*fen[parts[funding]], text[parts[funding]])
@@ -284,9 +286,6 @@ def foreign_enum_columns(cells: pd.DataFrame, mapping: HeaderMapping, aliases: d
     a v3 report's `platform` holds ANDROID/IOS (the device OS), not the ad platform. Reading
     them would refuse every row; they are set aside, named, and the mapping step can map them.
     A value that is merely unknown (a typo) stays an error naming its row."""
-    from .parsing import is_missing, parse_enum
-    from .spend import SPEND_FIELDS
-
     dropped: set[str] = set()
     problems: list[Problem] = []
     for field_name, col in mapping.fields.items():

@@ -275,17 +275,21 @@ def parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
         return values, ok, [], missing
     if spec.kind == "money":
         parsed = parse_amount_fen(col)
-        european = text.str.match(r"^[¥￥]?\s*-?\d{1,3}(\.\d{3})+,\d{1,2}\s*(元)?$").fillna(False).to_numpy(dtype=bool)
-        european |= _not_thousands(text)
-        return parsed.fen, parsed.ok | parsed.too_large, _amount_checks(parsed, european), missing  # absurd amounts get their own message
+        return parsed.fen, parsed.ok | parsed.too_large, _amount_checks(parsed, decimal_comma(text)), missing  # absurd amounts get their own message
     too_long = (text.str.len() > MAX_TEXT).to_numpy(dtype=bool)
     return text.to_numpy(dtype=object), np.ones(len(col), dtype=bool), [
         (too_long, f"text longer than {MAX_TEXT} characters; is this the right column?", "error", "too_long")], missing
 
 
+def decimal_comma(text: pd.Series) -> np.ndarray:
+    """Amount cells whose comma is a decimal comma: European '1.234,56', or any comma that
+    does not group three digits ('1234,56' in a semicolon file). The amount parser strips
+    commas, so reading them would be 100× too much; every amount reader refuses them."""
+    european = text.str.match(r"^[¥￥]?\s*-?\d{1,3}(\.\d{3})+,\d{1,2}\s*(元)?$").fillna(False).to_numpy(dtype=bool)
+    return european | _not_thousands(text)
+
+
 def _not_thousands(text: pd.Series) -> np.ndarray:
-    """A comma that does not group three digits ('1234,56' in a semicolon file) is a decimal
-    comma, not a thousands separator: reading it as 123456 would be 100× too much."""
     bare = text.str.replace(r"[\s¥￥$]|RMB|CNY|元|万|萬|亿|億", "", regex=True)
     has_comma = bare.str.contains(r"[,，]", regex=True).fillna(False).to_numpy(dtype=bool)
     grouped = bare.str.match(r"^[+-]?\(?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\)?(?:[eE][+-]?\d+)?$").fillna(False).to_numpy(dtype=bool)

@@ -246,3 +246,15 @@ def test_a_workbook_with_no_known_header_goes_to_the_mapping_step():
     remembered = {"Tag": "date", "Konto": "account_id", "Kosten": "amount"}
     parsed = __import__("core.ingest", fromlist=["prepare_spend"]).prepare_spend(table, map_headers(table.headers, remembered), POLICY)[0]
     assert parsed.rows["amount_fen"].tolist() == [1250]
+
+
+def test_a_decimal_comma_in_a_funding_part_column_is_refused_not_read_100_times_too_big():
+    """Parts are parsed before validation; a '1234,56' there must reach the validator's
+    decimal-comma refusal, not become 123,456.00 on the way."""
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table_in_process
+
+    data = "日期;账户ID;非赠款消耗;赠款消耗\n2024-03-01;1790000001;1234,56;10,00\n".encode()
+    table = read_table_in_process(data, "parts_comma.csv")
+    parsed, _ = prepare_spend(table, map_headers(table.headers), POLICY)
+    assert parsed.rows.empty and {p.code for p in parsed.errors} == {"european"}
