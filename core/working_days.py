@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import chinese_calendar
 
-from .validation import InputError
+from .validation import InputError, Problem
 
 
 class CalendarRangeError(InputError):
@@ -44,7 +44,8 @@ def is_working_day(day: dt.date) -> bool:
     if known is not None:
         return known
     if not _weekends_only.get():
-        raise CalendarRangeError(_unknown_year(day))
+        raise CalendarRangeError(Problem("error", _unknown_year(day), code="calendar_unknown",
+                                         params=(("year", str(day.year)), ("last", str(last_known_year())))))
     used = _fallback_years.get()
     if used is not None:
         used.add(day.year)

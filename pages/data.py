@@ -22,7 +22,7 @@ from core.spend import (
 )
 from core.validation import InputError, problems_frame
 from store import repo
-from ui.state import engine, page_start, user_email, user_team
+from ui.state import engine, page_start, user_email, user_team, write_failure
 from ui.text import plain
 
 ctx = page_start("data.heading", needs_spend=False)
@@ -159,7 +159,7 @@ if upload is not None:
     except InputError as exc:
         st.error(plain(localise(exc.problems[0], L)))
     except (repo.ConflictError, repo.BusyError) as exc:
-        st.warning(plain(exc))
+        st.warning(write_failure(exc, L))
 
 st.subheader(t("data.batches", L))
 batches = repo.list_batches(db, client.id)
@@ -180,7 +180,7 @@ else:
                 repo.undo_batch(db, client.id, int(undo_id), expected_version=client.version, who=user_email())
                 st.rerun()
             except (repo.ConflictError, repo.BusyError) as exc:
-                st.warning(plain(exc))
+                st.warning(write_failure(exc, L))
 
 st.subheader(t("data.classification", L))
 st.caption(t("data.classification_help", L))
@@ -215,4 +215,4 @@ else:
             st.toast(t("data.classification_saved", L, n=n))
             st.rerun()
         except (repo.ConflictError, repo.BusyError) as exc:
-            st.warning(plain(exc))
+            st.warning(write_failure(exc, L))

@@ -18,6 +18,7 @@ from ui.state import (
     spend_key,
     terms_of,
     user_email,
+    write_failure,
 )
 from ui.text import plain
 
@@ -33,7 +34,7 @@ with st.form("save_scenario", clear_on_submit=True):
                 repo.save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of, who=user_email())
                 st.success(t("scenarios.saved", L, name=plain(name.strip())))
             except repo.BusyError as exc:
-                st.warning(plain(exc))
+                st.warning(write_failure(exc, L))
         else:
             st.warning(t("scenarios.name_needed", L))
 

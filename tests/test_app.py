@@ -325,3 +325,17 @@ def test_data_that_ends_in_september_is_never_shown_as_a_settled_year():
     assert any("2024-09-16" in w.value and "not counted as zero" in w.value for w in at.warning)
     assert metric(at, t("overview.completion", "en")) == fmt_pct(expected.completion_rate, "en")  # not diluted by zeros
     assert t("overview.deposit_deducted", "en") not in [m.label for m in at.metric]  # no settled-year verdict
+
+
+def test_a_stale_sidebar_save_says_so_in_chinese_and_saves_nothing():
+    """Two people on one client: the second save meets a newer version, and the message is
+    the catalogue's 中文 text (the store's own message is English)."""
+    from store import repo
+
+    engine, client = _new_client("AppTest stale zh")
+    at = run_app("zh", client.id)
+    repo.update_client_inputs(engine, client.id, client.version, {"target_amount": 70000000, "customer_type": "regular"}, None)
+    at.number_input(key=f"target_{client.id}").set_value(61_000_000.0).run()
+    assert not at.exception
+    assert any(e.value == t("store.conflict", "zh") for e in at.sidebar.error)
+    assert '"target_amount": 70000000' in repo.get_client(engine, client.id).inputs_json

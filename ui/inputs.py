@@ -14,7 +14,7 @@ from core.policy import CUSTOMER_TYPES, load_policy
 from store import repo
 from store.repo import BusyError, ConflictError
 
-from .state import ClientInputs, engine, policy_of, user_email, user_team
+from .state import ClientInputs, engine, policy_of, user_email, user_team, write_failure
 from .text import plain
 
 
@@ -25,7 +25,7 @@ def _save(client: ClientInputs, key: str, field: str, convert) -> None:
         with st.spinner(t("inputs.saving", st.session_state.get("lang", "zh"))):
             repo.update_client_inputs(engine(), client.id, client.version, inputs, client.default_as_of, who=user_email())
     except (ConflictError, BusyError) as exc:  # the widget keeps the typed value: the user can try again
-        st.session_state["_input_error"] = str(exc)
+        st.session_state["_input_error"] = write_failure(exc, st.session_state.get("lang", "zh"))
 
 
 def _money(value: float) -> float:
@@ -72,7 +72,7 @@ def contract_inputs(client: ClientInputs, lang: str) -> None:
             on_change=_save, args=(client, f"paid_{k}", "deposit_paid_on", _date),
         )
     if st.session_state.get("_input_error"):
-        st.sidebar.error(plain(st.session_state.pop("_input_error")))
+        st.sidebar.error(st.session_state.pop("_input_error"))  # our own catalogue text
 
 
 def new_client_form(lang: str) -> None:

@@ -135,6 +135,13 @@ def lang() -> str:
     return st.session_state.get("lang", "zh")
 
 
+def write_failure(exc: Exception, lang: str) -> str:
+    """A save that did not land, in the UI's language (the store's messages are English)."""
+    from core.i18n import t
+
+    return t("store.busy" if isinstance(exc, repo.BusyError) else "store.conflict", lang)
+
+
 def user_email() -> str:
     """Who the audit log names: the signed-in e-mail, 'local' in single-user mode."""
     return st.session_state.get("_who") or "local"
