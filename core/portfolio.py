@@ -266,7 +266,7 @@ def _expiring_by_ledger(funded: pd.DataFrame, clients: list[PortfolioClient], ta
 def portfolio_table(clients: list[PortfolioClient], evaluations: list[Evaluation], expiring_fen: np.ndarray,
                     as_of: dt.date, policy: Policy, projections: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per client: what finance previews at quarter end (money in fen; `risk`
-    red/amber/green from `risk_level`)."""
+    red/amber/green from `risk_level`, `reasons` from `risk_reasons`)."""
     records = []
     for c, ev, exp in zip(clients, evaluations, expiring_fen):
         rec = {
@@ -280,32 +280,30 @@ def portfolio_table(clients: list[PortfolioClient], evaluations: list[Evaluation
         }
         if projections is not None:
             rec.update(projections.get(c.client, {}))
-        rec["risk"] = risk_level(rec, as_of, policy)
         rec["reasons"] = risk_reasons(rec, as_of, policy)
+        rec["risk"] = risk_level(rec["reasons"])
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
 
-def risk_level(rec: dict, as_of: dt.date, policy: Policy) -> str:
+RED_REASONS = frozenset({"630_terminated", "q3_withheld", "deposit_deducted", "deposit_likely", "year_end_below_threshold",
+                         "year_end_shortfall", "year_end_forfeited", "year_end_not_effective", "year_end_terminated"})
+
+
+def risk_level(reasons: tuple[str, ...]) -> str:
     """red / amber / green for the portfolio list. A modelling assumption, documented on the
     Assumptions page: red = money already lost or likely lost (630 terminated, Q3 withheld,
     deposit deducted, or ≥ 50 % projected chance of a deduction); amber = 630 reduced, or
     completion behind the straight-line pace of the year by more than 10 points, or < 80 %
-    projected chance of meeting the target; green otherwise."""
-    if rec["assessment_630"] == "terminated" or rec["assessment_930"] == "q3_withheld" \
-            or (rec.get("deposit_deducted_fen") or 0) > 0 or rec.get("p_deposit_deduction", 0) >= 0.5:
-        return "red"
-    elapsed = ((min(as_of, policy.year_end) - policy.year_start).days + 1) / ((policy.year_end - policy.year_start).days + 1)
-    behind = rec["completion_rate"] < elapsed - 0.10
-    if "p_target_met" in rec:
-        behind = rec["p_target_met"] < 0.8
-    return "amber" if rec["assessment_630"] == "reduced" or behind else "green"
+    projected chance of meeting the target; green otherwise. Derived from risk_reasons, so
+    a colour can never lack its reason."""
+    return "red" if RED_REASONS.intersection(reasons) else "amber" if reasons else "green"
 
 
 def risk_reasons(rec: dict, as_of: dt.date, policy: Policy) -> tuple[str, ...]:
     """Why a row is red or amber, as codes the UI translates (every red has a reason: a
     client at 120 % completion is red because its target is below the industry threshold,
-    and the list must say so). Empty for a green row; the same tests as risk_level."""
+    and the list must say so). Empty for a green row."""
     out: list[str] = []
     if (rec.get("deposit_deducted_fen") or 0) > 0:  # the reason that moves the most money first
         rule = rec.get("year_end_rule", "")
