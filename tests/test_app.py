@@ -339,3 +339,26 @@ def test_a_stale_sidebar_save_says_so_in_chinese_and_saves_nothing():
     assert not at.exception
     assert any(e.value == t("store.conflict", "zh") for e in at.sidebar.error)
     assert '"target_amount": 70000000' in repo.get_client(engine, client.id).inputs_json
+
+
+def test_stored_rows_the_evaluation_cannot_read_are_announced_not_dropped_silently():
+    """A classification value the validator refuses (raw '巨量广告' from an old import) made
+    the stored rows vanish from every number; every page now says how many are left out."""
+    import hashlib
+
+    import pandas as pd
+
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table
+    from core.policy import load_policy
+    from store import repo
+
+    engine, client = _new_client("AppTest refused rows")
+    data = "日期,账户ID,消耗\n2024-05-01,31,1000\n2024-05-02,31,2000\n".encode()
+    table = read_table(data, "r.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
+    repo.import_batch(engine, client.id, "r.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    repo.save_classification(engine, client.id, pd.DataFrame([{"account_id": "31", "platform": "巨量广告"}]))
+    at = run_app("en", client.id)
+    assert not at.exception
+    assert any(t("data.refused_rows", "en", n="2") == w.value for w in at.warning)

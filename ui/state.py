@@ -43,11 +43,7 @@ class ClientInputs:
     default_as_of: dt.date | None
     refused_rows: int = 0  # stored rows the evaluation cannot read (shown on every page, never silently dropped)
     data_warnings: int = 0  # what the reader warned about the imported files (a badge on every page)
-
-    @property
-    def data_end(self) -> dt.date | None:
-        """The last day the stored spend covers (None without spend)."""
-        return None if self.spend.empty else self.spend["date"].max().date()
+    data_end: dt.date | None = None  # the last day the stored spend covers (read once per version)
 
 
 @st.cache_resource(show_spinner=False)
@@ -74,8 +70,9 @@ def load_client(client_id: int, version: int) -> ClientInputs:
     inputs = json.loads(client.inputs_json)
     stored = classified_spend(repo.load_rows(e, client_id), repo.get_classification(e, client_id))
     refused = len({p.row for p in stored.errors}) if stored.errors else 0
+    end = None if stored.rows.empty else stored.rows["date"].max().date()
     return ClientInputs(client.id, client.name, client.version, client.policy, inputs, terms_of(inputs, policy),
-                        stored.rows, client.as_of, refused, repo.data_warnings(e, client_id))
+                        stored.rows, client.as_of, refused, repo.data_warnings(e, client_id), end)
 
 
 def policy_of(client: ClientInputs) -> Policy:
