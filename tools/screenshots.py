@@ -11,11 +11,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["overview", "checkpoints", "deposit", "returns", "negotiation", "portfolio", "scenarios", "payouts", "data", "assumptions"]
@@ -39,16 +39,26 @@ def served() -> Iterator[int]:
         server.wait(timeout=20)
 
 
+@contextmanager
+def browser_pages(width: int, height: int) -> Iterator[tuple[int, Callable[[], Page]]]:
+    """A fresh demo server and Debian's headless Chromium: yields the port and a new-page maker."""
+    with served() as port, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        try:
+            yield port, lambda: browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
     as_of = sys.argv[2] if len(sys.argv) > 2 else "2024-09-15"
     only = sys.argv[3].split(",") if len(sys.argv) > 3 else PAGES  # e.g. "portfolio,overview"
     out.mkdir(parents=True, exist_ok=True)
-    with served() as port, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+    with browser_pages(1280, 800) as (port, new_page):
         for lang in ("zh", "en"):
             for name in only:
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page = new_page()
                 page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}?lang={lang}&as_of={as_of}")
                 page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
                 page.wait_for_timeout(5000)
@@ -56,7 +66,6 @@ def main() -> None:
                 page.wait_for_timeout(2500)  # grids draw on a canvas after the run
                 page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True)
                 page.close()
-        browser.close()
 
 
 if __name__ == "__main__":

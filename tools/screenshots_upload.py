@@ -10,20 +10,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
-from tools.screenshots import FLAGS, served
+from tools.screenshots import browser_pages
 
 
 def main() -> None:
     out = Path(sys.argv[1])
     files = [Path(f) for f in sys.argv[2:]]
     out.mkdir(parents=True, exist_ok=True)
-    with served() as port, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+    with browser_pages(1440, 900) as (port, new_page):
         for lang in ("zh", "en"):
             for path in files:
-                page = browser.new_page(viewport={"width": 1440, "height": 900})
+                page = new_page()
                 page.goto(f"http://127.0.0.1:{port}/data?lang={lang}")
                 page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
                 page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
@@ -34,7 +31,6 @@ def main() -> None:
                     page.wait_for_timeout(2500)
                 page.screenshot(path=str(out / f"data-{path.stem}-{lang}.png"), full_page=True)
                 page.close()
-        browser.close()
 
 
 if __name__ == "__main__":
