@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.forecast import STATISTICAL
+
 from core.i18n import t
 from ui.auth import require_team
 from ui.inputs import contract_inputs, new_client_form
@@ -56,8 +58,9 @@ st.sidebar.date_input(
     max_value=policy.year_end,
     key="as_of",
 )
-METHODS = ["auto", "seasonal", "ets", "run_rate"]
-st.session_state.setdefault("method", "auto")
+METHODS = list(STATISTICAL)
+if st.session_state.get("method") not in METHODS:  # also a session from before "combined" existed
+    st.session_state["method"] = "combined"
 st.sidebar.selectbox(  # one widget per language so the option labels follow it; the choice lives in "method"
     t("app.method", lang), METHODS, index=METHODS.index(st.session_state["method"]),
     format_func=lambda m: t(f"method.{m}", lang), key=f"method_{lang}",

@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .forecast import METHODS
 from .policy import DEFAULT_POLICY
 from .validation import InputError
 
@@ -30,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("scenario")
     pr.add_argument("--spend", help="CSV/XLSX spend file whose rows replace the scenario's")
     pr.add_argument("--strict", action="store_true", help="refuse (exit 2) when the spend file has any warning")
-    pr.add_argument("--method", choices=["run_rate", "seasonal", "ets", "plan"], help="default: the backtest's best")
+    pr.add_argument("--method", choices=list(METHODS), help="default: combined (weights and error bands learned from past errors)")
     pr.add_argument("--paths", type=int, default=10_000)
     pr.add_argument("--seed", type=int, default=0)
     pr.add_argument("--plan", help="CSV with month (YYYY-MM), amount and optionally account_id: cash spend plan")

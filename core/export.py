@@ -59,7 +59,7 @@ def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy
             columns=["kind", "measure", "statistic", "value"])
         sheets["Required spend"] = pd.DataFrame(d["required_spend"])
         sheets["Balances"] = pd.DataFrame(d["ledger"])
-        sheets["Backtest"] = view.backtest
+        sheets["Track record"] = view.track_record
     if problems is not None and len(problems):
         sheets["Validation report"] = problems
     return sheets

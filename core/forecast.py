@@ -1,10 +1,14 @@
-"""Daily spend forecasts per segment, and a backtest that picks the method.
+"""Daily spend forecasts per segment, with the error bands learned for the method.
 
 A segment is a set of rows the contract treats alike (same account, platform, network,
 class, model …), so its forecast can be turned into counted, base and Σ base × rate by
-the engine's own row rules. Methods: `run_rate` (mean of the last N days), `seasonal`
-(last year's daily profile scaled to this year's level, else the built-in market profile
-of data/forecast.toml), `plan` (the user's monthly plan, exact).
+the engine's own row rules. Components, each a client-level daily path split over
+segments by their recent share: `run_rate` (mean of the last 28 days), `seasonal` (the
+same shaped by the seasonal profile), `share_of_year` (year-to-date spend over the
+profile's year-to-date share) and `ets` (damped trend of the deseasonalised weekly level).
+`combined` (the default) mixes them with weights learned by core.calibration; `plan` is
+the user's monthly plan, exact. The seasonal profile blends the market profile of
+data/forecast.toml, the pooled share-of-year curve and the client's own previous year.
 """
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .error_model import COMPONENTS, ErrorModel, leap_day_index
+from .error_model import load as load_error_model
 from .policy import Policy
 
 SETTINGS = Path(__file__).resolve().parents[1] / "data" / "forecast.toml"
@@ -24,8 +30,8 @@ SEGMENT_KEYS = (
     "customer", "account_id", "platform", "network", "bidding", "brand_bidding", "placement", "industry_class",
     "business_model", "ad_model", "kol_reuses_xingtu_video", "via_party_b", "special",
 )
-METHODS = ("run_rate", "seasonal", "ets", "plan")
-STATISTICAL = ("run_rate", "seasonal", "ets")
+STATISTICAL = ("combined",) + COMPONENTS
+METHODS = STATISTICAL + ("plan",)
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +54,7 @@ class Forecast:
     method: str
     days: pd.DatetimeIndex  # as_of + 1 .. year end
     mean: np.ndarray  # [segment, day] expected daily spend in fen
-    log_sd: np.ndarray  # [segment] day-to-day noise (log scale)
-    level_sd: np.ndarray  # [segment] uncertainty of the level itself (log scale)
+    bands: np.ndarray | None  # [quarter, level] learned actual/predicted ratios to each quarter end; None: exact
 
 
 def segment_history(rows: pd.DataFrame, policy: Policy, as_of: dt.date) -> History:
@@ -93,94 +98,101 @@ def market_profile(days: pd.DatetimeIndex) -> np.ndarray:
     return level
 
 
-def _noise(history: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Day-to-day log sd per segment from the last n days, and the sd of the level estimate."""
-    floor = settings()["min_daily_log_sd"]
-    recent = history[:, -n:] if history.shape[1] else np.zeros((history.shape[0], 1))
-    logs = np.log(np.where(recent > 0, recent, np.nan))
-    with np.errstate(all="ignore"):
-        sd = np.nanstd(logs, axis=1)
-    sd = np.where(np.isfinite(sd), np.maximum(sd, floor), floor)
-    return sd, sd / np.sqrt(max(recent.shape[1], 1))
-
-
 def _future_days(policy: Policy, as_of: dt.date) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(as_of) + pd.Timedelta(days=1), pd.Timestamp(policy.year_end), freq="D")
 
 
-def run_rate(history: History, policy: Policy, as_of: dt.date, n: int | None = None) -> Forecast:
-    """Mean of the last n days per segment, flat to year end."""
-    n = n or settings()["run_rate_days"]
+def _unit_mean(values: np.ndarray) -> np.ndarray:
+    mean = values.mean() if len(values) else 0.0
+    return values / mean if mean > 0 else np.ones(len(values))
+
+
+def year_profile(year_days: pd.DatetimeIndex, previous: np.ndarray | None, model: ErrorModel) -> np.ndarray:
+    """Relative daily level over the year (mean 1): the market profile, the pooled share
+    curve and — when there is one — the client's own previous year, blended on the log
+    scale with the weights of data/forecast.toml (the own year is smoothed and shrunk,
+    never used raw: one campaign last June must not become a forecast for this June)."""
+    w = settings()["profile_weights_with_previous" if previous is not None else "profile_weights"]
+    market = _unit_mean(market_profile(year_days))
+    pooled = _unit_mean(model.share_curve[[leap_day_index(d) for d in year_days.date]])
+    log = w["market"] * np.log(market) + w["pooled"] * np.log(pooled)
+    if previous is not None:
+        prev_days = pd.date_range(pd.Timestamp(year_days[0].year - 1, 1, 1), periods=len(previous))
+        smooth = pd.Series(previous, index=prev_days.strftime("%m-%d")).rolling(7, center=True, min_periods=1).mean()
+        smooth = smooth[~smooth.index.duplicated()]
+        own = smooth.reindex(year_days.strftime("%m-%d")).ffill().bfill().to_numpy()
+        own = np.clip(_unit_mean(np.nan_to_num(own)), 0.1, 10.0)
+        log += w["own"] * np.log(own)
+    return _unit_mean(np.exp(log))
+
+
+def _ets_level(deseasoned: np.ndarray, horizon: int) -> np.ndarray:
+    """Damped-trend exponential smoothing (Holt, ETS(A,Ad,N)) of the log weekly level of
+    deseasonalised spend, per future day; the trend's total effect is capped and the
+    back-transform corrected by the one-step error variance (a log model's mean, not its median)."""
+    cfg = settings()["ets"]
+    n_weeks = len(deseasoned) // 7
+    weekly = deseasoned[len(deseasoned) - 7 * n_weeks:].reshape(n_weeks, 7).mean(axis=1)
+    if n_weeks < 4 or weekly[-4:].sum() <= 0:
+        return np.full(horizon, weekly[-1] if n_weeks else (deseasoned.mean() if len(deseasoned) else 0.0))
+    y = np.log(np.maximum(weekly, weekly[weekly > 0].min() / 10 if (weekly > 0).any() else 1.0))
+    level, trend, errors = y[0], 0.0, []
+    alpha, beta, phi = cfg["alpha"], cfg["beta"], cfg["phi"]
+    for value in y[1:]:
+        guess = level + phi * trend
+        errors.append(value - guess)
+        new_level = guess + alpha * (value - guess)
+        trend = phi * trend + beta * (new_level - level - phi * trend)
+        level = new_level
+    weeks_ahead = np.arange(horizon) // 7 + 1
+    damp = np.cumsum(phi ** np.arange(1, weeks_ahead.max(initial=1) + 1))[weeks_ahead - 1] if horizon else np.zeros(0)
+    cap = np.log(cfg["max_trend_factor"])
+    path = level + np.clip(trend * damp, -cap, cap)
+    variance = min(float(np.var(errors[-26:])), cfg["max_log_variance"])
+    return np.exp(path + variance / 2)
+
+
+def component_paths(total: np.ndarray, t: int, profile: np.ndarray) -> dict[str, np.ndarray]:
+    """Expected daily spend after day ``t`` (index in the year; total[:t+1] is known) by
+    each component method — one function for the product, the pooled backtest and the benchmark."""
+    known = total[: t + 1]
+    future = profile[t + 1:]
+    n = min(settings()["run_rate_days"], len(known))
+    rate = known[-n:].mean() if n else 0.0
+    recent_profile = profile[t + 1 - n: t + 1].mean() if n else 1.0
+    paths = {
+        "run_rate": np.full(len(future), rate),
+        "seasonal": rate * future / recent_profile,
+        "share_of_year": (known.sum() / profile[: t + 1].sum() if len(known) else 0.0) * future,
+    }
+    paths["ets"] = _ets_level(known / profile[: t + 1], len(future)) * future if n else np.zeros(len(future))
+    if rate <= 0:  # nothing spent in the run-rate window: the client has stopped
+        paths = {m: np.zeros(len(future)) for m in paths}
+    return paths
+
+
+def combine(paths: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    return sum(weights[m] * paths[m] for m in COMPONENTS)
+
+
+def _year_days(policy: Policy) -> pd.DatetimeIndex:
+    return pd.date_range(pd.Timestamp(policy.year_start), pd.Timestamp(policy.year_end), freq="D")
+
+
+def statistical(method: str, history: History, policy: Policy, as_of: dt.date, model: ErrorModel | None = None) -> Forecast:
+    """A statistical method's client-level path, split over segments by their share of
+    the run-rate window (a segment that stopped gets nothing), with the method's learned
+    error bands."""
+    model = model or load_error_model()
     days = _future_days(policy, as_of)
-    recent = history.daily[:, -n:] if history.daily.shape[1] else np.zeros((len(history.segments), 1))
-    rate = recent.mean(axis=1) if recent.size else np.zeros(len(history.segments))
-    log_sd, level_sd = _noise(history.daily, n)
-    return Forecast("run_rate", days, np.repeat(rate[:, None], len(days), axis=1), log_sd, level_sd)
-
-
-def _profile_for(history: History, days: pd.DatetimeIndex) -> np.ndarray:
-    """Relative level on given days: last year's same calendar days, else the market profile."""
-    if history.previous_year is not None:
-        prev = pd.Series(history.previous_year, index=pd.date_range(
-            pd.Timestamp(days[0].year - 1, 1, 1) if len(days) else pd.Timestamp("2000-01-01"), periods=len(history.previous_year)))
-        shifted = days - pd.DateOffset(years=1)
-        smooth = prev.rolling(7, center=True, min_periods=1).mean()
-        values = smooth.reindex(shifted).to_numpy()
-        if np.isfinite(values).all() and values.sum() > 0:
-            return values
-    return market_profile(days)
-
-
-def seasonal(history: History, policy: Policy, as_of: dt.date, n: int | None = None) -> Forecast:
-    """Run rate of the last n days, shaped by the seasonal profile relative to those days."""
-    n = n or settings()["run_rate_days"]
-    base = run_rate(history, policy, as_of, n)
-    recent_days = history.days[-n:] if len(history.days) else pd.DatetimeIndex([pd.Timestamp(as_of)])
-    future = _profile_for(history, base.days) if len(base.days) else np.zeros(0)
-    past = _profile_for(history, recent_days).mean() if len(recent_days) else 1.0
-    shape = future / past if past > 0 else np.ones(len(base.days))
-    return Forecast("seasonal", base.days, base.mean * shape[None, :], base.log_sd, base.level_sd)
-
-
-def ets(history: History, policy: Policy, as_of: dt.date) -> Forecast:
-    """Holt-Winters exponential smoothing (damped additive trend, weekly season) on the
-    log of total daily spend, split over segments by their share of the last 28 days.
-    ETS gives the expected path; the Monte Carlo uses the same level and noise model as
-    the other methods, so the methods differ in their mean, not in how uncertainty is drawn."""
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
-    days = _future_days(policy, as_of)
-    n_seg = len(history.segments)
     total = history.daily.sum(axis=0)
-    if len(total) < 28 or total[-28:].sum() <= 0 or n_seg == 0:
-        return replace_method(run_rate(history, policy, as_of), "ets")
-    y = np.log1p(total)
-    with np.errstate(all="ignore"), _quiet():
-        fit = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal="add", seasonal_periods=7,
-                                   initialization_method="estimated").fit()
-    path = np.expm1(fit.forecast(len(days))) if len(days) else np.zeros(0)
-    recent = history.daily[:, -28:].sum(axis=1)
-    share = recent / recent.sum()
-    log_sd, level_sd = _noise(history.daily, settings()["run_rate_days"])  # same uncertainty model as run_rate
-    return Forecast("ets", days, share[:, None] * np.maximum(path, 0)[None, :], log_sd, level_sd)
-
-
-def replace_method(forecast: Forecast, method: str) -> Forecast:
-    return Forecast(method, forecast.days, forecast.mean, forecast.log_sd, forecast.level_sd)
-
-
-class _quiet:
-    """Silence statsmodels' convergence warnings: the backtest judges the fit instead."""
-
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore")
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
+    t = len(total) - 1
+    profile = year_profile(_year_days(policy), history.previous_year, model)
+    paths = component_paths(total, t, profile) if t >= 0 else {m: np.zeros(len(days)) for m in COMPONENTS}
+    path = combine(paths, model.component_weights(as_of)) if method == "combined" else paths[method]
+    recent = history.daily[:, -settings()["run_rate_days"]:].sum(axis=1) if history.daily.size else np.zeros(len(history.segments))
+    share = recent / recent.sum() if recent.sum() > 0 else np.zeros(len(recent))
+    return Forecast(method, days, share[:, None] * path[None, :], model.bands(method, as_of))
 
 
 def plan_forecast(history: History, policy: Policy, as_of: dt.date, plan: pd.DataFrame) -> Forecast:
@@ -201,44 +213,15 @@ def plan_forecast(history: History, policy: Policy, as_of: dt.date, plan: pd.Dat
             continue
         share = 1.0 / len(segs)
         mean[np.ix_(segs, np.flatnonzero(in_month))] += float(item["amount_fen"]) * share / in_month.sum()
-    zeros = np.zeros(len(history.segments))
-    return Forecast("plan", days, mean, zeros, zeros)
+    return Forecast("plan", days, mean, None)
 
 
-def make_forecast(method: str, history: History, policy: Policy, as_of: dt.date, plan: pd.DataFrame | None = None) -> Forecast:
-    if method == "run_rate":
-        return run_rate(history, policy, as_of)
-    if method == "seasonal":
-        return seasonal(history, policy, as_of)
-    if method == "ets":
-        return ets(history, policy, as_of)
+def make_forecast(method: str, history: History, policy: Policy, as_of: dt.date, plan: pd.DataFrame | None = None,
+                  model: ErrorModel | None = None) -> Forecast:
+    if method in STATISTICAL:
+        return statistical(method, history, policy, as_of, model)
     if method == "plan":
         if plan is None:
             raise ValueError("the plan method needs a plan table (month, amount)")
         return plan_forecast(history, policy, as_of, plan)
     raise ValueError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
-
-
-def backtest(history: History, policy: Policy, as_of: dt.date) -> pd.DataFrame:
-    """WAPE of each statistical method on the last 4 and 8 weeks of history."""
-    out = []
-    for hold in settings()["backtest_holdouts"]:
-        if history.daily.shape[1] <= hold + 14:
-            continue
-        cut = as_of - dt.timedelta(days=hold)
-        past = History(history.segments, history.days[:-hold], history.daily[:, :-hold], history.previous_year)
-        actual = history.daily[:, -hold:].sum(axis=0)
-        for method in STATISTICAL:
-            fc = make_forecast(method, past, policy, cut)
-            predicted = fc.mean[:, :hold].sum(axis=0)
-            denom = actual.sum()
-            wape = float(np.abs(actual - predicted).sum() / denom) if denom > 0 else float("nan")
-            out.append({"method": method, "holdout_days": hold, "wape": wape})
-    return pd.DataFrame(out, columns=["method", "holdout_days", "wape"])
-
-
-def best_method(scores: pd.DataFrame) -> str:
-    """The method with the lowest mean WAPE over the holdouts (run_rate if nothing to score)."""
-    if scores.empty or scores["wape"].isna().all():
-        return "run_rate"
-    return str(scores.groupby("method")["wape"].mean().idxmin())

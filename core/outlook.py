@@ -1,5 +1,5 @@
-"""The outlook of a client at a date: forecast method chosen by backtest, Monte-Carlo
-projection, required spend, and the return-balance ledger — what `python -m core project`
+"""The outlook of a client at a date: the combined forecast with its learned error bands,
+Monte-Carlo projection, the forecast's own track record, required spend, and the return-balance ledger — what `python -m core project`
 prints and the dashboard draws.
 """
 from __future__ import annotations
@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from .forecast import History, backtest, best_method, make_forecast, segment_history
+from .calibration import track_record
+from .error_model import load as load_error_model
+from .forecast import Forecast, History, make_forecast, segment_history
 from .ledger import bucket_of, bucket_pre_return_shares, consume, credits, daily_use
 from .money import fen_to_yuan
 from .policy import QUARTERS, Policy
@@ -31,7 +33,8 @@ class Outlook:
     as_of: dt.date
     method: str
     method_reason: str
-    backtest: pd.DataFrame
+    track_record: pd.DataFrame  # core.calibration.track_record: earlier bands vs what happened
+    weights: dict[str, float]  # the combined centre's component weights at as_of
     projection: Projection
     expected: Projection  # the mean path (one path, no noise): what the ledger uses
     requirements: list[Requirement]
@@ -71,7 +74,11 @@ class Outlook:
                  "projected_unused": fen_to_yuan(r.projected_unused_fen), "needed_per_day": fen_to_yuan(r.needed_per_day_fen)}
                 for r in self.ledger.itertuples()
             ],
-            "backtest": self.backtest.to_dict("records"),
+            "weights": self.weights,
+            "track_record": {
+                "windows": len(self.track_record),
+                "inside_p10_p90": float(self.track_record["inside"].mean()) if len(self.track_record) else None,
+            },
         }
 
 
@@ -110,16 +117,17 @@ def _fan(history: History, forecast, projection: Projection, expected: Projectio
 
 @dataclass(frozen=True)
 class ForecastStage:
-    """Everything of an outlook that the contract terms do not change: the backtest, the
-    chosen forecast, the return-funded share and the Monte-Carlo draws. A what-if on the
+    """Everything of an outlook that the contract terms do not change: the forecast, its
+    track record, the return-funded share and the Monte-Carlo draws. A what-if on the
     target, customer type or deposit date reuses it and only re-settles the paths."""
 
     as_of: dt.date
     method: str
     method_reason: str
-    backtest: pd.DataFrame
+    track_record: pd.DataFrame
+    weights: dict[str, float]
     history: History
-    forecast: object
+    forecast: Forecast
     share: np.ndarray  # return-funded share of future spend per segment
     draws: np.ndarray  # spend [path, segment, quarter]
     seed: int
@@ -127,23 +135,22 @@ class ForecastStage:
 
 def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: str | None = None,
                    paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None) -> ForecastStage:
-    """Backtest, forecast and draws for a client's rows at a date (terms-independent)."""
+    """Forecast, track record and draws for a client's rows at a date (terms-independent)."""
     as_of = min(max(as_of, policy.year_start), policy.year_end)
+    chosen = method or "combined"
+    model = load_error_model()
     history = segment_history(rows, policy, as_of)
-    scores = backtest(history, policy, as_of)
-    chosen = method or best_method(scores)
-    if method:
+    weights = model.component_weights(as_of)
+    if method and method != "combined":
         reason = f"chosen by the user ({method})"
-    elif scores.empty:
-        reason = "too little history to backtest; run rate of the last 28 days"
     else:
-        means = scores.groupby("method")["wape"].mean()
-        reason = f"lowest backtest error (WAPE {means[chosen]:.1%} vs " + ", ".join(
-            f"{m} {w:.1%}" for m, w in means.items() if m != chosen) + ")"
+        reason = "combined: " + ", ".join(f"{m} {w:.0%}" for m, w in weights.items() if w > 0) + \
+            f" (weights and error bands learned from {model.client_years} client-years: {model.source})"
     forecast = make_forecast(chosen, history, policy, as_of, plan)
     share = np.zeros(len(history.segments)) if chosen == "plan" else return_share(rows, history, policy, as_of)
-    return ForecastStage(as_of, chosen, reason, scores, history, forecast, share,
-                         draw_paths(forecast, paths, seed, as_of), seed)
+    record = track_record(history, as_of, model, chosen)
+    return ForecastStage(as_of, chosen, reason, record, weights, history, forecast, share,
+                         draw_paths(forecast, paths, seed), seed)
 
 
 def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, method: str | None = None,
@@ -171,4 +178,4 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     ledger = consume(credits(credited, shares, policy, actual_credit_dates),
                      daily_use(rows, _future_bidding_use(history, forecast, policy), policy, as_of), as_of)
     fan = _fan(history, forecast, projection, expected, factors, share)
-    return Outlook(as_of, stage.method, stage.method_reason, stage.backtest, projection, expected, requirements, ledger, fan)
+    return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, projection, expected, requirements, ledger, fan)

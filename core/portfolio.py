@@ -327,11 +327,11 @@ def risk_reasons(rec: dict, as_of: dt.date, policy: Policy) -> tuple[str, ...]:
 
 
 def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date,
-                      method: str = "run_rate", paths: int = 2_000, seed: int = 0,
+                      method: str = "combined", paths: int = 2_000, seed: int = 0,
                       progress: Progress | None = None, actual: QuarterTotals | None = None) -> dict[str, dict]:
     """Monte-Carlo outlook per client (per client, not per account: the issue's AutoETS
     figure is ~0.1 s a series). Each client's rows go through the same forecast and
-    `project` as the dashboard, with a fixed method and fewer paths. ``actual``: the
+    `project` as the dashboard (the combined forecast), with fewer paths. ``actual``: the
     run's totals to as_of (one entry per client), so the row rules are not applied again."""
     from .forecast import make_forecast, segment_history
     from .projection import project, segment_factors

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .classification import classify_rows
 from .engine import Outcome, settle, totals_from_rows
+from .error_model import sample_ratios
 from .forecast import Forecast, History, settings
 from .money import exact
 from .policy import Policy, to_ppm
@@ -87,22 +88,22 @@ def quarter_spend(forecast: Forecast) -> np.ndarray:
     return out
 
 
-def draw_paths(forecast: Forecast, paths: int, seed: int, as_of: dt.date) -> np.ndarray:
-    """Spend [path, segment, quarter] (float fen): a persistent level shock per path and
-    segment (level uncertainty + drift growing with the horizon) and day-to-day noise
-    averaged over each quarter's days. Mean-preserving lognormal multipliers."""
+def draw_paths(forecast: Forecast, paths: int, seed: int) -> np.ndarray:
+    """Spend [path, segment, quarter] (float fen). Each path draws one quantile u of the
+    method's learned actual ÷ predicted ratios (core.error_model) and applies it to the
+    predicted spend from the evaluation date to every quarter end: one shared client-level
+    shock, as wide as the method's past misses at this time of year and horizon. Quarter
+    spend is the difference of those cumulative amounts, split over segments like the mean."""
     mean_q = quarter_spend(forecast)
-    if paths == 1 or (not forecast.log_sd.any() and not forecast.level_sd.any()):
+    if paths == 1 or forecast.bands is None:
         return np.broadcast_to(mean_q, (paths, *mean_q.shape)).copy()
-    rng = np.random.default_rng(seed)
-    months = max(len(forecast.days), 1) / 30.4
-    level_sd = np.sqrt(forecast.level_sd**2 + (settings()["level_drift_per_month"] * months) ** 2)
-    q = (forecast.days.month.to_numpy() - 1) // 3
-    days_q = np.maximum(np.bincount(q, minlength=4), 1)
-    day_sd = forecast.log_sd[:, None] / np.sqrt(days_q)[None, :]
-    level = rng.standard_normal((paths, mean_q.shape[0], 1)) * level_sd[None, :, None] - level_sd[None, :, None] ** 2 / 2
-    noise = rng.standard_normal((paths, *mean_q.shape)) * day_sd[None] - day_sd[None] ** 2 / 2
-    return mean_q[None] * np.exp(level + noise)
+    u = np.random.default_rng(seed).random(paths)
+    predicted = np.cumsum(mean_q.sum(axis=0))  # [quarter] from as_of to each quarter end
+    cumulative = np.maximum.accumulate(predicted[None, :] * sample_ratios(forecast.bands, u), axis=1)
+    per_quarter = np.diff(cumulative, axis=1, prepend=0.0)  # [path, quarter]
+    totals = mean_q.sum(axis=0)
+    split = np.divide(mean_q, totals[None, :], out=np.zeros_like(mean_q), where=totals[None, :] > 0)
+    return split[None, :, :] * per_quarter[:, None, :]
 
 
 def projected_totals(cash: np.ndarray, f: SegmentFactors, policy: Policy) -> QuarterTotals:
@@ -172,7 +173,7 @@ def project(
     ``actual``: the rows' totals when already known, as in a portfolio run)."""
     actual = totals_from_rows(rows, terms, policy, as_of) if actual is None else actual
     factors = factors or segment_factors(history.segments, terms, policy)
-    spend = draw_paths(forecast, paths, seed, as_of) if draws is None else draws
+    spend = draw_paths(forecast, paths, seed) if draws is None else draws
     if share is None:
         share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
     cash = spend * (1 - share)[None, :, None]

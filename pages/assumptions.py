@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.forecast import settings
 from core.i18n import t
+from ui.reliability import pool_text
 from ui.state import method_choice, page_start
 
 ctx = page_start("assumptions.heading", needs_spend=False)
@@ -24,10 +25,11 @@ st.subheader(t("assumptions.model", L))
 cfg = settings()
 method = method_choice()
 rows = [
-    (t("app.method", L), t(f"method.{method or 'auto'}", L)),
+    (t("assumptions.m.plain", L), t("assumptions.m.plain_v", L)),
+    (t("app.method", L), t(f"method.{method or 'combined'}", L)),
     (t("assumptions.m.run_rate_days", L), str(cfg["run_rate_days"])),
-    (t("assumptions.m.holdouts", L), ", ".join(str(h) for h in cfg["backtest_holdouts"])),
-    (t("assumptions.m.drift", L), f"{cfg['level_drift_per_month']:.0%}"),
+    (t("assumptions.m.uncertainty", L), t("assumptions.m.uncertainty_v", L) + " — " + pool_text(L)),
+    (t("assumptions.m.profile_weights", L), ", ".join(f"{k} {v:g}" for k, v in cfg["profile_weights_with_previous"].items())),
     (t("assumptions.m.return_share", L), t("assumptions.m.return_share_v", L)),
     (t("assumptions.m.profile", L), "; ".join(p["name"] for p in cfg["profile"])),
     (t("assumptions.m.shortfall", L), factor),

@@ -32,7 +32,7 @@ def test_workbook_has_every_sheet_and_hostile_names_stay_text():
     sheets = export_sheets("=evil()", {"target_amount": 50000000}, result, s.policy, "zh", view, report)
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(sheets)))
     assert book.sheetnames == ["Inputs", "Assumptions", "Quarterly", "Result", "Projection", "Required spend",
-                               "Balances", "Backtest", "Validation report"]
+                               "Balances", "Track record", "Validation report"]
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:

@@ -41,11 +41,26 @@ def cumulative_chart(daily: pd.DataFrame, fan: pd.DataFrame | None, policy: Poli
 
 
 def method_reason(view, lang: str) -> str:
-    """Why this projection method: the backtest's errors, in the chosen language."""
-    if view.backtest.empty:
-        return t("method.reason_short_history", lang)
-    means = view.backtest.groupby("method")["wape"].mean()
-    others = ", ".join(f"{t(f'method.{m}', lang)} {fmt_pct(w, lang)}" for m, w in means.items() if m != view.method)
-    if view.method not in means:
+    """Why this projection method: the learned weights of the combined forecast, or the user's choice."""
+    if view.method != "combined":
         return t("method.reason_user", lang)
-    return t("method.reason_backtest", lang, wape=fmt_pct(means[view.method], lang), others=others)
+    weights = ", ".join(f"{t(f'method.{m}', lang)} {fmt_pct(w, lang, 0)}" for m, w in view.weights.items() if w > 0)
+    return t("method.reason_combined", lang, weights=weights)
+
+
+def track_record_chart(record: pd.DataFrame, lang: str) -> go.Figure:
+    """For the quarter end with the most earlier forecasts: the P10–P90 band and P50 the
+    product gave at each earlier date, against what was spent by then."""
+    target = record.groupby("target").size().idxmax()
+    part = record[record["target"] == target]
+    fig = go.Figure([
+        go.Scatter(x=part["origin"], y=part["p90"] / 100, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=part["origin"], y=part["p10"] / 100, mode="lines", line={"width": 0}, fill="tonexty",
+                   fillcolor="rgba(31,78,156,0.18)", name=t("track.band", lang)),
+        go.Scatter(x=part["origin"], y=part["p50"] / 100, mode="lines+markers", line={"dash": "dash", "color": "#1f4e9c"},
+                   name=t("overview.projected_p50", lang)),
+        go.Scatter(x=part["origin"], y=part["actual"] / 100, mode="lines", line={"color": "#c0392b", "width": 2},
+                   name=t("track.actual", lang, target=f"{target:%Y-%m-%d}")),
+    ])
+    fig.update_xaxes(title=t("track.origin", lang))
+    return layout(fig, t("track.chart_title", lang, target=f"{target:%Y-%m-%d}"), lang, height=340)

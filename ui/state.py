@@ -96,7 +96,7 @@ def cached_evaluation(key: tuple[int, int], _spend: pd.DataFrame, terms: Contrac
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_forecast_stage(key: tuple[int, int], _spend: pd.DataFrame, policy_name: str, as_of: dt.date,
                           method: str | None, paths: int = 10_000, seed: int = 0) -> ForecastStage:
-    """Backtest, forecast and Monte-Carlo draws: keyed without the contract terms, so a
+    """Forecast, track record and Monte-Carlo draws: keyed without the contract terms, so a
     what-if on the target or customer type reuses them and only re-settles the paths."""
     return forecast_stage(_spend, load_policy(policy_name), as_of, method, paths, seed)
 
@@ -117,9 +117,9 @@ def cached_compare(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTe
 
 
 def method_choice() -> str | None:
-    """The sidebar's projection method; None lets the backtest choose."""
-    value = st.session_state.get("method", "auto")
-    return None if value == "auto" else value
+    """The sidebar's projection method; None is the default (the combined forecast)."""
+    value = st.session_state.get("method", "combined")
+    return None if value in ("combined", "auto") else value
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -1,0 +1,197 @@
+"""Learning the forecast's uncertainty from its own errors, and showing its track record.
+
+A rolling-origin backtest runs the forecast's components at many past dates (every few
+days of every client-year in a pool) and compares what each predicted for the window to
+each quarter end with what was spent. From those windows `fit` learns the pooled
+seasonal curve, the weights of the combined centre and the quantiles of actual ÷
+predicted (core.error_model). The same backtest on one client gives its track record:
+what the product would have said at earlier dates and how often the truth fell in its band.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+import pandas as pd
+
+from .error_model import COMPONENTS, HALF_MONTHS, LEVELS, ErrorModel, half_month, leap_day_index
+from .forecast import History, combine, component_paths, year_profile
+
+MIN_CELL = 60  # backtest windows a ratio cell needs before it stops borrowing from its neighbours
+GRID_STEP = 0.1
+
+
+@dataclass(frozen=True)
+class SpendYear:
+    """One client's daily total spend (fen) over a full calendar year, and the year before if known."""
+
+    year: int
+    total: np.ndarray
+    previous: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Backtest windows: origin half-month, the quarter the window ends in, each
+    component's prediction [window, component] and what was spent."""
+
+    half_month: np.ndarray
+    quarter: np.ndarray
+    predicted: np.ndarray
+    actual: np.ndarray
+
+
+def _year_days(year: int) -> pd.DatetimeIndex:
+    return pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
+
+
+def quarter_end_index(year: int) -> np.ndarray:
+    """Day-of-year index (0-based) of each quarter's last day."""
+    return np.array([(dt.date(year, m, d) - dt.date(year, 1, 1)).days for m, d in ((3, 31), (6, 30), (9, 30), (12, 31))])
+
+
+def share_curve(pool: list[SpendYear]) -> np.ndarray:
+    """Pooled relative daily level by day of a leap year (every full year in the pool,
+    each scaled to mean 1 so big clients do not dominate), smoothed over a week."""
+    acc, n = np.zeros(366), np.zeros(366)
+    for item in pool:
+        for year, total in ((item.year, item.total), (item.year - 1, item.previous)):
+            if total is None or total.sum() <= 0:
+                continue
+            idx = [leap_day_index(d) for d in _year_days(year).date]
+            np.add.at(acc, idx, total / total.mean())
+            np.add.at(n, idx, 1)
+    curve = np.where(n > 0, acc / np.maximum(n, 1), 1.0)
+    smooth = pd.Series(np.concatenate([curve[-7:], curve, curve[:7]])).rolling(7, center=True).mean().to_numpy()[7:-7]
+    return smooth / smooth.mean()
+
+
+def windows(pool: list[SpendYear], model: ErrorModel, every: int = 3, first: int = 14) -> Windows:
+    """Rolling origins every ``every`` days from day ``first``: each component's predicted
+    spend to every later quarter end in the year, and the spend that followed."""
+    hm, qs, pred, act = [], [], [], []
+    for item in pool:
+        days = _year_days(item.year)
+        profile = year_profile(days, item.previous, model)
+        cum = np.concatenate([[0.0], np.cumsum(item.total)])
+        ends = quarter_end_index(item.year)
+        for t in range(first, len(days) - 1, every):
+            paths = component_paths(item.total, t, profile)
+            cums = {m: np.concatenate([[0.0], np.cumsum(paths[m])]) for m in COMPONENTS}
+            for q, end in enumerate(ends):
+                if end <= t:
+                    continue
+                hm.append(half_month(days[t].date()))
+                qs.append(q)
+                pred.append([cums[m][end - t] for m in COMPONENTS])
+                act.append(cum[end + 1] - cum[t + 1])
+    return Windows(np.array(hm, dtype=np.int64), np.array(qs, dtype=np.int64), np.array(pred, dtype=np.float64),
+                   np.array(act, dtype=np.float64))
+
+
+def _log_error(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """|log(actual / predicted)| with both floored at 1 % of the prediction (a stop is a big error, not an infinite one)."""
+    floor = np.maximum(predicted * 0.01, 1.0)
+    return np.abs(np.log(np.maximum(actual, floor) / np.maximum(predicted, floor)))
+
+
+def _simplex(step: float = GRID_STEP) -> np.ndarray:
+    k = round(1 / step)
+    return np.array([c for c in product(range(k + 1), repeat=len(COMPONENTS)) if sum(c) == k], dtype=np.float64) / k
+
+
+def fit_weights(w: Windows) -> np.ndarray:
+    """[half-month, component] weights minimising the mean absolute log error of the
+    year-end window, each half-month judged with its neighbours (fewer, steadier choices)."""
+    grid = _simplex()
+    out = np.tile(np.full(len(COMPONENTS), 1 / len(COMPONENTS)), (HALF_MONTHS, 1))
+    year_end = w.quarter == 3
+    for h in range(HALF_MONTHS):
+        sel = year_end & (np.abs(w.half_month - h) <= 1) & (w.predicted.min(axis=1) > 0)
+        if sel.sum() < MIN_CELL:
+            continue
+        combos = w.predicted[sel] @ grid.T  # [window, combo]
+        errors = _log_error(w.actual[sel][:, None], combos).mean(axis=0)
+        out[h] = grid[int(np.argmin(errors))]
+    return out
+
+
+def ratio_table(predicted: np.ndarray, w: Windows) -> tuple[np.ndarray, np.ndarray]:
+    """[half-month, quarter, level] quantiles of actual ÷ predicted and the windows behind
+    each cell; a thin cell widens to neighbouring half-months until it has MIN_CELL windows."""
+    table = np.ones((HALF_MONTHS, 4, len(LEVELS)))
+    counts = np.zeros((HALF_MONTHS, 4), dtype=np.int64)
+    ok = predicted > 0
+    ratio = np.where(ok, w.actual / np.where(ok, predicted, 1.0), 1.0)
+    for h, q in product(range(HALF_MONTHS), range(4)):
+        if q < h // 6:
+            continue
+        for reach in range(HALF_MONTHS):
+            sel = ok & (w.quarter == q) & (np.abs(w.half_month - h) <= reach)
+            if sel.sum() >= MIN_CELL or reach == HALF_MONTHS - 1:
+                break
+        if sel.any():
+            table[h, q] = np.quantile(ratio[sel], LEVELS)
+            counts[h, q] = int(sel.sum())
+    return table, counts
+
+
+def fit(pool: list[SpendYear], source: str, every: int = 3) -> ErrorModel:
+    """The error model of a pool of client-years (see the module docstring)."""
+    curve = share_curve(pool)
+    flat = {m: np.ones((HALF_MONTHS, 4, len(LEVELS))) for m in ("combined",) + COMPONENTS}
+    shaped = ErrorModel(flat, {}, np.full((HALF_MONTHS, len(COMPONENTS)), 1 / len(COMPONENTS)), curve, len(pool), source)
+    w = windows(pool, shaped, every)
+    weights = fit_weights(w)
+    ratios, counts = {}, {}
+    for i, m in enumerate(COMPONENTS):
+        ratios[m], counts[m] = ratio_table(w.predicted[:, i], w)
+    combined = (w.predicted * weights[w.half_month]).sum(axis=1)
+    ratios["combined"], counts["combined"] = ratio_table(combined, w)
+    return ErrorModel(ratios, counts, weights, curve, len(pool), source)
+
+
+# ---------------------------------------------------------------- one client's track record
+
+
+def _track_year(year: int, total: np.ndarray, previous: np.ndarray | None, last: int, model: ErrorModel,
+                method: str, every: int) -> list[dict]:
+    """Origins every ``every`` days of one year: the band predicted for each quarter end
+    up to day ``last`` against the spend to that quarter end."""
+    days = _year_days(year)
+    profile = year_profile(days, previous, model)
+    cum = np.cumsum(total)
+    out = []
+    for t in range(27, last, every):
+        origin = days[t].date()
+        paths = component_paths(total[: t + 1], t, profile)
+        path = combine(paths, model.component_weights(origin)) if method == "combined" else paths[method]
+        bands = model.bands(method, origin)
+        for q, end in enumerate(quarter_end_index(year)):
+            if end <= t or end > last:
+                continue
+            predicted = path[: end - t].sum()
+            p10, p50, p90 = (cum[t] + predicted * np.interp(p, LEVELS, bands[q]) for p in (0.1, 0.5, 0.9))
+            out.append({"origin": origin, "target": days[end].date(), "p10": p10, "p50": p50, "p90": p90,
+                        "actual": float(cum[end]), "inside": bool(p10 <= cum[end] <= p90)})
+    return out
+
+
+def track_record(history: History, as_of: dt.date, model: ErrorModel, method: str = "combined",
+                 every: int = 14) -> pd.DataFrame:
+    """What the product would have said every ``every`` days about each quarter end that
+    has since passed — in the previous year (when its data cover the year) and this year —
+    against the spend that happened (fen, cumulative from Jan 1)."""
+    if method not in ("combined",) + COMPONENTS:
+        return pd.DataFrame(columns=["origin", "target", "p10", "p50", "p90", "actual", "inside"])
+    year = history.days[0].year if len(history.days) else as_of.year
+    rows: list[dict] = []
+    prev = history.previous_year
+    if prev is not None and len(prev) >= 365 and prev[-31:].sum() > 0:
+        rows += _track_year(year - 1, prev, None, len(prev) - 1, model, method, every)
+    total = history.daily.sum(axis=0)
+    if len(total):
+        rows += _track_year(year, total, prev, len(total) - 1, model, method, every)
+    return pd.DataFrame(rows, columns=["origin", "target", "p10", "p50", "p90", "actual", "inside"])

@@ -1,0 +1,89 @@
+"""What the forecast's own past errors say: the learned part of the projection.
+
+Fitted by `core.calibration` from rolling-origin backtests over a pool of client-years
+(`python -m core calibrate`), shipped as data/calibration.json. It holds:
+- ``ratios``: quantiles of actual ÷ predicted spend in the window from an origin to each
+  quarter end, per method, by the origin's half-month and the quarter the window ends in;
+  the Monte-Carlo draws sample these, so the spread is what the method really missed by;
+- ``weights``: how the combined centre mixes its components, by the origin's half-month;
+- ``share_curve``: the pooled share of a year's spend by calendar day (the seasonal shape).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "calibration.json"
+COMPONENTS = ("run_rate", "seasonal", "share_of_year", "ets")
+HALF_MONTHS = 24
+LEVELS = np.linspace(0.0, 1.0, 101)
+
+
+def half_month(day: dt.date) -> int:
+    """0 for Jan 1–15, 1 for Jan 16–31, … 23 for Dec 16–31."""
+    return (day.month - 1) * 2 + (day.day > 15)
+
+
+def leap_day_index(day: dt.date) -> int:
+    """Day of a leap year (0–365), so every calendar day has one place in the share curve."""
+    return (dt.date(2024, day.month, day.day) - dt.date(2024, 1, 1)).days
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """Learned ratio quantiles, component weights and the pooled seasonal curve."""
+
+    ratios: dict[str, np.ndarray]  # method -> [half-month, quarter, level] actual/predicted
+    counts: dict[str, np.ndarray]  # method -> [half-month, quarter] backtest windows behind each cell
+    weights: np.ndarray  # [half-month, component]
+    share_curve: np.ndarray  # [366] relative level by day of a leap year, mean 1
+    client_years: int
+    source: str
+
+    def bands(self, method: str, as_of: dt.date) -> np.ndarray:
+        """[quarter, level] ratio quantiles for windows from as_of to each quarter end."""
+        table = self.ratios.get(method, self.ratios["combined"])
+        return table[half_month(as_of)]
+
+    def component_weights(self, as_of: dt.date) -> dict[str, float]:
+        return dict(zip(COMPONENTS, (float(w) for w in self.weights[half_month(as_of)])))
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "source": self.source, "client_years": self.client_years, "components": list(COMPONENTS),
+            "levels": [round(float(v), 4) for v in LEVELS],
+            "weights": np.round(self.weights, 4).tolist(),
+            "share_curve": np.round(self.share_curve, 5).tolist(),
+            "ratios": {m: np.round(v, 5).tolist() for m, v in self.ratios.items()},
+            "counts": {m: v.astype(int).tolist() for m, v in self.counts.items()},
+        }, ensure_ascii=False)
+
+
+def from_json(text: str) -> ErrorModel:
+    raw = json.loads(text)
+    if tuple(raw["components"]) != COMPONENTS or len(raw["levels"]) != len(LEVELS):
+        raise ValueError("calibration file was written for other components or quantile levels; run `python -m core calibrate`")
+    return ErrorModel(
+        ratios={m: np.asarray(v, dtype=np.float64) for m, v in raw["ratios"].items()},
+        counts={m: np.asarray(v, dtype=np.int64) for m, v in raw["counts"].items()},
+        weights=np.asarray(raw["weights"], dtype=np.float64),
+        share_curve=np.asarray(raw["share_curve"], dtype=np.float64),
+        client_years=int(raw["client_years"]), source=str(raw["source"]),
+    )
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = DEFAULT_PATH) -> ErrorModel:
+    """The shipped (or re-fitted) error model."""
+    return from_json(path.read_text(encoding="utf-8"))
+
+
+def sample_ratios(bands: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """[path, quarter] ratios at the uniform draws ``u`` (one per path, shared by every
+    quarter: a client that runs below plan to Q3 end also runs below to the year end)."""
+    return np.stack([np.interp(u, LEVELS, bands[q]) for q in range(bands.shape[0])], axis=1)

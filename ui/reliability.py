@@ -1,0 +1,33 @@
+"""The "How reliable is this forecast?" panel (Overview and Checkpoints): the client's own
+track record — what the product would have said at earlier dates against what happened —
+and the pooled calibration the bands were learned from."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.error_model import load as load_error_model
+from core.i18n import fmt_pct, t
+from ui.charts import method_reason, track_record_chart
+
+
+def pool_text(lang: str) -> str:
+    """Which pool the error bands were learned from, in the user's language."""
+    model = load_error_model()
+    if model.source.startswith("synthetic"):
+        return t("track.pool_synthetic", lang, n=model.client_years)
+    return t("track.pool_store", lang, n=model.client_years)
+
+
+def reliability_panel(view, lang: str) -> None:
+    """Coverage of this client's earlier P10–P90 bands, the chart, the weights and the pool."""
+    with st.expander(t("track.heading", lang), expanded=False):
+        record = view.track_record
+        if record.empty:
+            st.info(t("track.none", lang))
+        else:
+            inside = int(record["inside"].sum())
+            st.markdown(t("track.coverage", lang, k=inside, n=len(record), pct=fmt_pct(inside / len(record), lang, 0),
+                          first=f"{record['origin'].min():%Y-%m-%d}"))
+            st.plotly_chart(track_record_chart(record, lang), width="stretch")
+        st.caption(t("track.method", lang, reason=method_reason(view, lang)))
+        st.caption(pool_text(lang))
