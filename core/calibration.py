@@ -16,7 +16,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from .error_model import COMPONENTS, HALF_MONTHS, LEVELS, ErrorModel, half_month, leap_day_index
+from .error_model import COMPONENTS, PERIODS, LEVELS, ErrorModel, period, leap_day_index
 from .forecast import History, combine, component_paths, year_profile
 
 MIN_CELL = 60  # backtest windows a ratio cell needs before it stops borrowing from its neighbours
@@ -34,13 +34,31 @@ class SpendYear:
 
 @dataclass(frozen=True)
 class Windows:
-    """Backtest windows: origin half-month, the quarter the window ends in, each
+    """Backtest windows: origin period, the quarter the window ends in, each
     component's prediction [window, component] and what was spent."""
 
-    half_month: np.ndarray
+    period: np.ndarray
     quarter: np.ndarray
     predicted: np.ndarray
     actual: np.ndarray
+
+
+def pool_from_rows(rows: pd.DataFrame) -> list[SpendYear]:
+    """Every (client, calendar year) of a spend table (with a ``client`` column) whose data
+    run from the first to the last week of the year; the year before rides along when it
+    is full too. Spend = cash + return funded, the spend a budget pays for."""
+    spendy = rows[rows["funding"].isin(["cash", "return"]).to_numpy(dtype=bool)]
+    pool = []
+    for _, mine in spendy.groupby("client", observed=True, sort=True):
+        daily = mine.groupby("date")["amount_fen"].sum()
+        years = {}
+        for year in sorted(set(daily.index.year)):
+            days = _year_days(year)
+            part = daily[(daily.index >= days[0]) & (daily.index <= days[-1])]
+            if len(part) and part.index.min() <= days[6] and part.index.max() >= days[-7]:
+                years[year] = part.reindex(days, fill_value=0).to_numpy(dtype=np.float64)
+        pool += [SpendYear(y, total, years.get(y - 1)) for y, total in years.items()]
+    return pool
 
 
 def _year_days(year: int) -> pd.DatetimeIndex:
@@ -50,6 +68,11 @@ def _year_days(year: int) -> pd.DatetimeIndex:
 def quarter_end_index(year: int) -> np.ndarray:
     """Day-of-year index (0-based) of each quarter's last day."""
     return np.array([(dt.date(year, m, d) - dt.date(year, 1, 1)).days for m, d in ((3, 31), (6, 30), (9, 30), (12, 31))])
+
+
+def quarter_of_period(p: int) -> int:
+    """The quarter a week of the year starts in (windows from it end in that quarter or later)."""
+    return ((dt.date(2023, 1, 1) + dt.timedelta(days=7 * p)).month - 1) // 3
 
 
 def share_curve(pool: list[SpendYear]) -> np.ndarray:
@@ -78,17 +101,16 @@ def windows(pool: list[SpendYear], model: ErrorModel, every: int = 3, first: int
         cum = np.concatenate([[0.0], np.cumsum(item.total)])
         ends = quarter_end_index(item.year)
         for t in range(first, len(days) - 1, every):
-            paths = component_paths(item.total, t, profile)
+            paths = component_paths(item.total, t, profile, item.previous)
             cums = {m: np.concatenate([[0.0], np.cumsum(paths[m])]) for m in COMPONENTS}
             for q, end in enumerate(ends):
                 if end <= t:
                     continue
-                hm.append(half_month(days[t].date()))
+                hm.append(period(days[t].date()))
                 qs.append(q)
                 pred.append([cums[m][end - t] for m in COMPONENTS])
                 act.append(cum[end + 1] - cum[t + 1])
-    return Windows(np.array(hm, dtype=np.int64), np.array(qs, dtype=np.int64), np.array(pred, dtype=np.float64),
-                   np.array(act, dtype=np.float64))
+    return Windows(np.array(hm, dtype=np.int64), np.array(qs, dtype=np.int64), np.array(pred, dtype=np.float64), np.array(act, dtype=np.float64))
 
 
 def _log_error(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -103,54 +125,56 @@ def _simplex(step: float = GRID_STEP) -> np.ndarray:
 
 
 def fit_weights(w: Windows) -> np.ndarray:
-    """[half-month, component] weights minimising the mean absolute log error of the
-    year-end window, each half-month judged with its neighbours (fewer, steadier choices)."""
+    """[period, component] weights minimising the mean absolute log error of the
+    year-end window, each week judged with the two weeks either side (steadier choices)."""
     grid = _simplex()
-    out = np.tile(np.full(len(COMPONENTS), 1 / len(COMPONENTS)), (HALF_MONTHS, 1))
-    year_end = w.quarter == 3
-    for h in range(HALF_MONTHS):
-        sel = year_end & (np.abs(w.half_month - h) <= 1) & (w.predicted.min(axis=1) > 0)
+    out = np.full((PERIODS, len(COMPONENTS)), 1 / len(COMPONENTS))
+    usable = (w.quarter == 3) & (w.predicted.min(axis=1) > 0)
+    for p in range(PERIODS):
+        sel = usable & (np.abs(w.period - p) <= 2)
         if sel.sum() < MIN_CELL:
             continue
         combos = w.predicted[sel] @ grid.T  # [window, combo]
         errors = _log_error(w.actual[sel][:, None], combos).mean(axis=0)
-        out[h] = grid[int(np.argmin(errors))]
+        out[p] = grid[int(np.argmin(errors))]
     return out
 
 
 def ratio_table(predicted: np.ndarray, w: Windows) -> tuple[np.ndarray, np.ndarray]:
-    """[half-month, quarter, level] quantiles of actual ÷ predicted and the windows behind
-    each cell; a thin cell widens to neighbouring half-months until it has MIN_CELL windows."""
-    table = np.ones((HALF_MONTHS, 4, len(LEVELS)))
-    counts = np.zeros((HALF_MONTHS, 4), dtype=np.int64)
+    """[period, quarter, level] quantiles of actual ÷ predicted and the windows behind
+    each cell; a thin cell widens to neighbouring weeks (same quarter end) until it has
+    MIN_CELL windows."""
+    table = np.ones((PERIODS, 4, len(LEVELS)))
+    counts = np.zeros((PERIODS, 4), dtype=np.int64)
     ok = predicted > 0
     ratio = np.where(ok, w.actual / np.where(ok, predicted, 1.0), 1.0)
-    for h, q in product(range(HALF_MONTHS), range(4)):
-        if q < h // 6:
+    for p, q in product(range(PERIODS), range(4)):
+        if q < quarter_of_period(p):
             continue
-        for reach in range(HALF_MONTHS):
-            sel = ok & (w.quarter == q) & (np.abs(w.half_month - h) <= reach)
-            if sel.sum() >= MIN_CELL or reach == HALF_MONTHS - 1:
+        base = ok & (w.quarter == q)
+        for reach in range(PERIODS):
+            sel = base & (np.abs(w.period - p) <= reach)
+            if sel.sum() >= MIN_CELL or reach == PERIODS - 1:
                 break
         if sel.any():
-            table[h, q] = np.quantile(ratio[sel], LEVELS)
-            counts[h, q] = int(sel.sum())
+            table[p, q] = np.quantile(ratio[sel], LEVELS)
+            counts[p, q] = int(sel.sum())
     return table, counts
 
 
 def fit(pool: list[SpendYear], source: str, every: int = 3) -> ErrorModel:
     """The error model of a pool of client-years (see the module docstring)."""
     curve = share_curve(pool)
-    flat = {m: np.ones((HALF_MONTHS, 4, len(LEVELS))) for m in ("combined",) + COMPONENTS}
-    shaped = ErrorModel(flat, {}, np.full((HALF_MONTHS, len(COMPONENTS)), 1 / len(COMPONENTS)), curve, len(pool), source)
+    even = np.full((PERIODS, len(COMPONENTS)), 1 / len(COMPONENTS))
+    shaped = ErrorModel(ratios={}, counts={}, weights=even, share_curve=curve, client_years=len(pool), source=source)
     w = windows(pool, shaped, every)
     weights = fit_weights(w)
     ratios, counts = {}, {}
     for i, m in enumerate(COMPONENTS):
         ratios[m], counts[m] = ratio_table(w.predicted[:, i], w)
-    combined = (w.predicted * weights[w.half_month]).sum(axis=1)
+    combined = (w.predicted * weights[w.period]).sum(axis=1)
     ratios["combined"], counts["combined"] = ratio_table(combined, w)
-    return ErrorModel(ratios, counts, weights, curve, len(pool), source)
+    return ErrorModel(ratios=ratios, counts=counts, weights=weights, share_curve=curve, client_years=len(pool), source=source)
 
 
 # ---------------------------------------------------------------- one client's track record
@@ -166,7 +190,7 @@ def _track_year(year: int, total: np.ndarray, previous: np.ndarray | None, last:
     out = []
     for t in range(27, last, every):
         origin = days[t].date()
-        paths = component_paths(total[: t + 1], t, profile)
+        paths = component_paths(total[: t + 1], t, profile, previous)
         path = combine(paths, model.component_weights(origin)) if method == "combined" else paths[method]
         bands = model.bands(method, origin)
         for q, end in enumerate(quarter_end_index(year)):

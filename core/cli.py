@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     po.add_argument("--weekends-only-beyond-calendar", action="store_true", dest="weekends_only",
                     help="in years the installed official calendar does not cover, count Monday-Friday as working days "
                          "(an assumption, listed in the output)")
+    ca = sub.add_parser("calibrate", help="learn the forecast's error bands from your own history (full years per client)")
+    ca.add_argument("spend", nargs="+", help="spend files with a client column (CSV/XLSX/Parquet), one or more years")
+    ca.add_argument("--out", help="where to write the model (default: data/calibration.json, which the app reads)")
+    ca.add_argument("--min-years", type=int, default=30, dest="min_years", help="refuse with fewer full client-years")
+    ca.add_argument("--policy", default=DEFAULT_POLICY)
+    ca.add_argument("--strict", action="store_true", help="refuse (exit 2) when a spend file has any warning")
     pf = sub.add_parser("portfolio", help="every client of an agency at a date from one spend file")
     pf.add_argument("clients", help="CSV/XLSX: client, target_amount, customer_type, [name, main_industry, actual_2023, "
                                     "deposit_paid_on, signed_on, ...]")
@@ -247,7 +253,33 @@ def cmd_portfolio(args: argparse.Namespace) -> dict:
     return {**summary, "written": str(out)}
 
 
-COMMANDS = {"evaluate": cmd_evaluate, "project": cmd_project, "payouts": cmd_payouts, "portfolio": cmd_portfolio}
+def cmd_calibrate(args: argparse.Namespace) -> dict:
+    """Fit the error model from a team's own history (full calendar years per client)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .calibration import fit, pool_from_rows
+    from .error_model import DEFAULT_PATH
+    from .policy import load_policy
+    from .portfolio import read_portfolio_spend
+
+    policy = load_policy(args.policy)
+    parsed = [read_portfolio_spend(Path(p), Path(p).name, policy, max_bytes=None) for p in args.spend]
+    for spend in parsed:
+        report_warnings(spend.warnings, strict=args.strict)
+    pool = pool_from_rows(pd.concat([s.rows for s in parsed], ignore_index=True))
+    if len(pool) < args.min_years:
+        raise InputError(f"only {len(pool)} full client-years (Jan to Dec) in the files; the error model needs at "
+                         f"least {args.min_years} to learn from — keep the shipped model or add more history")
+    model = fit(pool, f"files: {', '.join(Path(p).name for p in args.spend)}")
+    out = Path(args.out) if args.out else DEFAULT_PATH
+    out.write_text(model.to_json(), encoding="utf-8")
+    return {"client_years": len(pool), "written": str(out)}
+
+
+COMMANDS = {"evaluate": cmd_evaluate, "project": cmd_project, "payouts": cmd_payouts, "portfolio": cmd_portfolio,
+            "calibrate": cmd_calibrate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

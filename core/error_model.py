@@ -3,9 +3,9 @@
 Fitted by `core.calibration` from rolling-origin backtests over a pool of client-years
 (`python -m core calibrate`), shipped as data/calibration.json. It holds:
 - ``ratios``: quantiles of actual ÷ predicted spend in the window from an origin to each
-  quarter end, per method, by the origin's half-month and the quarter the window ends in;
+  quarter end, per method, by the origin's period and the quarter the window ends in;
   the Monte-Carlo draws sample these, so the spread is what the method really missed by;
-- ``weights``: how the combined centre mixes its components, by the origin's half-month;
+- ``weights``: how the combined centre mixes its components, by the origin's period;
 - ``share_curve``: the pooled share of a year's spend by calendar day (the seasonal shape).
 """
 from __future__ import annotations
@@ -19,14 +19,15 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "calibration.json"
-COMPONENTS = ("run_rate", "seasonal", "share_of_year", "ets")
-HALF_MONTHS = 24
+COMPONENTS = ("run_rate", "seasonal", "share_of_year", "ets", "last_year")
+PERIODS = 53  # weeks of the year: the origin's time of year
 LEVELS = np.linspace(0.0, 1.0, 101)
 
 
-def half_month(day: dt.date) -> int:
-    """0 for Jan 1–15, 1 for Jan 16–31, … 23 for Dec 16–31."""
-    return (day.month - 1) * 2 + (day.day > 15)
+def period(day: dt.date) -> int:
+    """The week of the year an origin falls in (0 for Jan 1–7 … 52 for Dec 30–31): the
+    time of year sets both the centre's bias (a 618 ramp in the run-rate window) and the spread."""
+    return (day.timetuple().tm_yday - 1) // 7
 
 
 def leap_day_index(day: dt.date) -> int:
@@ -38,20 +39,23 @@ def leap_day_index(day: dt.date) -> int:
 class ErrorModel:
     """Learned ratio quantiles, component weights and the pooled seasonal curve."""
 
-    ratios: dict[str, np.ndarray]  # method -> [half-month, quarter, level] actual/predicted
-    counts: dict[str, np.ndarray]  # method -> [half-month, quarter] backtest windows behind each cell
-    weights: np.ndarray  # [half-month, component]
+    ratios: dict[str, np.ndarray]  # method -> [period, quarter, level] actual/predicted
+    counts: dict[str, np.ndarray]  # method -> [period, quarter] backtest windows behind each cell
+    weights: np.ndarray  # [period, component]
     share_curve: np.ndarray  # [366] relative level by day of a leap year, mean 1
     client_years: int
     source: str
 
     def bands(self, method: str, as_of: dt.date) -> np.ndarray:
-        """[quarter, level] ratio quantiles for windows from as_of to each quarter end."""
+        """[quarter, level] ratio quantiles for windows from as_of to each quarter end.
+        (Splitting them by the client's weekly volatility was tried and changed no
+        benchmark figure beyond its noise, so one table serves every client.)"""
         table = self.ratios.get(method, self.ratios["combined"])
-        return table[half_month(as_of)]
+        return table[period(as_of)]
 
     def component_weights(self, as_of: dt.date) -> dict[str, float]:
-        return dict(zip(COMPONENTS, (float(w) for w in self.weights[half_month(as_of)])))
+        """The combined centre's weights for an origin at this time of year."""
+        return dict(zip(COMPONENTS, (float(w) for w in self.weights[period(as_of)])))
 
     def to_json(self) -> str:
         return json.dumps({

@@ -152,7 +152,17 @@ def _ets_level(deseasoned: np.ndarray, horizon: int) -> np.ndarray:
     return np.exp(path + variance / 2)
 
 
-def component_paths(total: np.ndarray, t: int, profile: np.ndarray) -> dict[str, np.ndarray]:
+def _same_days_last_year(known: np.ndarray, previous: np.ndarray, horizon: int) -> np.ndarray:
+    """Last year's spend on the same days (smoothed over a week), scaled by this year's
+    year-to-date spend against last year's over the same days."""
+    t = len(known)
+    smooth = pd.Series(previous).rolling(7, center=True, min_periods=1).mean().to_numpy()
+    smooth = np.concatenate([smooth, np.full(max(t + horizon - len(smooth), 0), smooth[-7:].mean())])
+    before = smooth[:t].sum()
+    return smooth[t: t + horizon] * (known.sum() / before) if before > 0 else np.zeros(horizon)
+
+
+def component_paths(total: np.ndarray, t: int, profile: np.ndarray, previous: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Expected daily spend after day ``t`` (index in the year; total[:t+1] is known) by
     each component method — one function for the product, the pooled backtest and the benchmark."""
     known = total[: t + 1]
@@ -166,6 +176,7 @@ def component_paths(total: np.ndarray, t: int, profile: np.ndarray) -> dict[str,
         "share_of_year": (known.sum() / profile[: t + 1].sum() if len(known) else 0.0) * future,
     }
     paths["ets"] = _ets_level(known / profile[: t + 1], len(future)) * future if n else np.zeros(len(future))
+    paths["last_year"] = _same_days_last_year(known, previous, len(future)) if previous is not None else paths["share_of_year"]
     if rate <= 0:  # nothing spent in the run-rate window: the client has stopped
         paths = {m: np.zeros(len(future)) for m in paths}
     return paths
@@ -188,7 +199,7 @@ def statistical(method: str, history: History, policy: Policy, as_of: dt.date, m
     total = history.daily.sum(axis=0)
     t = len(total) - 1
     profile = year_profile(_year_days(policy), history.previous_year, model)
-    paths = component_paths(total, t, profile) if t >= 0 else {m: np.zeros(len(days)) for m in COMPONENTS}
+    paths = component_paths(total, t, profile, history.previous_year) if t >= 0 else {m: np.zeros(len(days)) for m in COMPONENTS}
     path = combine(paths, model.component_weights(as_of)) if method == "combined" else paths[method]
     recent = history.daily[:, -settings()["run_rate_days"]:].sum(axis=1) if history.daily.size else np.zeros(len(history.segments))
     share = recent / recent.sum() if recent.sum() > 0 else np.zeros(len(recent))

@@ -1,0 +1,154 @@
+"""Learned uncertainty: the error model's quantiles, the draws built from them, the track
+record, `python -m core calibrate` and the calibration benchmark (small size)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.calibration import spend_year
+from bench.synthetic import client_years
+from core.calibration import MIN_CELL, fit, pool_from_rows, ratio_table, share_curve, track_record, windows
+from core.error_model import COMPONENTS, LEVELS, from_json, load, period
+from core.forecast import Forecast, make_forecast, segment_history
+from core.projection import draw_paths
+from tests.conftest import demo_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return [spend_year(c) for c in client_years(40, seed=7)]
+
+
+@pytest.fixture(scope="module")
+def model(pool):
+    return fit(pool, "test pool")
+
+
+def test_share_curve_has_mean_one_and_sees_double_11(pool):
+    curve = share_curve(pool)
+    assert len(curve) == 366 and abs(curve.mean() - 1) < 1e-9
+    nov = curve[(D(2024, 11, 1) - D(2024, 1, 1)).days: (D(2024, 11, 11) - D(2024, 1, 1)).days]
+    feb = curve[(D(2024, 2, 5) - D(2024, 1, 1)).days: (D(2024, 2, 15) - D(2024, 1, 1)).days]
+    assert nov.mean() > 1.0 > feb.mean()  # the pool's Double 11 peak and Spring Festival dip
+
+
+def test_weights_are_on_the_simplex_and_quantiles_never_decrease(model):
+    assert np.allclose(model.weights.sum(axis=1), 1) and (model.weights >= 0).all()
+    for table in model.ratios.values():
+        assert (np.diff(table, axis=-1) >= -1e-12).all() and (table >= 0).all()
+
+
+def test_each_fitted_cell_holds_80_percent_of_its_own_windows_between_p10_and_p90(pool, model):
+    """The quantile machinery itself: in-sample, a cell's P10–P90 holds ~80 % of the windows it was learned from."""
+    w = windows(pool, model)
+    combined = (w.predicted * model.weights[w.period]).sum(axis=1)
+    table, counts = ratio_table(combined, w)
+    checked = 0
+    for p, q in zip(*np.nonzero(counts >= MIN_CELL)):
+        sel = (w.quarter == q) & (w.period == p) & (combined > 0)
+        if sel.sum() < MIN_CELL:
+            continue  # the cell borrowed neighbours' windows
+        ratio = w.actual[sel] / combined[sel]
+        lo, hi = np.interp([0.1, 0.9], LEVELS, table[p, q])
+        assert 0.7 <= np.mean((ratio >= lo) & (ratio <= hi)) <= 0.9
+        checked += 1
+    assert checked >= 10
+
+
+def _flat_forecast(bands: np.ndarray | None) -> Forecast:
+    days = pd.date_range("2024-05-01", "2024-12-31")
+    return Forecast("combined", days, np.full((2, len(days)), 1_000_00.0), bands)
+
+
+def test_draws_apply_one_quantile_per_path_to_every_quarter_end(model):
+    bands = model.bands("combined", D(2024, 4, 30))
+    draws = draw_paths(_flat_forecast(bands), 20_000, seed=3)
+    assert (draws >= 0).all()
+    cumulative = np.cumsum(draws.sum(axis=1), axis=1)
+    assert (np.diff(cumulative, axis=1) >= -1e-6).all()  # spend never runs backwards
+    predicted_year = 2 * 1_000_00.0 * 245
+    for level in (0.1, 0.5, 0.9):  # the year-end total's quantiles are the learned ratios times the prediction
+        assert np.quantile(cumulative[:, 3], level) == pytest.approx(predicted_year * np.interp(level, LEVELS, bands[3]), rel=0.03)
+    assert (draws[:, 0, :] == draws[:, 1, :]).all()  # segments split like the mean
+
+
+def test_without_bands_every_path_is_the_mean():
+    draws = draw_paths(_flat_forecast(None), 50, seed=3)
+    assert np.ptp(draws, axis=0).max() == 0
+
+
+def test_track_record_of_the_demo_client_checks_only_quarter_ends_that_have_passed():
+    scen = demo_scenario()
+    as_of = D(2024, 10, 20)
+    rows = scen.spend[scen.spend["date"] <= pd.Timestamp(as_of)]
+    history = segment_history(rows, scen.policy, as_of)
+    record = track_record(history, as_of, load())
+    assert set(record["target"]) == {D(2024, 3, 31), D(2024, 6, 30), D(2024, 9, 30)}
+    assert (record["origin"] < record["target"]).all() and record["origin"].min() >= D(2024, 1, 28)
+    daily = history.daily.sum(axis=0)
+    for target, actual in record.groupby("target")["actual"].first().items():
+        assert actual == daily[: (target - D(2024, 1, 1)).days + 1].sum()
+    assert record["inside"].equals((record["p10"] <= record["actual"]) & (record["actual"] <= record["p90"]))
+
+
+def test_every_statistical_method_has_its_own_learned_bands():
+    scen = demo_scenario()
+    history = segment_history(scen.spend, scen.policy, D(2024, 8, 31))
+    for method in ("combined",) + COMPONENTS:
+        fc = make_forecast(method, history, scen.policy, D(2024, 8, 31))
+        assert fc.bands is not None and fc.bands.shape == (4, len(LEVELS))
+        assert np.array_equal(fc.bands, load().ratios[method][period(D(2024, 8, 31))])
+
+
+def test_calibrate_cli_learns_from_a_teams_own_history(tmp_path):
+    """Two full years per client in one file with a client column → a model the app can load."""
+    frames = []
+    for c in client_years(6, seed=11):
+        rows = c.rows()
+        frames.append(pd.DataFrame({"client": c.name, "date": rows["date"].dt.strftime("%Y-%m-%d"),
+                                    "account_id": rows["account_id"], "platform": rows["platform"], "network": rows["network"],
+                                    "bidding": "true", "industry_class": rows["industry_class"],
+                                    "business_model": rows["business_model"], "amount": rows["amount_fen"] / 100}))
+    spend = tmp_path / "history.csv"
+    pd.concat(frames).to_csv(spend, index=False)
+    out = tmp_path / "model.json"
+    run = subprocess.run([sys.executable, "-m", "core", "calibrate", str(spend), "--out", str(out), "--min-years", "5"],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["client_years"] == 12  # 6 clients × (2023, 2024)
+    model = from_json(out.read_text(encoding="utf-8"))
+    assert model.client_years == 12 and "history.csv" in model.source
+    refused = subprocess.run([sys.executable, "-m", "core", "calibrate", str(spend), "--out", str(out)],
+                             capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert refused.returncode == 2 and "only 12 full client-years" in refused.stderr
+
+
+def test_pool_keeps_only_full_years():
+    c = client_years(1, seed=5)[0]
+    rows = c.rows().assign(client="K")
+    assert [(s.year, s.previous is not None) for s in pool_from_rows(rows)] == [(2023, False), (2024, True)]
+    cut = rows[rows["date"] <= pd.Timestamp("2024-09-30")]
+    assert [s.year for s in pool_from_rows(cut)] == [2023]
+
+
+@pytest.mark.slow
+def test_calibration_bench_small_size_prints_every_figure_and_is_far_better_calibrated_than_before():
+    run = subprocess.run([sys.executable, "-m", "bench.calibration", "--clients", "60", "--paths", "500"],
+                         capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    for text in ("cover_80", "brier_target", "reliability (product", "confident (≤2 % or ≥98 %) and wrong", "targets:"):
+        assert text in out
+    table = pd.read_fwf(pd.io.common.StringIO(out.split("\n\n")[1]))
+    product = table[table["model"] == "product"]
+    assert len(product) == 4 and product["cover_80"].mean() >= 0.65  # the old constant-noise model held 38 %
