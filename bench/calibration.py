@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bench.synthetic import ClientYear, client_years
-from core.calibration import SpendYear, fit
+from core.calibration import SpendYear, calibrated_forecast, fit
 from core.engine import totals_from_rows, settle
 from core.error_model import LEVELS, ErrorModel
 from core.forecast import Forecast, make_forecast, segment_history
@@ -90,7 +90,7 @@ def predictions(rows: pd.DataFrame, terms: ContractTerms, day: dt.date, model: E
                 error: tuple[float, float], paths: int) -> dict[str, dict]:
     history = segment_history(rows, POLICY, day)
     out = {}
-    for name, (forecast, hist) in {"product": (make_forecast("combined", history, POLICY, day, model=model), history),
+    for name, (forecast, hist) in {"product": (calibrated_forecast("combined", history, POLICY, day, model)[0], history),
                                    "naive": naive_forecast(rows, day, error)}.items():
         p = project(rows, hist, forecast, terms, POLICY, day, paths, seed=1, cash_only=True)
         completion = p.outcome.actual.astype(np.float64) / terms.target_fen

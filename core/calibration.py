@@ -10,17 +10,21 @@ what the product would have said at earlier dates and how often the truth fell i
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 
 import numpy as np
 import pandas as pd
 
-from .error_model import COMPONENTS, PERIODS, LEVELS, ErrorModel, period, leap_day_index
-from .forecast import History, combine, component_paths, year_profile
+from .error_model import COMPONENTS, LEVELS, PERIODS, ErrorModel, leap_day_index, period, scale_bands
+from .forecast import Forecast, History, combine, component_paths, make_forecast, year_profile
+from .policy import Policy
 
+SCALE_PRIOR = 8.0  # observations' worth of belief that a client is as predictable as the pool
+SCALE_LIMITS = (0.5, 1.5)
 MIN_CELL = 60  # backtest windows a ratio cell needs before it stops borrowing from its neighbours
 GRID_STEP = 0.1
+RECORD_COLUMNS = ["origin", "target", "p10", "p50", "p90", "actual", "inside", "miss"]
 
 
 @dataclass(frozen=True)
@@ -198,9 +202,47 @@ def _track_year(year: int, total: np.ndarray, previous: np.ndarray | None, last:
                 continue
             predicted = path[: end - t].sum()
             p10, p50, p90 = (cum[t] + predicted * np.interp(p, LEVELS, bands[q]) for p in (0.1, 0.5, 0.9))
+            low, high = (np.interp(p, LEVELS, bands[q]) for p in (0.25, 0.75))
+            spent = cum[end] - cum[t]
             out.append({"origin": origin, "target": days[end].date(), "p10": p10, "p50": p50, "p90": p90,
-                        "actual": float(cum[end]), "inside": bool(p10 <= cum[end] <= p90)})
+                        "actual": float(cum[end]), "inside": bool(p10 <= cum[end] <= p90),
+                        "miss": _standard_miss(spent, predicted, np.interp(0.5, LEVELS, bands[q]), low, high)})
     return out
+
+
+def _standard_miss(spent: float, predicted: float, median: float, low: float, high: float) -> float:
+    """|log(actual ÷ median prediction)| in units of the pooled half-interquartile range
+    (about 1 for a client as predictable as the pool's typical one); NaN when undefined."""
+    if predicted <= 0 or median <= 0 or low <= 0 or high <= low:
+        return float("nan")
+    floor = predicted * median * 0.01
+    return abs(np.log(max(spent, floor) / (predicted * median))) / (np.log(high / low) / 2)
+
+
+def own_scale(record: pd.DataFrame) -> float:
+    """How much wider (>1) or narrower (<1) this client's own misses have been than the
+    pool's, shrunk towards 1 by how little evidence there is (windows to the same quarter
+    end share one outcome, so each target counts as two observations) and kept within
+    SCALE_LIMITS: a client with a long steady history gets sharper bands, a new one the pool's."""
+    misses = record["miss"].dropna() if "miss" in record else pd.Series(dtype=float)
+    if misses.empty:
+        return 1.0
+    evidence = 2.0 * record.loc[misses.index, "target"].nunique()
+    raw = float(np.median(misses))
+    factor = (evidence * raw + SCALE_PRIOR) / (evidence + SCALE_PRIOR)
+    return float(np.clip(factor, *SCALE_LIMITS))
+
+
+def calibrated_forecast(method: str, history: History, policy: Policy, as_of: dt.date, model: ErrorModel,
+                        plan: pd.DataFrame | None = None) -> tuple[Forecast, pd.DataFrame, float]:
+    """The forecast with its learned bands widened or narrowed by the client's own track
+    record, the record itself, and the factor applied (1 for the plan: it has no bands)."""
+    forecast = make_forecast(method, history, policy, as_of, plan, model)
+    if forecast.bands is None:
+        return forecast, track_record(history, as_of, model, method), 1.0
+    record = track_record(history, as_of, model, method)
+    factor = own_scale(record)
+    return replace(forecast, bands=scale_bands(forecast.bands, factor)), record, factor
 
 
 def track_record(history: History, as_of: dt.date, model: ErrorModel, method: str = "combined",
@@ -209,7 +251,7 @@ def track_record(history: History, as_of: dt.date, model: ErrorModel, method: st
     has since passed — in the previous year (when its data cover the year) and this year —
     against the spend that happened (fen, cumulative from Jan 1)."""
     if method not in ("combined",) + COMPONENTS:
-        return pd.DataFrame(columns=["origin", "target", "p10", "p50", "p90", "actual", "inside"])
+        return pd.DataFrame(columns=RECORD_COLUMNS)
     year = history.days[0].year if len(history.days) else as_of.year
     rows: list[dict] = []
     prev = history.previous_year
@@ -218,4 +260,4 @@ def track_record(history: History, as_of: dt.date, model: ErrorModel, method: st
     total = history.daily.sum(axis=0)
     if len(total):
         rows += _track_year(year, total, prev, len(total) - 1, model, method, every)
-    return pd.DataFrame(rows, columns=["origin", "target", "p10", "p50", "p90", "actual", "inside"])
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS)

@@ -87,6 +87,17 @@ def load(path: Path = DEFAULT_PATH) -> ErrorModel:
     return from_json(path.read_text(encoding="utf-8"))
 
 
+def scale_bands(bands: np.ndarray, factor: float) -> np.ndarray:
+    """Ratio quantiles spread ``factor`` times as wide on the log scale around their median
+    (a quantile of 0 — the client stopped — stays 0)."""
+    if factor == 1.0:
+        return bands
+    median = np.array([np.interp(0.5, LEVELS, row) for row in bands])[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = median * np.power(np.where(median > 0, bands / median, 1.0), factor)
+    return np.where(bands > 0, scaled, 0.0)
+
+
 def sample_ratios(bands: np.ndarray, u: np.ndarray) -> np.ndarray:
     """[path, quarter] ratios at the uniform draws ``u`` (one per path, shared by every
     quarter: a client that runs below plan to Q3 end also runs below to the year end)."""

@@ -10,7 +10,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .forecast import make_forecast, segment_history
+from .calibration import calibrated_forecast
+from .error_model import load as load_error_model
+from .forecast import segment_history
 from .policy import Policy
 from .projection import DEFAULT_PATHS, project
 from .terms import ContractTerms
@@ -22,7 +24,7 @@ def compare_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as
     (final return − deposit deducted − clawback), all in fen."""
     as_of = min(max(as_of, policy.year_start), policy.year_end)
     history = segment_history(rows, policy, as_of)
-    forecast = make_forecast(method or "combined", history, policy, as_of)
+    forecast = calibrated_forecast(method or "combined", history, policy, as_of, load_error_model())[0]
     out = []
     for target in targets_fen:
         p = project(rows, history, forecast, terms.with_target(int(target)), policy, as_of, paths, seed)

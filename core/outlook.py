@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from .calibration import track_record
+from .calibration import calibrated_forecast
 from .error_model import load as load_error_model
-from .forecast import Forecast, History, make_forecast, segment_history
+from .forecast import Forecast, History, segment_history
 from .ledger import bucket_of, bucket_pre_return_shares, consume, credits, daily_use
 from .money import fen_to_yuan
 from .policy import QUARTERS, Policy
@@ -35,6 +35,7 @@ class Outlook:
     method_reason: str
     track_record: pd.DataFrame  # core.calibration.track_record: earlier bands vs what happened
     weights: dict[str, float]  # the combined centre's component weights at as_of
+    spread: float  # the client's own-record factor on the pooled bands
     projection: Projection
     expected: Projection  # the mean path (one path, no noise): what the ledger uses
     requirements: list[Requirement]
@@ -75,6 +76,7 @@ class Outlook:
                 for r in self.ledger.itertuples()
             ],
             "weights": self.weights,
+            "band_spread_factor": self.spread,
             "track_record": {
                 "windows": len(self.track_record),
                 "inside_p10_p90": float(self.track_record["inside"].mean()) if len(self.track_record) else None,
@@ -126,6 +128,7 @@ class ForecastStage:
     method_reason: str
     track_record: pd.DataFrame
     weights: dict[str, float]
+    spread: float  # the client's own-record factor on the pooled bands (core.calibration.own_scale)
     history: History
     forecast: Forecast
     share: np.ndarray  # return-funded share of future spend per segment
@@ -146,10 +149,9 @@ def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: s
     else:
         reason = "combined: " + ", ".join(f"{m} {w:.0%}" for m, w in weights.items() if w > 0) + \
             f" (weights and error bands learned from {model.client_years} client-years: {model.source})"
-    forecast = make_forecast(chosen, history, policy, as_of, plan)
+    forecast, record, spread = calibrated_forecast(chosen, history, policy, as_of, model, plan)
     share = np.zeros(len(history.segments)) if chosen == "plan" else return_share(rows, history, policy, as_of)
-    record = track_record(history, as_of, model, chosen)
-    return ForecastStage(as_of, chosen, reason, record, weights, history, forecast, share,
+    return ForecastStage(as_of, chosen, reason, record, weights, spread, history, forecast, share,
                          draw_paths(forecast, paths, seed), seed)
 
 
@@ -178,4 +180,4 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     ledger = consume(credits(credited, shares, policy, actual_credit_dates),
                      daily_use(rows, _future_bidding_use(history, forecast, policy), policy, as_of), as_of)
     fan = _fan(history, forecast, projection, expected, factors, share)
-    return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, projection, expected, requirements, ledger, fan)
+    return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, stage.spread, projection, expected, requirements, ledger, fan)

@@ -333,7 +333,9 @@ def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy
     figure is ~0.1 s a series). Each client's rows go through the same forecast and
     `project` as the dashboard (the combined forecast), with fewer paths. ``actual``: the
     run's totals to as_of (one entry per client), so the row rules are not applied again."""
-    from .forecast import make_forecast, segment_history
+    from .calibration import calibrated_forecast
+    from .error_model import load as load_error_model
+    from .forecast import segment_history
     from .projection import project, segment_factors
 
     out: dict[str, dict] = {}
@@ -345,7 +347,7 @@ def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy
         if mine is None or as_of >= policy.year_end:
             continue
         history = segment_history(mine, policy, as_of)
-        forecast = make_forecast(method, history, policy, as_of)
+        forecast = calibrated_forecast(method, history, policy, as_of, load_error_model())[0]
         p = project(mine, history, forecast, c.terms, policy, as_of, paths, seed, False,
                     segment_factors(history.segments, c.terms, policy), actual=None if actual is None else actual.path(i))
         o = p.outcome

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.checkpoints import reduction_cost_fen
 from core.i18n import fmt_money, fmt_pct, t
+from ui.reliability import reliability_panel
 from ui.state import page_start
 
 ctx = page_start("checkpoints.heading")
@@ -39,6 +40,7 @@ for col, name in zip(cols, ("assessment_630", "assessment_930", "year_end_rule")
     shown = {t(f"outcome.{k}", L): fmt_pct(v, L) for k, v in probs[name].items() if v > 0}
     col.markdown(f"**{t('overview.a630' if name == 'assessment_630' else 'overview.a930' if name == 'assessment_930' else 'overview.year_end', L)}**")
     col.dataframe(pd.Series(shown, name="%"), width="stretch")
+reliability_panel(view, L, expanded=True)
 
 st.subheader(t("checkpoints.cost", L))
 o = view.expected.outcome

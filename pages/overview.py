@@ -11,6 +11,7 @@ from core.export import csv_bytes, export_sheets, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
 from ui.charts import cumulative_chart, layout, method_reason
+from ui.reliability import reliability_panel
 from ui.state import cached_daily_counted, page_start, spend_key
 
 ctx = page_start("overview.heading")
@@ -73,6 +74,7 @@ else:
 if view is not None:
     st.caption(t("overview.method_caption", L, method=t(f"method.{view.method}", L), reason=method_reason(view, L),
                  paths=f"{view.projection.paths:,}"))
+    reliability_panel(view, L)
 
 left, right = st.columns([3, 2])
 with left:

@@ -152,3 +152,45 @@ def test_calibration_bench_small_size_prints_every_figure_and_is_far_better_cali
     table = pd.read_fwf(pd.io.common.StringIO(out.split("\n\n")[1]))
     product = table[table["model"] == "product"]
     assert len(product) == 4 and product["cover_80"].mean() >= 0.65  # the old constant-noise model held 38 %
+
+
+def test_scaling_bands_keeps_the_median_and_stops_and_narrows_the_log_spread(model):
+    from core.error_model import scale_bands
+
+    bands = model.bands("combined", D(2024, 4, 30))
+    assert scale_bands(bands, 1.0) is bands
+    half = scale_bands(bands, 0.5)
+    for q in range(4):
+        med, lo, hi = (np.interp(p, LEVELS, bands[q]) for p in (0.5, 0.1, 0.9))
+        assert np.interp(0.5, LEVELS, half[q]) == pytest.approx(med)
+        assert np.log(np.interp(0.9, LEVELS, half[q]) / np.interp(0.1, LEVELS, half[q])) == pytest.approx(np.log(hi / lo) / 2, rel=0.02)
+    assert ((bands == 0) == (half == 0)).all()
+
+
+def test_own_record_moves_the_spread_only_as_far_as_its_evidence_allows():
+    from core.calibration import SCALE_LIMITS, own_scale
+
+    def record(misses: list[float], targets: int) -> pd.DataFrame:
+        return pd.DataFrame({"target": [i % targets for i in range(len(misses))], "miss": misses})
+
+    assert own_scale(record([], 1)) == 1.0
+    assert own_scale(record([0.0] * 40, 8)) == SCALE_LIMITS[0]  # long and steady: sharpest allowed
+    assert own_scale(record([5.0] * 40, 8)) == SCALE_LIMITS[1]
+    assert own_scale(record([0.0] * 4, 1)) == pytest.approx(0.8)  # one quarter end: 2 observations against a prior of 8
+    assert own_scale(record([1.0] * 10, 3)) == pytest.approx(1.0)
+
+
+def test_a_what_if_on_the_terms_reuses_the_draws_without_refitting(monkeypatch):
+    import core.outlook as outlook_module
+
+    scen = demo_scenario()
+    day = D(2024, 8, 31)
+    rows = scen.spend[scen.spend["date"] <= pd.Timestamp(day)]
+    stage = outlook_module.forecast_stage(rows, scen.policy, day, paths=500)
+    monkeypatch.setattr(outlook_module, "calibrated_forecast", lambda *a, **k: pytest.fail("refitted on a terms change"))
+    for target in (40_000_000_00, 60_000_000_00):
+        o = outlook_module.outlook(rows, scen.terms.with_target(target), scen.policy, day, stage=stage)
+        assert o.projection.paths == 500
+    low = outlook_module.outlook(rows, scen.terms.with_target(40_000_000_00), scen.policy, day, stage=stage)
+    high = outlook_module.outlook(rows, scen.terms.with_target(60_000_000_00), scen.policy, day, stage=stage)
+    assert np.array_equal(low.projection.outcome.actual, high.projection.outcome.actual)  # same paths, other target

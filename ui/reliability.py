@@ -18,9 +18,18 @@ def pool_text(lang: str) -> str:
     return t("track.pool_store", lang, n=model.client_years)
 
 
-def reliability_panel(view, lang: str) -> None:
+def spread_text(spread: float, lang: str) -> str:
+    """What the client's own record did to the pooled bands."""
+    if spread < 0.95:
+        return t("track.narrower", lang, pct=fmt_pct(1 - spread, lang, 0))
+    if spread > 1.05:
+        return t("track.wider", lang, pct=fmt_pct(spread - 1, lang, 0))
+    return t("track.as_pool", lang)
+
+
+def reliability_panel(view, lang: str, expanded: bool = False) -> None:
     """Coverage of this client's earlier P10–P90 bands, the chart, the weights and the pool."""
-    with st.expander(t("track.heading", lang), expanded=False):
+    with st.expander(t("track.heading", lang), expanded=expanded):
         record = view.track_record
         if record.empty:
             st.info(t("track.none", lang))
@@ -29,5 +38,6 @@ def reliability_panel(view, lang: str) -> None:
             st.markdown(t("track.coverage", lang, k=inside, n=len(record), pct=fmt_pct(inside / len(record), lang, 0),
                           first=f"{record['origin'].min():%Y-%m-%d}"))
             st.plotly_chart(track_record_chart(record, lang), width="stretch")
+            st.caption(spread_text(view.spread, lang))
         st.caption(t("track.method", lang, reason=method_reason(view, lang)))
         st.caption(pool_text(lang))
