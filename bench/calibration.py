@@ -155,7 +155,17 @@ def reliability(frame: pd.DataFrame, model: str) -> pd.DataFrame:
         parts.append(pd.DataFrame({"p": g.loc[sel, event], "y": g.loc[sel, "y" + event[1:]].astype(float)}))
     allp = pd.concat(parts)
     allp["bin"] = pd.cut(allp.p, BINS, include_lowest=True)
-    return allp.groupby("bin", observed=True).agg(n=("p", "size"), forecast=("p", "mean"), happened=("y", "mean")).reset_index()
+    table = allp.groupby("bin", observed=True).agg(n=("p", "size"), forecast=("p", "mean"), happened=("y", "mean")).reset_index()
+    low, high = wilson(table["happened"].to_numpy(), table["n"].to_numpy())
+    return table.assign(ci95_low=low, ci95_high=high)
+
+
+def wilson(share: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wilson interval of an observed frequency: how far a bin may sit from the
+    diagonal by chance alone (a bin of 30 predictions has about ±17 points)."""
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
 
 
 def confident_wrong(frame: pd.DataFrame, model: str) -> tuple[int, int]:
@@ -180,7 +190,10 @@ def verdicts(s: pd.DataFrame, rel: pd.DataFrame, wrong: tuple[int, int]) -> list
         out.append((f"Brier P({event}) ≤ 0.85 × naive at every date (worst {ok.max():.2f}×)", bool((ok <= 0.85).all())))
     out.append((f"confident and wrong ≤ 1 % ({wrong[0]} of {wrong[1]})", wrong[1] == 0 or wrong[0] / wrong[1] <= 0.01))
     big = rel[rel.n >= 30]
-    out.append(("reliability: bins with ≥ 30 within 8 points", bool(((big.forecast - big.happened).abs() <= 0.08).all())))
+    off = big[(big.forecast - big.happened).abs() > 0.08]
+    chance = off[(off.forecast >= off.ci95_low) & (off.forecast <= off.ci95_high)]
+    out.append((f"reliability: bins with ≥ 30 within 8 points ({len(off)} of {len(big)} outside; "
+                f"{len(chance)} of those with the forecast inside the 95 % interval of what happened)", off.empty))
     return out
 
 
