@@ -22,16 +22,17 @@ st.dataframe(pd.DataFrame({
 }), hide_index=True, width="stretch")
 
 st.subheader(t("assumptions.model", L))
+st.markdown(f"**{t('assumptions.m.plain', L)}** — {t('assumptions.m.plain_v', L)}")
+st.markdown(f"**{t('assumptions.m.uncertainty', L)}** — {t('assumptions.m.uncertainty_v', L)}. {pool_text(L)}")
 cfg = settings()
 method = method_choice()
 rows = [
-    (t("assumptions.m.plain", L), t("assumptions.m.plain_v", L)),
     (t("app.method", L), t(f"method.{method or 'combined'}", L)),
     (t("assumptions.m.run_rate_days", L), str(cfg["run_rate_days"])),
-    (t("assumptions.m.uncertainty", L), t("assumptions.m.uncertainty_v", L) + " — " + pool_text(L)),
-    (t("assumptions.m.profile_weights", L), ", ".join(f"{k} {v:g}" for k, v in cfg["profile_weights_with_previous"].items())),
+    (t("assumptions.m.profile_weights", L), ", ".join(f"{t(f'assumptions.profile.{k}', L)} {v:g}"
+                                                       for k, v in cfg["profile_weights_with_previous"].items())),
     (t("assumptions.m.return_share", L), t("assumptions.m.return_share_v", L)),
-    (t("assumptions.m.profile", L), "; ".join(p["name"] for p in cfg["profile"])),
+    (t("assumptions.m.profile", L), "; ".join(p["name_zh" if L == "zh" else "name"] for p in cfg["profile"])),
     (t("assumptions.m.shortfall", L), factor),
 ]
 st.dataframe(pd.DataFrame(rows, columns=[t("assumptions.m.name", L), t("assumptions.m.value", L)]), hide_index=True, width="stretch")
