@@ -12,6 +12,7 @@ import json
 import pandas as pd
 
 from .evaluation import Evaluation
+from .i18n import column_label, has, localise_frame, t
 from .money import fen_to_yuan
 from .outlook import Outlook
 from .policy import QUARTERS, Policy
@@ -62,7 +63,19 @@ def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy
         sheets["Track record"] = view.track_record
     if problems is not None and len(problems):
         sheets["Validation report"] = problems
-    return sheets
+    return {t(f"sheet.{name}", lang): _localised(frame, lang) for name, frame in sheets.items()}
+
+
+def _localised(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Headers, names in the field/measure/statistic columns and outcome values in the
+    user's language (the workbook is read by the same people as the pages)."""
+    out = frame.copy()
+    for name in ("input", "field", "measure", "statistic"):
+        if name in out:
+            out[name] = out[name].map(lambda v: column_label(str(v), lang))
+    if "value" in out:
+        out["value"] = out["value"].map(lambda v: t(f"outcome.{v}", lang) if isinstance(v, str) and has(f"outcome.{v}") else v)
+    return localise_frame(out, lang)
 
 
 def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:

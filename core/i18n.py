@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
 CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "i18n.toml"
 LANGUAGES = ("zh", "en")
 
@@ -23,6 +25,50 @@ def t(key: str, lang: str, **values: object) -> str:
     """The label for key in lang; a missing key raises so tests catch it."""
     text = catalogue()[key][lang]
     return text.format(**values) if values else text
+
+
+# Columns whose values are category codes shown through enum.<column>.<value> labels.
+ENUM_COLUMNS = ("platform", "network", "placement", "funding", "business_model", "ad_model", "special", "severity",
+                "kind", "action", "entity", "customer_type", "bucket")
+
+
+def has(key: str) -> bool:
+    return key in catalogue()
+
+
+def column_label(name: str, lang: str, money: bool = False) -> str:
+    """A table header in the UI's language (col.<name>, else the Data page's data.col.<name>);
+    the raw name when the catalogue has none (a user's own column)."""
+    keys = ([f"col.{name}_amount"] if money else []) + [f"col.{name}", f"data.col.{name}"]
+    return next((t(key, lang) for key in keys if has(key)), name)
+
+
+def value_label(column: str, value: object, lang: str) -> str:
+    """A category code in the UI's language (enum.<column>.<value>), else the value itself."""
+    if column == "bucket" and isinstance(value, str) and value.count("/") == 2:
+        platform, placement, network = value.split("/")
+        return " · ".join((value_label("platform", platform, lang), value_label("placement", placement, lang),
+                           t(f"enum.bucket_network.{network}", lang)))
+    key = f"enum.{column}.{'' if value is None else value}"
+    return t(key, lang) if has(key) else ("" if value is None else str(value))
+
+
+def localise_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A table as people read it: *_fen columns in RMB (exact, 2 decimals), category codes
+    and headers in the UI's language. One function for every page table and export sheet."""
+    from .money import fen_to_yuan
+
+    out = pd.DataFrame(index=frame.index)
+    for name in frame.columns:
+        values = frame[name]
+        money = isinstance(name, str) and name.endswith("_fen")
+        base = name[:-4] if money else name
+        if money:
+            values = values.map(lambda v: None if v is None or pd.isna(v) else fen_to_yuan(int(v)))
+        elif base in ENUM_COLUMNS:
+            values = values.map(lambda v, c=base: value_label(c, v, lang))
+        out[column_label(str(base), lang, money)] = values
+    return out
 
 
 def _q(value: Decimal, places: int) -> Decimal:
@@ -65,3 +111,13 @@ def localise(problem, lang: str) -> str:
     text = t(key, lang, **dict(problem.params))
     value = t("problem.value", lang, value=problem.value) if problem.value not in (None, "") else ""
     return f"{'，'.join(where)}：{text}{value}" if where else f"{text}{value}"
+
+
+def report_frame(problems, lang: str) -> pd.DataFrame:
+    """A validation report (file, row, column, value, message) as the user reads it — the
+    table on the page, its CSV download and the workbook sheet are this one frame."""
+    from .validation import problems_frame
+
+    frame = problems_frame(list(problems))
+    frame["message"] = [localise(p, lang) for p in problems]
+    return localise_frame(frame, lang)

@@ -23,7 +23,7 @@ st.dataframe(pd.DataFrame({
 
 st.subheader(t("assumptions.model", L))
 st.markdown(f"**{t('assumptions.m.plain', L)}** — {t('assumptions.m.plain_v', L)}")
-st.markdown(f"**{t('assumptions.m.uncertainty', L)}** — {t('assumptions.m.uncertainty_v', L)}. {pool_text(L)}")
+st.markdown(f"**{t('assumptions.m.uncertainty', L)}** — {t('assumptions.m.uncertainty_v', L)} {pool_text(L)}")
 cfg = settings()
 method = method_choice()
 rows = [

@@ -9,7 +9,7 @@ import streamlit as st
 from core.accounts import accounts_of_upload
 from core.columns import IGNORE, layout_key, map_headers
 from core.export import csv_bytes
-from core.i18n import catalogue, localise, t
+from core.i18n import catalogue, localise, localise_frame, report_frame, t, value_label
 from core.ingest import canonical_cells, missing_columns, prepare_spend, read_table
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES
 from core.spend import (
@@ -20,7 +20,7 @@ from core.spend import (
     SPECIALS,
     SPEND_FIELDS,
 )
-from core.validation import InputError, problems_frame
+from core.validation import InputError
 from store import repo
 from ui.state import engine, page_start, user_email, user_team, write_failure
 from ui.text import plain
@@ -90,14 +90,18 @@ def target_label(target: str) -> str:
     return target
 
 
+def choice_label(column: str, code: str) -> str:
+    """'B1 · 食品饮料…': the code the contract uses, and what it means in the UI's language."""
+    label = value_label(column, code, L)
+    return code if label == code else (f"{code} · {label}" if column == "industry_class" else label)
+
+
 def preview(rows) -> None:
     """The first rows as they will be stored: canonical values, amounts in RMB."""
-    shown = rows.head(8).assign(amount=lambda r: r["amount_fen"] / 100, date=lambda r: r["date"].dt.date)
-    cols = [c for c in ("date", "account_id", "platform", "network", "placement", "funding", "amount") if c in shown]
+    cols = [c for c in ("date", "account_id", "platform", "network", "placement", "funding", "amount_fen") if c in rows]
+    shown = localise_frame(rows.head(8)[cols].assign(date=lambda r: r["date"].dt.date), L)
     st.caption(t("data.preview", L))
-    config = {c: st.column_config.Column(target_label(c)) for c in cols}
-    config["amount"] = st.column_config.NumberColumn(target_label("amount"), format="%,.2f")
-    st.dataframe(shown[cols], hide_index=True, width="stretch", column_config=config)
+    st.dataframe(shown, hide_index=True, width="stretch")
 
 
 if "_flash" in st.session_state:
@@ -131,8 +135,7 @@ if upload is not None:
         if not parsed.rows.empty:
             preview(parsed.rows)
         if parsed.problems:
-            report = problems_frame(list(parsed.problems))
-            report["message"] = [localise(p, L) for p in parsed.problems]
+            report = report_frame(parsed.problems, L)
             st.dataframe(report.head(500), hide_index=True, width="stretch")
             st.download_button(t("data.download_report", L), csv_bytes(report), file_name="validation_report.csv", mime="text/csv")
             st.session_state["last_validation_report"] = (client.id, report)  # only this client's export may show it
@@ -197,13 +200,11 @@ else:
         disabled=["account_id"],
         column_config={
             **{c: st.column_config.Column(t(f"data.col.{c}", L)) for c in classes.columns},
-            "platform": SC(t("data.col.platform", L), options=list(PLATFORMS), required=True),
-            "network": SC(t("data.col.network", L), options=list(NETWORKS), required=True),
-            "placement": SC(t("data.col.placement", L), options=list(PLACEMENTS), required=True),
-            "industry_class": SC(t("data.col.industry_class", L), options=list(INDUSTRY_CLASSES), required=True),
-            "business_model": SC(t("data.col.business_model", L), options=list(BUSINESS_MODELS), required=True),
-            "ad_model": SC(t("data.col.ad_model", L), options=list(AD_MODELS), required=True),
-            "special": SC(t("data.col.special", L), options=["", *SPECIALS]),
+            **{name: SC(t(f"data.col.{name}", L), options=list(options), required=name != "special",
+                        format_func=lambda v, c=name: choice_label(c, v))
+               for name, options in (("platform", PLATFORMS), ("network", NETWORKS), ("placement", PLACEMENTS),
+                                     ("industry_class", INDUSTRY_CLASSES), ("business_model", BUSINESS_MODELS),
+                                     ("ad_model", AD_MODELS), ("special", ("", *SPECIALS)))},
             "bidding": st.column_config.CheckboxColumn(t("data.col.bidding", L)),
             "via_party_b": st.column_config.CheckboxColumn(t("data.col.via_party_b", L)),
         },

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.export import csv_bytes, workbook_bytes
-from core.i18n import fmt_money, localise, t
+from core.i18n import fmt_money, localise, localise_frame, report_frame, t, value_label
 from core.payouts import (
     Flag,
     cash_calendar,
@@ -19,7 +19,7 @@ from core.payouts import (
     read_earnings,
     settle_payouts,
 )
-from core.validation import InputError, problems_frame
+from core.validation import InputError
 from core.working_days import (
     CalendarRangeError,
     weekends_only_assumption,
@@ -54,7 +54,7 @@ except InputError as exc:
     st.stop()
 if problems:
     st.warning(t("payouts.problems", L, n=len(problems)))
-    st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
+    st.dataframe(report_frame(problems, L), hide_index=True, width="stretch")
 
 c1, c2 = st.columns([1, 3])
 day = c1.date_input(t("payouts.as_of", L), value=dt.date(2024, 12, 31), key="payouts_as_of")
@@ -68,7 +68,8 @@ flag_table = st.data_editor(
         "product": st.column_config.SelectboxColumn(t("payouts.col.product", L), options=sorted(earnings["product"].unique())),
         "from_month": st.column_config.TextColumn(t("payouts.col.from", L), help="YYYY-MM"),
         "to_month": st.column_config.TextColumn(t("payouts.col.to", L), help="YYYY-MM"),
-        "action": st.column_config.SelectboxColumn(t("payouts.col.action", L), options=["withhold", "clawback"]),
+        "action": st.column_config.SelectboxColumn(t("payouts.col.action", L), options=["withhold", "clawback"],
+                                                   format_func=lambda a: value_label("action", a, L)),
         "flagged_on": st.column_config.DateColumn(t("payouts.col.flagged_on", L)),
     },
 )
@@ -97,14 +98,14 @@ for col, key in zip(m, ("statement_pending_fen", "invoice_pending_fen", "payment
     col.metric(t(f"payouts.{key[:-4]}", L), fmt_money(owed[key], L), help=t(f"payouts.{key[:-4]}_help", L))
 
 st.subheader(t("payouts.by_developer", L))
-summary = ledger.groupby("developer").agg(earned=("earned_fen", "sum"), withheld=("withheld_fen", "sum"),
-                                          clawback=("clawback_fen", "sum"), paid=("paid_fen", "sum"))
-summary["carried"] = ledger.sort_values("month").groupby("developer")["carried_out_fen"].last()
+summary = ledger.groupby("developer").agg(earned_fen=("earned_fen", "sum"), withheld_fen=("withheld_fen", "sum"),
+                                          clawback_fen=("clawback_fen", "sum"), paid_fen=("paid_fen", "sum"))
+summary["carried_fen"] = ledger.sort_values("month").groupby("developer")["carried_out_fen"].last()
 upcoming = ledger[(ledger["paid_fen"] > 0) & (ledger["pay_by"] >= day)].sort_values("pay_by").groupby("developer").head(1)
 summary["next_pay_by"] = upcoming.set_index("developer")["pay_by"]
 shown = pd.DataFrame({
     t("payouts.col.developer", L): summary.index,
-    **{t(f"payouts.col.{c}", L): summary[c].map(lambda v: fmt_money(int(v), L, compact=False)).to_numpy()
+    **{t(f"payouts.col.{c}", L): summary[f"{c}_fen"].map(lambda v: fmt_money(int(v), L, compact=False)).to_numpy()
        for c in ("earned", "withheld", "clawback", "paid", "carried")},
     t("payouts.col.next_pay_by", L): summary["next_pay_by"].map(
         lambda d: d.isoformat() if isinstance(d, dt.date) else t("payouts.nothing_due", L)).to_numpy(),
@@ -117,11 +118,12 @@ fig.add_vline(x=pd.Timestamp(day).value // 1_000_000, line_dash="dot")  # epoch 
 st.plotly_chart(layout(fig, t("payouts.calendar", L), L), width="stretch")
 
 with st.expander(t("payouts.detail", L)):
-    st.dataframe(ledger, hide_index=True, width="stretch")
-sheets = {"Payouts": ledger, "By developer": summary.reset_index(), "Cash calendar": calendar}
+    st.dataframe(localise_frame(ledger, L), hide_index=True, width="stretch")
+sheets = {t(f"sheet.{name}", L): localise_frame(frame, L) for name, frame in
+          (("Payouts", ledger), ("By developer", summary.reset_index()), ("Cash calendar", calendar))}
 st.download_button(t("export.excel", L), lambda: workbook_bytes(sheets),  # built on click, not every run
                    file_name=f"payouts_{day:%Y%m%d}.xlsx", key="payouts_xlsx")
-st.download_button(t("export.csv", L), lambda: csv_bytes(ledger), file_name="payouts.csv", key="payouts_csv")
+st.download_button(t("export.csv", L), lambda: csv_bytes(localise_frame(ledger, L)), file_name="payouts.csv", key="payouts_csv")
 with st.expander(t("page.assumptions", L)):
     for r in policy.readings:
         st.markdown(f"- {r.zh if L == 'zh' else r.en} ({r.clause})")

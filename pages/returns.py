@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.i18n import fmt_money, t
+from core.i18n import fmt_money, t, value_label
 from core.policy import QUARTERS
 from ui.charts import layout
 from ui.state import page_start
@@ -49,7 +49,7 @@ if ledger.empty:
 else:
     shown = pd.DataFrame({
         t("returns.col.quarter", L): ledger["quarter"],
-        t("returns.col.bucket", L): ledger["bucket"],
+        t("returns.col.bucket", L): ledger["bucket"].map(lambda b: value_label("bucket", b, L)),
         t("returns.col.credited", L): ledger["credited_fen"].map(lambda v: fmt_money(v, L, compact=False)),
         t("returns.col.credit_date", L): ledger["credit_date"],
         t("returns.col.expiry", L): ledger["expiry"],

@@ -20,6 +20,7 @@ from ui.state import (
     user_email,
     write_failure,
 )
+from ui.tables import audit_table
 from ui.text import plain
 
 ctx = page_start("scenarios.heading", needs_spend=False)
@@ -81,4 +82,4 @@ log = repo.audit_log(db, client.id)
 if log.empty:
     st.info(t("scenarios.no_audit", L))
 else:
-    st.dataframe(log[["at", "who", "entity", "field", "old", "new"]], hide_index=True, width="stretch")
+    st.dataframe(audit_table(log, L), hide_index=True, width="stretch")

@@ -287,11 +287,11 @@ def test_a_validation_report_never_reaches_another_clients_export():
     at.switch_page("pages/data.py").run()
     _upload(at, "日期,账户ID,消耗\n2024-13-01,1,100\n2024-01-02,1,abc\n".encode())  # a report with errors
     at.switch_page("pages/overview.py").run()
-    assert "Validation report" in at.selectbox(key="export_csv_sheet").options  # its own client: exported
+    assert t("sheet.Validation report", "en") in at.selectbox(key="export_csv_sheet").options  # its own client: exported
     at.session_state["client"] = demo_client_id()
     at.run()
     assert not at.exception
-    assert "Validation report" not in at.selectbox(key="export_csv_sheet").options  # another client: never
+    assert t("sheet.Validation report", "en") not in at.selectbox(key="export_csv_sheet").options  # another client: never
 
 
 def test_data_that_ends_in_september_is_never_shown_as_a_settled_year():
