@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.deposit import deduction_curve
 from core.i18n import fmt_money, fmt_pct, t
-from ui.charts import layout
+from ui.charts import layout, money
 from ui.state import page_start
 
 ctx = page_start("deposit.heading")
@@ -17,7 +17,7 @@ terms = client.terms
 grid = np.round(np.linspace(0, 1.2, 241), 4)
 curve = deduction_curve(terms, policy, grid)
 fig = go.Figure()
-fig.add_trace(go.Scatter(x=grid, y=[int(v) / 100 for v in curve], mode="lines", line={"shape": "hv", "width": 3},
+fig.add_trace(go.Scatter(x=grid, y=money([int(v) for v in curve], L), mode="lines", line={"shape": "hv", "width": 3},
                          name=t("deposit.curve", L)))
 marks = [(policy.threshold(terms.customer_type, terms.main_industry) * 100 / terms.target_fen, t("deposit.threshold", L)),
          (terms.actual_2023_fen / terms.target_fen, t("deposit.amount_2023", L))]
@@ -41,7 +41,8 @@ else:
     cols = st.columns(2)
     cols[0].metric(t("overview.deposit_deducted", L), fmt_money(result.deposit_deducted_fen, L))
     cols[1].metric(t("deposit.amount", L), fmt_money(terms.deposit_amount(policy), L))
-fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "showgrid": False},
+fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "showgrid": False, "rangemode": "tozero",
+                          "title": t("deposit.share_of_paths", L)},
                   xaxis={"tickformat": ".0%", "title": t("overview.completion", L)})
 st.plotly_chart(layout(fig, t("deposit.chart", L, type=t(f"inputs.customer_type.{terms.customer_type}", L)), L, 460), width="stretch")
 bands = policy.deposit.bands(terms.customer_type)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.i18n import fmt_money, fmt_pct, t
 from core.negotiation import break_even_target
-from ui.charts import layout
+from ui.charts import layout, money
 from ui.state import cached_compare, method_choice, page_start, spend_key
 
 ctx = page_start("negotiation.heading")
@@ -33,12 +33,13 @@ m[0].metric(t("negotiation.break_even", L), fmt_money(even, L) if even else "—
 m[1].metric(t("negotiation.best", L), fmt_money(int(best["target_fen"]), L),
             help=t("negotiation.best_help", L, net=fmt_money(round(best["expected_net_fen"]), L)))
 fig = go.Figure()
-fig.add_trace(go.Scatter(x=table["target_fen"] / 100, y=table["expected_net_fen"] / 100, mode="lines+markers", name=t("negotiation.net", L)))
-fig.add_trace(go.Scatter(x=table["target_fen"] / 100, y=table["p_target_met"], mode="lines", yaxis="y2", line={"dash": "dot"},
+fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=money(table["expected_net_fen"], L), mode="lines+markers", name=t("negotiation.net", L)))
+fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=table["p_target_met"], mode="lines", yaxis="y2", line={"dash": "dot"},
                          name=t("negotiation.p_target", L)))
-fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1], "showgrid": False},
-                  xaxis={"title": t("inputs.target", L)})
-st.plotly_chart(layout(fig, t("negotiation.chart", L), L), width="stretch")
+fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1], "showgrid": False})
+fig = layout(fig, t("negotiation.chart", L), L, money_axes="xy")
+fig.update_xaxes(title=t("chart.target", L))
+st.plotly_chart(fig, width="stretch")
 shown = pd.DataFrame({
     t("inputs.target", L): table["target_fen"].map(lambda v: fmt_money(int(v), L)),
     t("negotiation.p630", L): table["p_630_pass"].map(lambda v: fmt_pct(v, L, 0)),

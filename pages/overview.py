@@ -10,7 +10,7 @@ import streamlit as st
 from core.export import csv_bytes, export_sheets, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
-from ui.charts import cumulative_chart, layout, method_reason
+from ui.charts import cumulative_chart, layout, method_reason, money
 from ui.reliability import reliability_panel
 from ui.state import cached_daily_counted, page_start, spend_key
 
@@ -82,8 +82,8 @@ with left:
     st.plotly_chart(cumulative_chart(daily, view.fan if view is not None else None, policy, client.terms, L), width="stretch")
 with right:
     pre = view.expected.outcome.pre_return[0] if view is not None else result.pre_return_fen
-    frame = pd.DataFrame({"q": list(QUARTERS), "pre": [int(v) / 100 for v in pre],
-                          "credited": [v / 100 for v in result.credited_fen] + [None]})
+    frame = pd.DataFrame({"q": list(QUARTERS), "pre": money([int(v) for v in pre], L),
+                          "credited": list(money(result.credited_fen, L)) + [None]})
     bars = go.Figure([
         go.Bar(x=frame["q"], y=frame["pre"], name=t("overview.pre_return_expected" if view is not None else "overview.pre_return", L)),
         go.Bar(x=frame["q"], y=frame["credited"], name=t("overview.credited", L)),

@@ -25,7 +25,7 @@ from core.working_days import (
     weekends_only_assumption,
     weekends_only_beyond_calendar,
 )
-from ui.charts import layout
+from ui.charts import layout, money
 from ui.router import require_router
 from ui.state import lang
 from ui.text import plain
@@ -113,7 +113,7 @@ shown = pd.DataFrame({
 st.dataframe(shown, hide_index=True, width="stretch")
 
 calendar = cash_calendar(ledger)
-fig = go.Figure(go.Bar(x=calendar["week"], y=calendar["paid_fen"] / 100, name=t("payouts.col.paid", L)))
+fig = go.Figure(go.Bar(x=calendar["week"], y=money(calendar["paid_fen"], L), name=t("payouts.col.paid", L)))
 fig.add_vline(x=pd.Timestamp(day).value // 1_000_000, line_dash="dot")  # epoch ms: plotly cannot add a date to an annotation offset
 st.plotly_chart(layout(fig, t("payouts.calendar", L), L), width="stretch")
 

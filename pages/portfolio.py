@@ -15,7 +15,7 @@ from core.spend import SPEND_FIELDS
 from core.validation import InputError, problems_frame
 from store import repo
 from store.demo import DEMO_DIR
-from ui.charts import layout
+from ui.charts import layout, money
 from ui.router import require_router
 from ui.state import (
     as_of,
@@ -149,13 +149,14 @@ fig = go.Figure()
 for risk, color in (("red", "#d62728"), ("amber", "#ff9f1c"), ("green", "#2ca02c")):
     part = table[table["risk"] == risk]
     fig.add_trace(go.Scatter(
-        x=part["target_fen"] / 100, y=part["completion_rate"], mode="markers", name=t(f"portfolio.risk.{risk}", L),
+        x=money(part["target_fen"], L), y=part["completion_rate"], mode="markers", name=t(f"portfolio.risk.{risk}", L),
         marker={"color": color, "size": 9, "opacity": 0.8}, text=part["name"].map(plotly_text),
         hovertemplate="%{text}<br>%{x:,.0f}<br>%{y:.1%}<extra></extra>",
     ))
-fig.update_xaxes(title=t("portfolio.col.target", L), type="log")
+fig.update_xaxes(type="log")
 fig.update_yaxes(tickformat=".0%")
-fig = layout(fig, t("portfolio.chart", L), L)
+fig = layout(fig, t("portfolio.chart", L), L, money_axes="x")
+fig.update_xaxes(title=t("chart.target", L))
 fig.update_yaxes(title=t("portfolio.col.completion", L))
 st.plotly_chart(fig, width="stretch")
 

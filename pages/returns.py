@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.i18n import fmt_money, t, value_label
 from core.policy import QUARTERS
-from ui.charts import layout
+from ui.charts import layout, money
 from ui.state import page_start
 
 ctx = page_start("returns.heading")
@@ -26,7 +26,7 @@ clawback = result.clawback_fen if final else int(o.clawback[0])
 
 left, right = st.columns(2)
 with left:
-    fig = go.Figure([go.Bar(x=list(QUARTERS), y=[v / 100 for v in pre], name=t("overview.pre_return", L))])
+    fig = go.Figure([go.Bar(x=list(QUARTERS), y=money(pre, L), name=t("overview.pre_return", L))])
     st.plotly_chart(layout(fig, t("returns.by_quarter", L), L), width="stretch")
 with right:
     pre_q1_q3 = sum(pre[:3])
@@ -38,7 +38,7 @@ with right:
         (t("returns.w.recalc", L), (entitlement or 0) - sum(credited), "relative"),
         (t("returns.w.final", L), entitlement or 0, "total"),
     ]
-    fig = go.Figure(go.Waterfall(x=[s[0] for s in steps], y=[s[1] / 100 for s in steps], measure=[s[2] for s in steps]))
+    fig = go.Figure(go.Waterfall(x=[s[0] for s in steps], y=money([s[1] for s in steps], L), measure=[s[2] for s in steps]))
     st.plotly_chart(layout(fig, t("returns.waterfall", L), L), width="stretch")
     st.caption(f"{t('returns.w.settlement', L)}: {fmt_money(settlement, L)} · {t('returns.w.clawback', L)}: {fmt_money(clawback, L)}")
 
@@ -60,8 +60,8 @@ else:
     st.dataframe(shown, hide_index=True, width="stretch")
     by_expiry = ledger.groupby("expiry")[["credited_fen", "projected_unused_fen"]].sum().reset_index()
     fig = go.Figure([
-        go.Bar(x=by_expiry["expiry"], y=by_expiry["credited_fen"] / 100, name=t("returns.col.credited", L)),
-        go.Bar(x=by_expiry["expiry"], y=by_expiry["projected_unused_fen"] / 100, name=t("returns.col.unused", L)),
+        go.Bar(x=by_expiry["expiry"], y=money(by_expiry["credited_fen"], L), name=t("returns.col.credited", L)),
+        go.Bar(x=by_expiry["expiry"], y=money(by_expiry["projected_unused_fen"], L), name=t("returns.col.unused", L)),
     ])
     fig.update_layout(barmode="group")
     st.plotly_chart(layout(fig, t("returns.expiry_chart", L), L), width="stretch")

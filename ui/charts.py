@@ -1,6 +1,9 @@
 """Plotly figures shared by pages (titles and axes in the chosen language)."""
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -10,30 +13,54 @@ from core.progress import checkpoints
 from core.terms import ContractTerms
 
 
-def layout(fig: go.Figure, title: str, lang: str, height: int = 380) -> go.Figure:
-    fig.update_layout(
-        title=title, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "y": -0.22}, yaxis_title=t("overview.amount", lang),
-        separators=".," if lang == "en" else ".,",
-    )
+def money(fen, lang: str) -> np.ndarray:
+    """Chart values of fen amounts: 万元 in Chinese (a 中文 reader counts in 万), yuan in
+    English (Plotly then writes 50M / 300k)."""
+    return np.asarray(fen, dtype=np.float64) / (1_000_000 if lang == "zh" else 100)
+
+
+def money_axis(fig: go.Figure, lang: str, axis: str = "y", title_key: str = "chart.amount") -> None:
+    """The axis of money() values: its unit in the title, thousands separators in 中文, SI suffixes in English."""
+    settings = {"title": t(title_key, lang), "tickformat": ",~f" if lang == "zh" else "~s"}
+    fig.update_layout({f"{axis}axis": settings})  # the primary axis only: a secondary axis keeps its own unit
+
+
+def layout(fig: go.Figure, title: str, lang: str, height: int = 380, money_axes: str = "y") -> go.Figure:
+    """Title, size, legend below; ``money_axes``: which axes ("y", "x", "xy" or "") carry money() values."""
+    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "y": -0.22})
+    for axis in money_axes:
+        money_axis(fig, lang, axis)
+    if lang == "zh" and _dates_on_x(fig):  # Plotly writes English month names on date axes; 中文 readers get 2024-07
+        fig.update_layout(xaxis={"tickformat": "%Y-%m"})
     return fig
+
+
+def _dates_on_x(fig: go.Figure) -> bool:
+    """Whether the figure's x values are dates (Plotly decides the axis type only when drawing)."""
+    for trace in fig.data:
+        values = getattr(trace, "x", None)
+        if values is not None and len(values):
+            first = values[0]
+            return isinstance(first, (dt.date, np.datetime64)) or (isinstance(first, str) and len(first) >= 10 and first[4] == "-")
+    return False
 
 
 def cumulative_chart(daily: pd.DataFrame, fan: pd.DataFrame | None, policy: Policy, terms: ContractTerms, lang: str) -> go.Figure:
     """Actual cumulative counted spend, the projection fan, and every checkpoint level."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=daily["date"], y=daily["cumulative_fen"] / 100, name=t("overview.actual", lang), mode="lines",
+    fig.add_trace(go.Scatter(x=daily["date"], y=money(daily["cumulative_fen"], lang), name=t("overview.actual", lang), mode="lines",
                              line={"width": 3, "color": "#1f4e9c"}))
     if fan is not None and len(fan):
-        fig.add_trace(go.Scatter(x=fan["date"], y=fan["p90"] / 100, mode="lines", line={"width": 0}, showlegend=False,
+        fig.add_trace(go.Scatter(x=fan["date"], y=money(fan["p90"], lang), mode="lines", line={"width": 0}, showlegend=False,
                                  hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=fan["date"], y=fan["p10"] / 100, mode="lines", line={"width": 0}, fill="tonexty",
+        fig.add_trace(go.Scatter(x=fan["date"], y=money(fan["p10"], lang), mode="lines", line={"width": 0}, fill="tonexty",
                                  fillcolor="rgba(31,78,156,0.18)", name=t("overview.fan", lang)))
-        fig.add_trace(go.Scatter(x=fan["date"], y=fan["p50"] / 100, mode="lines", line={"dash": "dash", "color": "#1f4e9c"},
+        fig.add_trace(go.Scatter(x=fan["date"], y=money(fan["p50"], lang), mode="lines", line={"dash": "dash", "color": "#1f4e9c"},
                                  name=t("overview.projected_p50", lang)))
     for cp in checkpoints(policy, terms):
         fig.add_trace(go.Scatter(
-            x=[policy.year_start, cp.by], y=[cp.amount_fen(terms) / 100] * 2, mode="lines",
+            x=[policy.year_start, cp.by], y=money([cp.amount_fen(terms)] * 2, lang), mode="lines",
             line={"dash": "dot", "width": 1}, name=t("overview.target_line", lang, pct=fmt_pct(float(cp.share), lang, 0)),
         ))
     fig.update_xaxes(title=t("overview.date", lang))
@@ -54,12 +81,12 @@ def track_record_chart(record: pd.DataFrame, lang: str) -> go.Figure:
     target = record.groupby("target").size().idxmax()
     part = record[record["target"] == target]
     fig = go.Figure([
-        go.Scatter(x=part["origin"], y=part["p90"] / 100, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"),
-        go.Scatter(x=part["origin"], y=part["p10"] / 100, mode="lines", line={"width": 0}, fill="tonexty",
+        go.Scatter(x=part["origin"], y=money(part["p90"], lang), mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=part["origin"], y=money(part["p10"], lang), mode="lines", line={"width": 0}, fill="tonexty",
                    fillcolor="rgba(31,78,156,0.18)", name=t("track.band", lang)),
-        go.Scatter(x=part["origin"], y=part["p50"] / 100, mode="lines+markers", line={"dash": "dash", "color": "#1f4e9c"},
+        go.Scatter(x=part["origin"], y=money(part["p50"], lang), mode="lines+markers", line={"dash": "dash", "color": "#1f4e9c"},
                    name=t("overview.projected_p50", lang)),
-        go.Scatter(x=part["origin"], y=part["actual"] / 100, mode="lines", line={"color": "#c0392b", "width": 2},
+        go.Scatter(x=part["origin"], y=money(part["actual"], lang), mode="lines", line={"color": "#c0392b", "width": 2},
                    name=t("track.actual", lang, target=f"{target:%Y-%m-%d}")),
     ])
     fig.update_xaxes(title=t("track.origin", lang))
