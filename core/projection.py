@@ -146,6 +146,24 @@ class Projection:
             "target_met": {"yes": float(np.mean(o.actual.astype(float) >= self.target_fen))},
         }
 
+    def expected_fen(self) -> dict[str, object]:
+        """Mean over the paths of each amount, rounded once to the fen (half-up): the one
+        source of every "expected" figure the pages show, so Overview and Returns agree."""
+        o = self.outcome
+
+        def mean(values: np.ndarray, axis: int | None = None):
+            m = np.asarray(values, dtype=np.float64).mean(axis=axis)
+            return np.floor(m + 0.5).astype(np.int64)
+
+        return {
+            "pre_return": tuple(int(v) for v in mean(o.pre_return, 0)),
+            "credited": tuple(int(v) for v in mean(o.credited, 0)),
+            "final_return": int(mean(o.final_return)),
+            "year_end_settlement": int(mean(o.year_end_settlement)),
+            "clawback": int(mean(o.clawback)),
+            "deposit_deducted": int(mean(o.deposit_deducted)),
+        }
+
     def distributions(self) -> dict[str, dict[str, float]]:
         o = self.outcome
 

@@ -13,6 +13,7 @@ from typing import Literal
 import pandas as pd
 
 from .classification import classify_rows, in_scope
+from .money import to_fen
 from .policy import Policy
 from .progress import Checkpoint, checkpoints
 from .terms import ContractTerms
@@ -50,14 +51,18 @@ def counted_on_or_before(rows: pd.DataFrame, terms: ContractTerms, policy: Polic
 
 def required_spend(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date,
                    run_rate_fen_per_day: float) -> list[Requirement]:
-    """Each checkpoint (630 bands, 930, deposit bands of both customer types, the target)."""
+    """Each checkpoint (630 bands, 930, deposit bands of both customer types, the target)
+    and the floor below which nothing is returned (§5: the industry threshold or the
+    previous year's amount, whichever is higher)."""
     out = []
     rate = Decimal(str(max(run_rate_fen_per_day, 0)))
-    for cp in checkpoints(policy, terms, all_deposit_bands=True):
-        level = _level(cp, terms)
-        done = counted_on_or_before(rows, terms, policy, min(as_of, cp.by))
+    floor = floor_fen(terms, policy)
+    levels = [(cp.key, cp.by, cp.share, _level(cp, terms)) for cp in checkpoints(policy, terms, all_deposit_bands=True)]
+    levels.append(("threshold", policy.year_end, Decimal(floor) / Decimal(terms.target_fen), floor))
+    for key, by, share, level in sorted(levels, key=lambda item: (item[1], item[3])):
+        done = counted_on_or_before(rows, terms, policy, min(as_of, by))
         needed = max(level - done, 0)
-        days = max((cp.by - as_of).days, 0)
+        days = max((by - as_of).days, 0)
         per_day = -(-needed // days) if days else needed
         multiple = (Decimal(per_day) / rate).quantize(Decimal("0.01")) if rate > 0 and needed else None
         if needed == 0:
@@ -68,5 +73,11 @@ def required_spend(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_
             status = "unreachable"
         else:
             status = "open"
-        out.append(Requirement(cp.key, cp.by, cp.share, level, done, needed, days, per_day, per_day * 7, multiple, status))
+        out.append(Requirement(key, by, share, level, done, needed, days, per_day, per_day * 7, multiple, status))
     return out
+
+
+def floor_fen(terms: ContractTerms, policy: Policy) -> int:
+    """Counted spend below which the year ends below_threshold (the industry threshold or
+    the previous year's amount, whichever is higher)."""
+    return max(to_fen(policy.threshold(terms.customer_type, terms.main_industry)), terms.actual_2023_fen)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.export import csv_bytes, export_sheets, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, t
+from core.headline import Headline, headline
 from core.policy import QUARTERS
 from ui.charts import cumulative_chart, layout, method_reason, money
 from ui.reliability import reliability_panel
@@ -18,6 +19,23 @@ ctx = page_start("overview.heading")
 L, client, policy, day = ctx.lang, ctx.client, ctx.policy, ctx.as_of
 result = ctx.evaluation()
 view = ctx.outlook() if day < policy.year_end else None
+
+
+def show_headline(h: Headline) -> None:
+    """The outcome that drives the money at risk and what avoids it, in one sentence."""
+    values = {"p": fmt_pct(h.probability, L, 0), "outcome": t(f"outcome.{h.outcome}", L), "risk": fmt_money(h.at_risk_fen, L),
+              "deposit": fmt_money(h.deposit_fen, L), "clawback": fmt_money(h.clawback_fen, L)}
+    if h.kind == "on_course":
+        st.success(t("headline.on_course", L, **values))
+        return
+    text = t(f"headline.{h.kind}", L, **values)
+    r = h.requirement
+    if r is not None:
+        key = "headline.avoid_unreachable" if r.status == "unreachable" else "headline.avoid"
+        text += t(key, L, per_day=fmt_money(r.per_day_fen, L), by=f"{r.by:%Y-%m-%d}", level=fmt_money(r.level_fen, L),
+                  level_name=t(f"checkpoints.cp.{r.key}", L),
+                  multiple="—" if r.multiple_of_run_rate is None else f"{r.multiple_of_run_rate}×")
+    (st.error if h.probability >= 0.5 else st.warning)(text)
 
 
 def status_or_probability(decided: str, probabilities: dict[str, float], good: str) -> tuple[str, str | None]:
@@ -42,23 +60,25 @@ if view is not None:
     cols[2].metric(t("overview.a630", L), value, help=help_)
     value, help_ = status_or_probability(result.assessment_930, probs["assessment_930"], "pass")
     cols[3].metric(t("overview.a930", L), value, help=help_)
-    d = dist["deposit_deducted"]
-    cols[4].metric(t("overview.deposit_at_risk", L), fmt_money(round(d["mean"] * 100), L),
-                   help=t("overview.deposit_at_risk_help", L, p90=fmt_money(round(d["p90"] * 100), L)))
+    expected = view.projection.expected_fen()
+    cols[4].metric(t("overview.deposit_at_risk", L), fmt_money(expected["deposit_deducted"], L),
+                   help=t("overview.deposit_at_risk_help", L, p90=fmt_money(round(dist["deposit_deducted"]["p90"] * 100), L)))
     cols = st.columns(5)
     cols[0].metric(t("overview.actual", L), fmt_money(result.actual_fen, L))
     cols[1].metric(t("overview.target_chance", L), fmt_pct(probs["target_met"]["yes"], L, 0))
-    cols[2].metric(t("overview.expected_return", L), fmt_money(round(dist["final_return"]["mean"] * 100), L))
+    cols[2].metric(t("overview.expected_return", L), fmt_money(expected["final_return"], L), help=t("overview.expected_help", L))
+    cols[3].metric(t("overview.expected_clawback", L), fmt_money(expected["clawback"], L), help=t("overview.expected_help", L))
     ledger = view.ledger
     soon = ledger[(ledger["expiry"] >= day) & (ledger["expiry"] <= day + dt.timedelta(days=30))]
-    cols[3].metric(t("overview.expiring_30", L), fmt_money(int(soon["balance_at_as_of_fen"].sum()), L),
+    cols[4].metric(t("overview.expiring_30", L), fmt_money(int(soon["balance_at_as_of_fen"].sum()), L),
                    help=t("overview.expiring_help", L))
+    show_headline(headline(view))
     deadlines = [(policy.assessment_630.date, "630"), (policy.assessment_930.date, "930"), (policy.year_end, t("overview.year_end_short", L))]
     deadlines += [(e, t("overview.credit_expiry", L, q=q)) for q, e in zip(ledger["quarter"], ledger["expiry"])]
     upcoming = sorted((d_, name) for d_, name in deadlines if d_ > day)
     if upcoming:
         when, name = upcoming[0]
-        cols[4].metric(t("overview.next_deadline", L), f"{when:%Y-%m-%d}", help=f"{name} · {t('overview.days_left', L, n=(when - day).days)}")
+        st.caption(t("overview.next_deadline_text", L, date=f"{when:%Y-%m-%d}", name=name, n=(when - day).days))
 else:
     cols[1].metric(t("overview.a630", L), t(f"outcome.{result.assessment_630}", L))
     cols[2].metric(t("overview.a930", L), t(f"outcome.{result.assessment_930}", L))

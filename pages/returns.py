@@ -16,13 +16,13 @@ L, policy = ctx.lang, ctx.policy
 view = ctx.outlook()
 final = ctx.as_of >= policy.year_end
 result = ctx.evaluation()
-o = view.expected.outcome
-st.caption(t("returns.basis_actual" if final else "returns.basis_expected", L))
-pre = list(result.pre_return_fen) if final else [int(v) for v in o.pre_return[0]]
-credited = list(result.credited_fen) if final else [int(v) for v in o.credited[0]]
-entitlement = result.final_return_fen if final else int(o.final_return[0])
-settlement = result.year_end_settlement_fen if final else int(o.year_end_settlement[0])
-clawback = result.clawback_fen if final else int(o.clawback[0])
+st.caption(t("returns.basis_actual", L) if final else t("returns.basis_expected", L, paths=f"{view.projection.paths:,}"))
+expected = None if final else view.projection.expected_fen()  # the same means as the Overview's KPIs
+pre = list(result.pre_return_fen) if final else list(expected["pre_return"])
+credited = list(result.credited_fen) if final else list(expected["credited"])
+entitlement = result.final_return_fen if final else expected["final_return"]
+settlement = result.year_end_settlement_fen if final else expected["year_end_settlement"]
+clawback = result.clawback_fen if final else expected["clawback"]
 
 left, right = st.columns(2)
 with left:

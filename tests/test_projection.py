@@ -173,3 +173,39 @@ def test_typed_rows_rebuild_validated_rows_exactly():
     rows = SCEN.spend.head(500)
     rebuilt = typed_rows(rows.drop(columns="source_row").astype(object).assign(amount_fen=rows["amount_fen"]))
     pd.testing.assert_frame_equal(rebuilt.drop(columns="source_row"), rows.drop(columns="source_row").reset_index(drop=True))
+
+
+def test_the_floor_row_is_the_spend_that_keeps_the_year_above_threshold():
+    """The required-spend table has the binding floor (industry threshold or previous year):
+    exactly its need avoids below_threshold, one fen less does not."""
+    as_of = D(2024, 8, 15)
+    rows = actual_until(as_of)
+    req = next(r for r in required_spend(rows, TERMS, POLICY, as_of, 1.0) if r.key == "threshold")
+    assert req.level_fen == max(TERMS.actual_2023_fen, int(POLICY.threshold(TERMS.customer_type, TERMS.main_industry) * 100))
+    assert req.by == POLICY.year_end and req.needed_fen > 0
+
+    def rule_with(fen):
+        extra = rows.iloc[[0]].copy()
+        extra["date"], extra["amount_fen"], extra["funding"] = pd.Timestamp(req.by), fen, "cash"
+        return evaluate(pd.concat([rows, extra], ignore_index=True), TERMS, POLICY, req.by).year_end_rule
+
+    assert rule_with(req.needed_fen) != "below_threshold" and rule_with(req.needed_fen - 1) == "below_threshold"
+
+
+@pytest.mark.parametrize("case", ["floor", "target", "on_course"])
+def test_the_headline_names_the_outcome_that_drives_the_money_at_risk_and_its_remedy(case):
+    from core.headline import headline
+
+    terms, day = {"floor": (replace(TERMS, actual_2023_fen=60_000_000_00), D(2024, 9, 15)),
+                  "target": (TERMS.with_target(100_000_000_00), D(2024, 9, 15)),
+                  "on_course": (TERMS.with_target(40_000_000_00), D(2024, 10, 31))}[case]
+    view = outlook(actual_until(day), terms, POLICY, day, paths=2000)
+    h = headline(view)
+    expected = view.projection.expected_fen()
+    assert h.at_risk_fen == expected["deposit_deducted"] + expected["clawback"]
+    if case == "on_course":
+        assert h.kind == "on_course" and h.requirement is None
+        return
+    rule, key = {"floor": ("below_threshold", "threshold"), "target": ("shortfall", "target")}[case]
+    assert h.kind == "at_risk" and h.outcome == rule and h.requirement.key == key
+    assert h.probability == view.projection.probabilities()["year_end_rule"][rule] > 0.5
