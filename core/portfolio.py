@@ -264,13 +264,16 @@ def _expiring_by_ledger(funded: pd.DataFrame, clients: list[PortfolioClient], ta
 
 
 def portfolio_table(clients: list[PortfolioClient], evaluations: list[Evaluation], expiring_fen: np.ndarray,
-                    as_of: dt.date, policy: Policy, projections: dict[str, dict] | None = None) -> pd.DataFrame:
+                    as_of: dt.date, policy: Policy, projections: dict[str, dict] | None = None,
+                    data_end: dict[str, dt.date] | None = None) -> pd.DataFrame:
     """One row per client: what finance previews at quarter end (money in fen; `risk`
-    red/amber/green from `risk_level`, `reasons` from `risk_reasons`)."""
+    red/amber/green from `risk_level`, `reasons` from `risk_reasons`; `data_end` the
+    client's last day of data, so a stale client is never read as a settled one)."""
     records = []
     for c, ev, exp in zip(clients, evaluations, expiring_fen):
         rec = {
             "client": c.client, "name": c.name, "customer_type": c.terms.customer_type,
+            "data_end": (data_end or {}).get(c.client),
             "target_fen": ev.target_fen, "actual_fen": ev.actual_fen, "completion_rate": ev.completion_rate,
             "assessment_630": ev.assessment_630, "assessment_930": ev.assessment_930, "year_end_rule": ev.year_end_rule,
             "pre_return_fen": sum(ev.pre_return_fen), "credited_fen": sum(ev.credited_fen),
@@ -300,6 +303,16 @@ def risk_level(reasons: tuple[str, ...]) -> str:
     return "red" if RED_REASONS.intersection(reasons) else "amber" if reasons else "green"
 
 
+STALE_DAYS = 7  # data ending more than a week before the evaluation date is flagged
+
+
+def stale(data_end: dt.date | None, as_of: dt.date, policy: Policy) -> bool:
+    """No data, or data ending more than STALE_DAYS before the (in-year) evaluation date:
+    the figures count the missing days as zero spend."""
+    day = min(as_of, policy.year_end)
+    return data_end is None or (day - data_end).days > STALE_DAYS
+
+
 def risk_reasons(rec: dict, as_of: dt.date, policy: Policy) -> tuple[str, ...]:
     """Why a row is red or amber, as codes the UI translates (every red has a reason: a
     client at 120 % completion is red because its target is below the industry threshold,
@@ -317,6 +330,8 @@ def risk_reasons(rec: dict, as_of: dt.date, policy: Policy) -> tuple[str, ...]:
         out.append("deposit_likely")
     if rec["assessment_630"] == "reduced":
         out.append("630_reduced")
+    if "data_end" in rec and stale(rec["data_end"], as_of, policy):
+        out.append("stale_data")
     elapsed = ((min(as_of, policy.year_end) - policy.year_start).days + 1) / ((policy.year_end - policy.year_start).days + 1)
     if "p_target_met" in rec:
         if rec["p_target_met"] < 0.8:
@@ -375,10 +390,12 @@ class PortfolioRun:
     table: pd.DataFrame
     unknown_clients: tuple[str, ...]  # client ids in the spend file but not in the clients file
     totals: QuarterTotals  # each client's totals to as_of (the projection starts from them)
+    data_end: dict[str, dt.date]  # each client's last day of data
 
     def with_projections(self, projections: dict[str, dict], policy: Policy) -> PortfolioRun:
         """The same positions with Monte-Carlo columns (and risk) added."""
-        table = portfolio_table(self.clients, self.evaluations, self.expiring_fen, self.as_of, policy, projections)
+        table = portfolio_table(self.clients, self.evaluations, self.expiring_fen, self.as_of, policy, projections,
+                                self.data_end)
         return replace(self, table=table)
 
 
@@ -396,11 +413,20 @@ def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Pol
     pt = portfolio_totals(rows, clients, policy, as_of)
     evaluations = evaluations_of(pt, clients, policy, as_of)
     expiring = expiring_balances(rows, clients, evaluations, pt.shares, policy, as_of)
+    ends = data_ends(rows)
     run = PortfolioRun(clients, evaluations, expiring, as_of,
-                       portfolio_table(clients, evaluations, expiring, as_of, policy), unknown, pt.totals)
+                       portfolio_table(clients, evaluations, expiring, as_of, policy, data_end=ends), unknown, pt.totals, ends)
     if project:
         run = run.with_projections(project_portfolio(rows, clients, policy, as_of, progress=progress, actual=pt.totals), policy)
     return run
+
+
+def data_ends(rows: pd.DataFrame) -> dict[str, dt.date]:
+    """Each client's last day with a row."""
+    if rows.empty:
+        return {}
+    last = rows.groupby("client", observed=True)["date"].max()
+    return {str(k): pd.Timestamp(v).date() for k, v in last.items()}
 
 
 def client_rows(rows: pd.DataFrame, client: str) -> pd.DataFrame:
@@ -409,8 +435,10 @@ def client_rows(rows: pd.DataFrame, client: str) -> pd.DataFrame:
 
 
 def to_output(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as written by the CLI: money in RMB to 0.01, rates as fractions."""
+    """The table as written by the CLI: money in RMB to 0.01, rates as fractions, dates ISO."""
     out = table.copy()
+    if "data_end" in out:
+        out["data_end"] = out["data_end"].map(lambda d: d.isoformat() if isinstance(d, dt.date) else None)
     for col in [c for c in out.columns if c.endswith("_fen")]:
         out[col.removesuffix("_fen")] = out.pop(col).map(lambda v: None if v is None or pd.isna(v) else fen_to_yuan(int(v)))
     return out

@@ -103,6 +103,7 @@ view = pd.DataFrame({
     t("portfolio.col.why", L): table["reasons"].map(lambda codes: "; ".join(t(f"portfolio.why.{c}", L) for c in codes)),
     t("portfolio.col.client", L): table["client"],
     t("portfolio.col.name", L): table["name"],
+    t("portfolio.col.data_end", L): table["data_end"],
     t("portfolio.col.completion", L): table["completion_rate"] * 100,
     t("portfolio.col.a630", L): table["assessment_630"].map(lambda v: t(f"outcome.{v}", L)),
     t("portfolio.col.a930", L): table["assessment_930"].map(lambda v: t(f"outcome.{v}", L)),

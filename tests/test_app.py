@@ -362,3 +362,26 @@ def test_stored_rows_the_evaluation_cannot_read_are_announced_not_dropped_silent
     at = run_app("en", client.id)
     assert not at.exception
     assert any(t("data.refused_rows", "en", n="2") == w.value for w in at.warning)
+
+
+def test_overview_and_returns_show_the_same_expected_amounts():
+    """One source for each figure: the Overview's expected clawback and final return are the
+    Returns page's (the mean over the projected years, not the mean path)."""
+    at = run_app("en")
+    at.date_input(key="as_of").set_value(dt.date(2024, 9, 15)).run()
+    clawback = metric(at, t("overview.expected_clawback", "en"))
+    final = metric(at, t("overview.expected_return", "en"))
+    at.switch_page("pages/returns.py").run()
+    at.date_input(key="as_of").set_value(dt.date(2024, 9, 15)).run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if t("returns.w.clawback", "en") in c.value)
+    assert caption.endswith(f"{t('returns.w.clawback', 'en')}: {clawback}")
+    import base64
+    import json
+
+    import numpy as np
+
+    traces = [tr for c in at.get("plotly_chart") for tr in json.loads(c.proto.spec)["data"]]
+    y = next(tr for tr in traces if tr["type"] == "waterfall")["y"]
+    values = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict) else np.asarray(y)
+    assert fmt_money(round(float(values[-1]) * 100), "en") == final  # chart values are yuan in English

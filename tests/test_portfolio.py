@@ -222,3 +222,21 @@ def test_every_red_or_amber_row_says_why_and_no_green_row_does():
     year_end = demo_portfolio_table(dt.date(2024, 12, 31))
     lost = year_end[year_end["deposit_deducted_fen"] > 0]
     assert lost["reasons"].map(lambda r: any(c.startswith("year_end_") or c == "deposit_deducted" for c in r)).all()
+
+
+def test_a_client_whose_data_ends_early_shows_its_data_end_and_is_flagged_stale(policy):
+    c, s = files(2, 4, 9)
+    clients = read_clients(c, "clients.csv", policy)
+    spend = read_portfolio_spend(s, "spend.csv", policy)
+    rows = spend.rows
+    cut = rows[~((rows["client"] == "K1") & (rows["date"] > pd.Timestamp("2024-09-15")))].reset_index(drop=True)
+    from dataclasses import replace as dc_replace
+
+    day = dt.date(2024, 9, 30)
+    table = run_portfolio(clients, dc_replace(spend, rows=cut), policy, day).table.set_index("client")
+    assert table.loc["K1", "data_end"] == dt.date(2024, 9, 15) and "stale_data" in table.loc["K1", "reasons"]
+    assert table.loc["K0", "data_end"] == dt.date(2024, 12, 30) and "stale_data" not in table.loc["K0", "reasons"]
+    assert table.loc["K1", "risk"] != "green"
+    # a week of lag is normal (exports arrive a few days late): not flagged
+    week = run_portfolio(clients, dc_replace(spend, rows=cut), policy, dt.date(2024, 9, 22)).table.set_index("client")
+    assert "stale_data" not in week.loc["K1", "reasons"]
