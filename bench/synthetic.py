@@ -65,8 +65,9 @@ def _window(days: pd.DatetimeIndex, lo: str, hi: str) -> np.ndarray:
     return (md >= lo) & (md <= hi)
 
 
-def _client_shape(days: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
-    """The client's log level per day: seasons, trend, steps, bursts, random walk."""
+def _client_shape(days: pd.DatetimeIndex, rng: np.random.Generator, volatility: float = 1.0) -> np.ndarray:
+    """The client's log level per day: seasons, trend, steps, bursts, random walk
+    (``volatility`` scales the trend, steps and walk: 1 for the benchmark, less for a demo)."""
     n = len(days)
     log = np.zeros(n)
     weekend = np.isin(days.dayofweek, [5, 6])
@@ -81,31 +82,32 @@ def _client_shape(days: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarra
         d11 = (days - pd.Timestamp(f"{year}-11-11")).days.to_numpy()
         log += np.where((days.year == year) & (d11 >= -rng.integers(15, 30)) & (d11 <= 0), np.log(rng.uniform(0.9, 2.8)), 0.0)
         log += np.where((days.year == year) & _window(days, "12-15", "12-31"), np.log(rng.uniform(0.7, 1.05)), 0.0)
-    log += rng.normal(0.1, 0.35) * np.arange(n) / 365  # trend per year
-    for _ in range(rng.poisson(1.5)):  # budget steps
-        log += np.where(np.arange(n) >= rng.integers(0, n), rng.normal(0, 0.35), 0.0)
+    log += rng.normal(0.1, 0.35 * volatility) * np.arange(n) / 365  # trend per year
+    for _ in range(rng.poisson(1.5 * volatility)):  # budget steps
+        log += np.where(np.arange(n) >= rng.integers(0, n), rng.normal(0, 0.35 * volatility), 0.0)
     for _ in range(rng.poisson(2)):  # bursts (a campaign)
         at, width = rng.integers(0, n), rng.integers(3, 12)
         log[at:at + width] += np.log(rng.uniform(1.5, 4.0))
     walk = np.zeros(n)
-    sd = rng.uniform(0.005, 0.03)
+    sd = rng.uniform(0.005, 0.03) * volatility
     for i in range(1, n):
         walk[i] = 0.985 * walk[i - 1] + rng.normal(0, sd)
     return log + walk
 
 
-def client_year(rng: np.random.Generator, year: int = 2024, name: str = "S") -> ClientYear:
-    """One client over the previous and the evaluated year (see the module docstring)."""
+def client_year(rng: np.random.Generator, year: int = 2024, name: str = "S", volatility: float = 1.0) -> ClientYear:
+    """One client over the previous and the evaluated year (see the module docstring);
+    ``volatility`` < 1 makes trends, steps, churn and stops rarer and smaller."""
     days = pd.date_range(f"{year - 1}-01-01", f"{year}-12-31", freq="D")
     n = len(days)
     n_acc = int(min(1 + rng.geometric(0.4), 6))
-    shape = _client_shape(days, rng)
+    shape = _client_shape(days, rng, volatility)
     spend = np.zeros((n_acc, n))
     for a in range(n_acc):
         on = np.ones(n, dtype=bool)
-        if rng.random() < 0.25:  # starts late
+        if rng.random() < 0.25 * volatility:  # starts late
             on[: rng.integers(0, n - 30)] = False
-        if rng.random() < 0.2:  # churns
+        if rng.random() < 0.2 * volatility:  # churns
             on[rng.integers(30, n):] = False
         level = rng.lognormal(np.log(5_000_000), 0.8)
         noise = rng.standard_t(3, n) * rng.uniform(0.1, 0.35)
@@ -114,7 +116,7 @@ def client_year(rng: np.random.Generator, year: int = 2024, name: str = "S") -> 
         at = rng.integers(60, n - 30)
         spend = np.vstack([spend, np.where(np.arange(n) >= at, spend[0], 0.0)])
         spend[0, at:] = 0.0
-    if rng.random() < 0.06:  # the client stops spending
+    if rng.random() < 0.06 * volatility:  # the client stops spending
         spend[:, rng.integers(n - 365, n):] = 0.0
     fen = np.round(spend).astype(np.int64)
     previous = fen[:, days.year == year - 1].sum()
@@ -123,6 +125,6 @@ def client_year(rng: np.random.Generator, year: int = 2024, name: str = "S") -> 
     return ClientYear(name, year, days, fen, target)
 
 
-def client_years(count: int, seed: int, year: int = 2024) -> list[ClientYear]:
+def client_years(count: int, seed: int, year: int = 2024, volatility: float = 1.0) -> list[ClientYear]:
     """``count`` client-years from one seed (reproducible; each client from its own stream)."""
-    return [client_year(np.random.default_rng([seed, i]), year, f"S{seed}-{i}") for i in range(count)]
+    return [client_year(np.random.default_rng([seed, i]), year, f"S{seed}-{i}", volatility) for i in range(count)]

@@ -107,6 +107,27 @@ def _shown_cells(uniques: pd.Series, codes: np.ndarray):
     return lambda i: as_text(uniques.iloc[[codes[i]]]).iat[0]
 
 
+OUTSIDE_ROWS_LISTED = 20  # more rows outside the policy year are one summary line (a previous year's export)
+
+
+def _outside_year(frame: pd.DataFrame, bad: np.ndarray, rows_no: np.ndarray, policy, source: str) -> list[Problem]:
+    """Rows dated outside the policy year: a few are likely typos and are listed row by
+    row; many are another year's data (kept: the previous year shapes the forecast) and
+    get one line with their count and date range — not 166,000 warnings."""
+    dates = frame["date"]
+    outside = ((dates < pd.Timestamp(policy.year_start)) | (dates > pd.Timestamp(policy.year_end))).to_numpy(dtype=bool) & ~bad
+    year = str(policy.year_start.year)
+    n = int(outside.sum())
+    if n <= OUTSIDE_ROWS_LISTED:
+        return _problems_for(outside, "date", lambda i: dates.iat[i].strftime("%Y-%m-%d"), rows_no,
+                             f"date outside the policy year {year}; the row is ignored", source, "warning",
+                             code="outside_year", params=(("year", year),))
+    span = f"{dates[outside].min():%Y-%m-%d} – {dates[outside].max():%Y-%m-%d}"
+    return [Problem("warning", f"{n:,} rows dated outside the policy year {year} are not counted in this year's "
+                    "contract (rows of the year before shape the seasonal forecast and its track record)",
+                    None, "date", span, source, "outside_year_rows", (("year", year), ("n", f"{n:,}")))]
+
+
 def _problems_for(
     mask: np.ndarray, column: str, shown, rows: np.ndarray, message: str, source: str,
     severity: str = "error", code: str = "", params: tuple[tuple[str, str], ...] = (),
@@ -223,13 +244,7 @@ def normalise_spend(
         )
         bad |= unmapped_special
         if policy is not None:
-            outside = (frame["date"] < pd.Timestamp(policy.year_start)) | (frame["date"] > pd.Timestamp(policy.year_end))
-            outside = outside.to_numpy(dtype=bool) & ~bad
-            problems += _problems_for(
-                outside, "date", lambda i: frame["date"].iat[i].strftime("%Y-%m-%d"), rows_no,
-                f"date outside the policy year {policy.year_start.year}; the row is ignored", source, "warning",
-                code="outside_year", params=(("year", str(policy.year_start.year)),),
-            )
+            problems += _outside_year(frame, bad, rows_no, policy, source)
     rows = frame.loc[~bad].reset_index(drop=True) if bad.any() else frame  # no copy of a clean million rows
     return SpendParse(rows=rows, problems=tuple(problems), rows_read=n)
 

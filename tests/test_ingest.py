@@ -236,3 +236,15 @@ def test_hostile_scenario_json_raises_only_input_error(data):
         evaluate(s.spend, s.terms, s.policy, s.as_of)
     except InputError:
         pass
+
+
+def test_a_previous_years_rows_are_one_summary_warning_and_are_kept():
+    """An export spanning two years: the earlier year's rows are kept (they shape the
+    forecast) with one warning giving their count and range, not one warning per row."""
+    lines = ["日期,账户ID,消耗"] + [f"2023-{m:02d}-{d:02d},1790000001,100.00" for m in range(1, 13) for d in (1, 15)]
+    lines += ["2024-01-02,1790000001,200.00"]
+    table = read_table("\n".join(lines).encode(), "two_years.csv")
+    parsed, _ = prepare_spend(table, map_headers(table.headers), POLICY)
+    outside = [p for p in parsed.warnings if p.code.startswith("outside_year")]
+    assert [(p.row, p.code, p.value, dict(p.params)["n"]) for p in outside] == [(None, "outside_year_rows", "2023-01-01 – 2023-12-15", "24")]
+    assert len(parsed.rows) == 25

@@ -4,14 +4,16 @@
 and spend.csv (one row per account and day, exact two-decimal amounts) — the benchmark's
 data (150 clients × 3,000 accounts × 365 days ≈ 1.1M rows; 5M rows with --accounts 13700).
 `python -m tools.portfolio_data --demo` writes the Portfolio page's demo files to
-data/demo (150 clients, 450 accounts, Parquet). No real client's data ships in the repo.
+data/demo (150 realistic client-years over 2023–2024 from bench.synthetic, Parquet). No real client's data ships in the repo.
 """
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
@@ -85,9 +87,48 @@ def write(out: Path, clients: int, accounts: int, seed: int = 2024) -> tuple[Pat
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 
+def demo_portfolio(clients: int = 150, seed: int = 2024) -> tuple[pa.Table, pa.Table]:
+    """(clients table, spend table) of realistic client-years (bench.synthetic: seasons,
+    trends, steps, churn, stops) over 2023 and 2024, with targets negotiated from 2023 —
+    so the risk mix is an agency's (some meet the target, some fall short, a few fall
+    below the previous year), not 149 of 150 red."""
+    from bench.synthetic import client_years
+
+    rng = np.random.default_rng(seed)
+    years, targets, previous = [], [], []
+    for c in client_years(clients, seed, volatility=0.5):  # an agency's clients: 2023 spend of 25–150M, targets grown from it
+        before = c.total[c.days.year == c.year - 1].sum()
+        scale = float(np.clip(rng.uniform(25_000_000_00, 150_000_000_00) / max(before, 1), 0.2, 20.0))
+        c = replace(c, spend=np.round(c.spend * scale).astype(np.int64))
+        previous.append(int(c.total[c.days.year == c.year - 1].sum()) // 100)
+        targets.append(max(round(previous[-1] * np.exp(rng.normal(0.08, 0.12)), -4), 30_000_000))
+        years.append(c)
+    frames = []
+    for i, c in enumerate(years):
+        rows = c.rows()
+        frames.append(pd.DataFrame({
+            "client": f"K{i}", "date": rows["date"].dt.strftime("%Y-%m-%d"), "customer": client_name(i),
+            "account_id": [f"17{10_000_000 + 10 * i + int(a.rsplit('-', 1)[1])}" for a in rows["account_id"]],
+            "platform": rows["platform"], "network": rows["network"], "bidding": "true", "placement": rows["placement"],
+            "industry_class": rows["industry_class"], "business_model": rows["business_model"], "funding": "cash",
+            "amount": [f"{v // 100}.{v % 100:02d}" for v in rows["amount_fen"].tolist()],
+        }))
+    spend = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
+    clients_table = pa.table({
+        "client": [f"K{i}" for i in range(clients)],
+        "name": [client_name(i) for i in range(clients)],
+        "target_amount": targets,
+        "customer_type": np.where(rng.random(clients) < 0.15, "new", "regular"),
+        "main_industry": np.where(rng.random(clients) < 0.2, "food_beverage", "other"),
+        "actual_2023": previous,
+        "deposit_paid_on": np.where(rng.random(clients) < 0.9, "2024-02-20", "2024-05-10"),
+    })
+    return clients_table, spend
+
+
 def write_demo() -> tuple[Path, Path]:
-    """The Portfolio page's demo: 150 clients, small enough to ship (Parquet, ~2 MB)."""
-    c, s = portfolio(150, 450, seed=2024)
+    """The Portfolio page's demo: 150 clients over 2023–2024, small enough to ship (Parquet)."""
+    c, s = demo_portfolio()
     pv.write_csv(c, DEMO / "portfolio_clients.csv", pv.WriteOptions(quoting_style="none"))
     pq.write_table(s, DEMO / "portfolio_spend.parquet", compression="zstd")
     return DEMO / "portfolio_clients.csv", DEMO / "portfolio_spend.parquet"
