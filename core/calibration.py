@@ -16,7 +16,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from .error_model import COMPONENTS, LEVELS, PERIODS, ErrorModel, leap_day_index, period, scale_bands
+from .error_model import COMPONENTS, LEVELS, PERIODS, ErrorModel, leap_day_indices, period, scale_bands
 from .forecast import Forecast, History, combine, component_paths, make_forecast, year_profile
 from .policy import Policy
 
@@ -87,7 +87,7 @@ def share_curve(pool: list[SpendYear]) -> np.ndarray:
         for year, total in ((item.year, item.total), (item.year - 1, item.previous)):
             if total is None or total.sum() <= 0:
                 continue
-            idx = [leap_day_index(d) for d in _year_days(year).date]
+            idx = leap_day_indices(_year_days(year))
             np.add.at(acc, idx, total / total.mean())
             np.add.at(n, idx, 1)
     curve = np.where(n > 0, acc / np.maximum(n, 1), 1.0)

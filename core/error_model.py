@@ -30,9 +30,10 @@ def period(day: dt.date) -> int:
     return (day.timetuple().tm_yday - 1) // 7
 
 
-def leap_day_index(day: dt.date) -> int:
-    """Day of a leap year (0–365), so every calendar day has one place in the share curve."""
-    return (dt.date(2024, day.month, day.day) - dt.date(2024, 1, 1)).days
+def leap_day_indices(days) -> np.ndarray:
+    """Each day's place in a leap year (0–365), so every calendar day has one place in the share curve."""
+    starts = np.cumsum([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+    return starts[days.month.to_numpy() - 1] + days.day.to_numpy() - 1
 
 
 @dataclass(frozen=True)

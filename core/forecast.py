@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .error_model import COMPONENTS, ErrorModel, leap_day_index
+from .error_model import COMPONENTS, ErrorModel, leap_day_indices
 from .error_model import load as load_error_model
 from .policy import Policy
 
@@ -114,16 +114,23 @@ def year_profile(year_days: pd.DatetimeIndex, previous: np.ndarray | None, model
     never used raw: one campaign last June must not become a forecast for this June)."""
     w = settings()["profile_weights_with_previous" if previous is not None else "profile_weights"]
     market = _unit_mean(market_profile(year_days))
-    pooled = _unit_mean(model.share_curve[[leap_day_index(d) for d in year_days.date]])
+    pooled = _unit_mean(model.share_curve[leap_day_indices(year_days)])
     log = w["market"] * np.log(market) + w["pooled"] * np.log(pooled)
     if previous is not None:
-        prev_days = pd.date_range(pd.Timestamp(year_days[0].year - 1, 1, 1), periods=len(previous))
-        smooth = pd.Series(previous, index=prev_days.strftime("%m-%d")).rolling(7, center=True, min_periods=1).mean()
-        smooth = smooth[~smooth.index.duplicated()]
-        own = smooth.reindex(year_days.strftime("%m-%d")).ffill().bfill().to_numpy()
-        own = np.clip(_unit_mean(np.nan_to_num(own)), 0.1, 10.0)
-        log += w["own"] * np.log(own)
+        log += w["own"] * np.log(_own_shape(previous, year_days))
     return _unit_mean(np.exp(log))
+
+
+def _own_shape(previous: np.ndarray, year_days: pd.DatetimeIndex) -> np.ndarray:
+    """Last year's spend on the same calendar days (a week's centred mean; Feb 29 takes
+    Feb 28's value), scaled to mean 1 and clipped to 0.1–10x."""
+    prev_days = pd.date_range(pd.Timestamp(year_days[0].year - 1, 1, 1), periods=len(previous))
+    kernel = np.ones(7)
+    smooth = np.convolve(previous, kernel, "same") / np.convolve(np.ones(len(previous)), kernel, "same")
+    curve = np.full(366, np.nan)
+    curve[leap_day_indices(prev_days)] = smooth
+    curve = pd.Series(curve).ffill().bfill().to_numpy()
+    return np.clip(_unit_mean(np.nan_to_num(curve[leap_day_indices(year_days)])), 0.1, 10.0)
 
 
 def _ets_level(deseasoned: np.ndarray, horizon: int) -> np.ndarray:
