@@ -8,7 +8,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core.forecast import STATISTICAL
-
 from core.i18n import t
 from ui.auth import require_team
 from ui.inputs import contract_inputs, new_client_form
@@ -16,9 +15,8 @@ from ui.router import router_run
 from ui.state import (
     apply_query_params,
     client_choices,
-    clip_to_year,
     current_client,
-    default_day,
+    follow_data_end,
     policy_of,
     remember_shared_widgets,
     restore_shared_widgets,
@@ -47,13 +45,9 @@ st.sidebar.selectbox(t("app.client", lang), list(choices), format_func=choices.g
 new_client_form(lang)
 client = current_client()
 policy = policy_of(client)
-if st.session_state.get("as_of") is not None:
-    st.session_state["as_of"] = clip_to_year(st.session_state["as_of"], policy)
-else:
-    st.session_state.pop("as_of", None)  # a cleared date falls back to the default
+follow_data_end(client, policy)
 st.sidebar.date_input(
     t("app.as_of", lang),
-    value=None if "as_of" in st.session_state else default_day(client, policy),
     min_value=policy.year_start,
     max_value=policy.year_end,
     key="as_of",

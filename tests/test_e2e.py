@@ -158,7 +158,52 @@ def test_new_client_upload_set_inputs_and_read_the_cli_numbers_then_export(app_u
     with page.expect_download() as download:
         page.get_by_role("button", name=t("export.excel", "zh")).click()
     book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
-    assert "Quarterly" in book.sheetnames and book["Inputs"]["B2"].value == "E2E 客户"
+    assert "季度" in book.sheetnames and book["输入"]["B2"].value == "E2E 客户"  # sheets in the UI's language
+    page.close()
+
+
+def test_a_file_ending_in_september_shows_data_through_and_projects_from_the_next_day(app_url, browser, tmp_path):
+    """Coverage in a real browser: a file that ends on 09-15, viewed at Dec 31, says where
+    the data end, shows projections (not a settled year) and the fan starts on 09-16."""
+    import datetime as dt
+
+    from core.i18n import t
+
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range((dt.date(2024, 9, 15) - dt.date(2024, 1, 1)).days + 1)]
+    upload = tmp_path / "ends_0915.csv"
+    upload.write_text("日期,账户ID,消耗\n" + "".join(f"{d:%Y-%m-%d},1790000077,150000.00\n" for d in days), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url + "data?lang=en")
+    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
+    page.get_by_text(t("inputs.new_client", "en"), exact=True).click()
+    page.get_by_label(t("inputs.client_name", "en")).fill("E2E September")
+    page.get_by_role("button", name=t("inputs.create", "en")).click()
+    _wait_text(page, "E2E September: spend data", "september-client")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").get_by_test_id("stBaseButton-secondary").click()
+    chooser.value.set_files(str(upload))
+    page.get_by_role("button", name=t("data.import", "en"), exact=True).click()
+    _wait_text(page, f"{len(days)} rows imported", "september-import")
+    page.get_by_test_id("stSidebarNav").get_by_text(t("page.overview", "en")).click()
+    _wait_text(page, "Data through 2024-09-15", "september-banner")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    as_of = page.get_by_test_id("stSidebar").get_by_test_id("stDateInput").first.locator("input")
+    assert as_of.input_value().replace("/", "-") == "2024-09-15"  # opens at the data's last day
+    page.get_by_label(t("app.as_of", "en")).first.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("2024/12/31")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    _wait_text(page, "the days from 2024-09-16 on are projected, not counted as zero spend", "september-projected")
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    assert any(t("overview.projected_completion", "en") in label for label in labels)  # provisional: a projection
+    assert not any(t("overview.deposit_deducted", "en") in label for label in labels)  # never a settled verdict
+    page.wait_for_timeout(1500)
+    first_projected = page.evaluate(
+        """() => { for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+                     const fan = (plot.data || []).find(tr => tr.name === %s);
+                     if (fan) return String(fan.x[0]).slice(0, 10); } return null; }""" % repr(t("overview.fan", "en")))
+    assert first_projected == "2024-09-16"
     page.close()
 
 

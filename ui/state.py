@@ -179,6 +179,18 @@ def default_day(client: ClientInputs, policy: Policy) -> dt.date:
     return clip_to_year(client.default_as_of or client.data_end or dt.date.today(), policy)
 
 
+def follow_data_end(client: ClientInputs, policy: Policy) -> None:
+    """The sidebar's evaluation date follows the client's data (a new import, another
+    client) until the user picks a date; a picked date is kept, clipped to the policy year.
+    Without this, a client created at Dec 31 still showed Dec 31 after importing a file
+    that ends on 09-15."""
+    chosen, auto = st.session_state.get("as_of"), st.session_state.get("_as_of_auto")
+    if chosen is None or chosen == auto:  # never picked by the user (or cleared): the data's last day
+        st.session_state["as_of"] = st.session_state["_as_of_auto"] = default_day(client, policy)
+    else:
+        st.session_state["as_of"] = clip_to_year(chosen, policy)
+
+
 def as_of(client: ClientInputs) -> dt.date:
     """The evaluation date the user asked for (the sidebar), clipped to the policy year."""
     policy = policy_of(client)
