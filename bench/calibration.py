@@ -21,7 +21,7 @@ import pandas as pd
 
 from bench.synthetic import ClientYear, client_years
 from core.calibration import SpendYear, calibrated_forecast, fit
-from core.engine import totals_from_rows, settle
+from core.engine import settle, totals_from_rows
 from core.error_model import LEVELS, ErrorModel
 from core.forecast import Forecast, make_forecast, segment_history
 from core.policy import load_policy
@@ -192,8 +192,9 @@ def verdicts(s: pd.DataFrame, rel: pd.DataFrame, wrong: tuple[int, int]) -> list
     big = rel[rel.n >= 30]
     off = big[(big.forecast - big.happened).abs() > 0.08]
     chance = off[(off.forecast >= off.ci95_low) & (off.forecast <= off.ci95_high)]
-    out.append((f"reliability: bins with ≥ 30 within 8 points ({len(off)} of {len(big)} outside; "
-                f"{len(chance)} of those with the forecast inside the 95 % interval of what happened)", off.empty))
+    text = (f"reliability: bins with ≥ 30 within 8 points ({len(off)} of {len(big)} outside; "
+            f"{len(chance)} of those with the forecast inside the 95 % interval of what happened)")
+    out.append((text, off.empty))
     return out
 
 

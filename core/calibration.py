@@ -16,8 +16,23 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from .error_model import COMPONENTS, LEVELS, PERIODS, ErrorModel, leap_day_indices, period, scale_bands
-from .forecast import Forecast, History, combine, component_paths, make_forecast, year_profile
+from .error_model import (
+    COMPONENTS,
+    LEVELS,
+    PERIODS,
+    ErrorModel,
+    leap_day_indices,
+    period,
+    scale_bands,
+)
+from .forecast import (
+    Forecast,
+    History,
+    combine,
+    component_paths,
+    make_forecast,
+    year_profile,
+)
 from .policy import Policy
 
 SCALE_PRIOR = 8.0  # observations' worth of belief that a client is as predictable as the pool

@@ -12,26 +12,28 @@ from ui.state import page_start
 
 ctx = page_start("checkpoints.heading")
 L, policy = ctx.lang, ctx.policy
-if ctx.as_of >= policy.year_end:
-    st.info(t("checkpoints.year_end_only", L))
-    st.stop()
-view = ctx.outlook()
-st.subheader(t("checkpoints.required", L))
+final = ctx.as_of >= policy.year_end
+view = None if final else ctx.outlook()
+st.subheader(t("checkpoints.final" if final else "checkpoints.required", L))
 table = pd.DataFrame([
     {
         t("checkpoints.col.checkpoint", L): t(f"checkpoints.cp.{r.key}", L),
+        t("checkpoints.col.status", L): t(f"checkpoints.status.{r.status}", L),  # second: never cut off on a narrow screen
         t("checkpoints.col.by", L): r.by,
         t("checkpoints.col.level", L): fmt_money(r.level_fen, L, compact=False),
         t("checkpoints.col.done", L): fmt_money(r.done_fen, L, compact=False),
         t("checkpoints.col.needed", L): fmt_money(r.needed_fen, L, compact=False),
-        t("checkpoints.col.per_day", L): fmt_money(r.per_day_fen, L, compact=False),
-        t("checkpoints.col.per_week", L): fmt_money(r.per_week_fen, L, compact=False),
-        t("checkpoints.col.multiple", L): "—" if r.multiple_of_run_rate is None else f"{r.multiple_of_run_rate}×",
-        t("checkpoints.col.status", L): t(f"checkpoints.status.{r.status}", L),
+        **({} if final else {
+            t("checkpoints.col.per_day", L): fmt_money(r.per_day_fen, L, compact=False),
+            t("checkpoints.col.per_week", L): fmt_money(r.per_week_fen, L, compact=False),
+            t("checkpoints.col.multiple", L): "—" if r.multiple_of_run_rate is None else f"{r.multiple_of_run_rate}×",
+        }),
     }
-    for r in view.requirements
+    for r in ctx.requirements()
 ])
 st.dataframe(table, hide_index=True, width="stretch")
+if final:
+    st.stop()
 
 st.subheader(t("checkpoints.probabilities", L))
 probs = view.projection.probabilities()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pandas as pd
 import streamlit as st
 
 from core.accounts import accounts_of_upload
@@ -116,7 +117,7 @@ if upload is not None:
         table = read_upload(data, upload.name, chosen_sheet if chosen_for == upload.name else None)
         if len(table.sheets) > 1:  # a workbook: the user may read another sheet than the one chosen for them
             picked = st.selectbox(t("data.sheet", L), table.sheets, index=table.sheets.index(table.sheet.split(", ")[0]),
-                                  key="upload_sheet_pick", format_func=plain)
+                                  key="upload_sheet_pick")  # options are plain text, never markdown
             if picked != table.sheet.split(", ")[0]:
                 st.session_state["upload_sheet"] = (upload.name, picked)
                 table = read_upload(data, upload.name, picked)
@@ -174,10 +175,12 @@ else:
                                  status=batches["status"].map(lambda v: t(f"data.value.{v}", L)))
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={c: st.column_config.Column(t(f"data.col.{c}", L)) for c in cols})
-    active = batches.loc[batches["status"] == "active", "id"].tolist()
-    if active:
+    active = batches[batches["status"] == "active"].set_index("id")  # newest first: the latest import is preselected
+    if len(active):
         col1, col2 = st.columns([3, 1])
-        undo_id = col1.selectbox(t("data.undo_which", L), active, key="undo_batch")
+        undo_id = col1.selectbox(t("data.undo_which", L), active.index.tolist(), key="undo_batch", format_func=lambda i: t(
+            "data.batch_label", L, id=i, file=active.at[i, "file_name"], rows=f"{int(active.at[i, 'row_count']):,}",
+            at=f"{pd.Timestamp(active.at[i, 'created_at']):%Y-%m-%d %H:%M}"))
         if col2.button(t("data.undo", L)):
             try:
                 repo.undo_batch(db, client.id, int(undo_id), expected_version=client.version, who=user_email())

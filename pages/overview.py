@@ -8,8 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.export import csv_bytes, export_sheets, workbook_bytes
-from core.i18n import fmt_money, fmt_pct, t
 from core.headline import Headline, headline
+from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
 from ui.charts import cumulative_chart, layout, method_reason, money
 from ui.reliability import reliability_panel

@@ -9,10 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.i18n import fmt_money, fmt_pct, localise, t
+from core.export import csv_bytes, workbook_bytes
+from core.i18n import fmt_money, fmt_pct, localise, report_frame, t
 from core.portfolio import client_rows, project_portfolio
 from core.spend import SPEND_FIELDS
-from core.validation import InputError, problems_frame
+from core.validation import InputError
 from store import repo
 from store.demo import DEMO_DIR
 from ui.charts import layout, money
@@ -60,9 +61,7 @@ except InputError as err:
     st.stop()
 if spend.errors:
     st.error(t("portfolio.spend_errors", L, n=len(spend.errors), file=plain(files[3])))
-    report = problems_frame(list(spend.errors[:500]))
-    report["message"] = [localise(p, L) for p in spend.errors[:500]]
-    st.dataframe(report, hide_index=True)
+    st.dataframe(report_frame(spend.errors[:500], L), hide_index=True)
     st.stop()
 with st.spinner(t("portfolio.evaluating", L, n=len(clients))):
     run = cached_portfolio_run(key, clients, spend, policy.name, day)
@@ -126,6 +125,13 @@ config[t("portfolio.col.p_target", L)] = st.column_config.NumberColumn(format="%
 order = table.assign(_r=table["risk"].map({"red": 0, "amber": 1, "green": 2})).sort_values(["_r", "completion_rate"]).index
 risk_of = {t(f"portfolio.risk.{r}", L): c for r, c in RISK_COLOR.items()}
 styled = view.loc[order].style.map(lambda v: f"background-color: {risk_of.get(v, '')}", subset=[t("portfolio.col.risk", L)])
+bar = st.columns([3, 1, 1], vertical_alignment="bottom")  # open and export sit above the table, never below the fold
+shown = view.loc[order]
+bar[1].download_button(t("export.excel", L), lambda: workbook_bytes({t("sheet.Portfolio", L): shown}),
+                       file_name=f"portfolio_{day:%Y%m%d}.xlsx", key="pf_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+bar[2].download_button(t("export.csv", L), lambda: csv_bytes(shown), file_name=f"portfolio_{day:%Y%m%d}.csv",
+                       mime="text/csv", key="pf_csv")
 picked = st.dataframe(styled, hide_index=True, width="stretch", column_config=config, height=420,
                       on_select="rerun", selection_mode="single-row", key="pf_table")
 st.caption(t("portfolio.table_hint", L))
@@ -133,7 +139,7 @@ st.caption(t("portfolio.table_hint", L))
 rows_picked = picked.selection.rows if picked is not None else []
 if rows_picked:
     chosen = run.clients[int(order[rows_picked[0]])]
-    if st.button(t("portfolio.open", L, name=plain(chosen.name)), type="primary", key="pf_open"):
+    if bar[0].button(t("portfolio.open", L, name=plain(chosen.name)), type="primary", key="pf_open"):
         name = f"{chosen.name} ({chosen.client})"
         existing = {c.name: c.id for c in repo.list_clients(engine(), team=user_team())}
         if name in existing:

@@ -14,7 +14,15 @@ import pytest
 
 from bench.calibration import spend_year
 from bench.synthetic import client_years
-from core.calibration import MIN_CELL, fit, pool_from_rows, ratio_table, share_curve, track_record, windows
+from core.calibration import (
+    MIN_CELL,
+    fit,
+    pool_from_rows,
+    ratio_table,
+    share_curve,
+    track_record,
+    windows,
+)
 from core.error_model import COMPONENTS, LEVELS, from_json, load, period
 from core.forecast import Forecast, make_forecast, segment_history
 from core.projection import draw_paths

@@ -79,6 +79,9 @@ def texts(node) -> Iterator[str]:
         yield from texts(child)
 
 
+FILE_NAME = re.compile(r"[\w\\.\-]+\.(?:csv|tsv|txt|xlsx|xls|parquet|json)\b", re.IGNORECASE)
+
+
 def english_words(text: str, also_allowed: set[str] = frozenset()) -> list[str]:
-    """ASCII words of a text that are neither allowed codes nor part of user data."""
-    return [w for w in WORD.findall(text) if w not in ALLOWED and w not in also_allowed]
+    """ASCII words of a text that are neither allowed codes nor part of user data (file names included)."""
+    return [w for w in WORD.findall(FILE_NAME.sub(" ", text)) if w not in ALLOWED and w not in also_allowed]

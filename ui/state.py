@@ -22,6 +22,7 @@ from core.negotiation import compare_targets
 from core.outlook import ForecastStage, Outlook, forecast_stage, outlook
 from core.policy import Policy, load_policy
 from core.progress import daily_counted
+from core.required_spend import required_spend
 from core.scenario import ClientIn, terms_from_client
 from core.terms import ContractTerms
 from store import repo
@@ -114,6 +115,12 @@ def cached_compare(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTe
                    as_of: dt.date, targets: tuple[int, ...], method: str | None) -> pd.DataFrame:
     """Candidate targets on the same seeded paths (the Negotiation page)."""
     return compare_targets(_spend, terms, load_policy(policy_name), as_of, list(targets), method, paths=5_000)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_requirements(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date):
+    """The year-end checkpoint table (no projection: every level is reached or missed)."""
+    return required_spend(_spend, terms, load_policy(policy_name), as_of, 0.0)
 
 
 def method_choice() -> str | None:
@@ -257,6 +264,13 @@ class PageContext:
 
     def evaluation(self) -> Evaluation:
         return cached_evaluation(spend_key(self.client), self.client.spend, self.client.terms, self.client.policy_name, self.as_of)
+
+    def requirements(self) -> list:
+        """Required spend per checkpoint: the projection's before year end, and at year end
+        (nothing left to project) the final table of what was reached and missed."""
+        if self.as_of < self.policy.year_end:
+            return self.outlook().requirements
+        return cached_requirements(spend_key(self.client), self.client.spend, self.client.terms, self.client.policy_name, self.as_of)
 
     def outlook(self) -> Outlook:
         """The projection for the page's inputs, with a progress indicator on a cache miss."""
