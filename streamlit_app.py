@@ -17,7 +17,9 @@ from ui.state import (
     client_choices,
     current_client,
     follow_data_end,
+    open_remembered_client,
     policy_of,
+    remember_opened,
     remember_shared_widgets,
     restore_shared_widgets,
 )
@@ -41,9 +43,11 @@ if not choices:  # a team without clients yet
     st.stop()
 if "_select_client" in st.session_state:
     st.session_state["client"] = st.session_state.pop("_select_client")
+open_remembered_client(choices)
 st.sidebar.selectbox(t("app.client", lang), list(choices), format_func=choices.get, key="client")
 new_client_form(lang)
 client = current_client()
+remember_opened(client.id)
 policy = policy_of(client)
 follow_data_end(client, policy)
 st.sidebar.date_input(

@@ -121,3 +121,13 @@ class AuditEntry(SQLModel, table=True):
     field: str
     old: str | None = None
     new: str | None = None
+
+
+class UserPreference(SQLModel, table=True):
+    """The last client a user opened (per team), so a fresh session opens their client —
+    not whichever sorts first, where a sidebar edit would land on someone else's."""
+
+    user: str = Field(primary_key=True)
+    team: str = Field(default="", primary_key=True)
+    last_client_id: int | None = Field(default=None, foreign_key="client.id")
+    updated_at: dt.datetime = Field(default_factory=now)

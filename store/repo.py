@@ -30,6 +30,7 @@ from .models import (
     SavedScenario,
     SpendBatch,
     SpendRow,
+    UserPreference,
     now,
 )
 
@@ -121,6 +122,28 @@ def list_clients(engine: Engine, team: str | None = None) -> list[Client]:
         if team is not None:
             q = q.where(Client.team == team)
         return list(s.exec(q))
+
+
+def remember_client(engine: Engine, user: str, team: str | None, client_id: int) -> None:
+    """Record the client a user opened (one small transaction; a busy database just skips it:
+    a preference is not worth an error)."""
+    def write() -> None:
+        with Session(engine) as s, s.begin():
+            pref = s.get(UserPreference, (user, team or ""))
+            if pref is None:
+                s.add(UserPreference(user=user, team=team or "", last_client_id=client_id))
+            else:
+                pref.last_client_id, pref.updated_at = client_id, now()
+    try:
+        with_retry(write, waits=(0.05,))
+    except (BusyError, IntegrityError):  # another tab of the same user wrote it first
+        pass
+
+
+def last_client(engine: Engine, user: str, team: str | None) -> int | None:
+    with Session(engine) as s:
+        pref = s.get(UserPreference, (user, team or ""))
+        return pref.last_client_id if pref is not None else None
 
 
 def get_client(engine: Engine, client_id: int) -> Client | None:

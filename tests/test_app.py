@@ -385,3 +385,20 @@ def test_overview_and_returns_show_the_same_expected_amounts():
     y = next(tr for tr in traces if tr["type"] == "waterfall")["y"]
     values = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict) else np.asarray(y)
     assert fmt_money(round(float(values[-1]) * 100), "en") == final  # chart values are yuan in English
+
+
+def test_a_fresh_session_opens_the_client_this_user_opened_last():
+    """Not whichever client sorts first: a sidebar edit there once changed someone else's target."""
+    engine, client = _new_client("AppTest zz remembered")  # sorts after the demo client
+    at = run_app("en", client.id)
+    assert not at.exception
+    fresh = AppTest.from_file(str(APP), default_timeout=60)
+    fresh.session_state["lang"] = "en"
+    fresh.run()
+    assert not fresh.exception
+    assert fresh.selectbox(key="client").value == client.id
+    at.session_state["client"] = demo_client_id()  # the user moves on: the next session follows
+    at.run()
+    again = AppTest.from_file(str(APP), default_timeout=60)
+    again.session_state["lang"] = "en"
+    assert again.run().selectbox(key="client").value == demo_client_id()

@@ -203,3 +203,15 @@ def test_opening_a_portfolio_client_stores_client_and_rows_together_or_not_at_al
     with pytest.raises(RuntimeError):
         repo.create_client_with_rows(engine, f"P2 (K2) {tag}", inputs, rows, "spend.csv", "x" * 64, fields)
     assert [c.name for c in repo.list_clients(engine)] == before  # no client without its rows
+
+
+def test_the_last_opened_client_is_remembered_per_user_and_team(engine):
+    a = repo.create_client(engine, f"Pref A {uuid.uuid4().hex[:6]}", INPUTS)
+    b = repo.create_client(engine, f"Pref B {uuid.uuid4().hex[:6]}", INPUTS)
+    assert repo.last_client(engine, "ann@x.cn", None) is None
+    repo.remember_client(engine, "ann@x.cn", None, a.id)
+    repo.remember_client(engine, "bob@x.cn", None, b.id)
+    repo.remember_client(engine, "ann@x.cn", "team-2", b.id)
+    assert repo.last_client(engine, "ann@x.cn", None) == a.id and repo.last_client(engine, "bob@x.cn", None) == b.id
+    repo.remember_client(engine, "ann@x.cn", None, b.id)  # an update, not a second row
+    assert repo.last_client(engine, "ann@x.cn", None) == b.id and repo.last_client(engine, "ann@x.cn", "team-2") == b.id

@@ -161,6 +161,21 @@ def client_choices() -> dict[int, str]:
     return {c.id: c.name for c in repo.list_clients(engine(), team=user_team())}
 
 
+def open_remembered_client(choices: dict[int, str]) -> None:
+    """A fresh session opens the client this user opened last (not whichever sorts first)."""
+    if "client" not in st.session_state:
+        remembered = repo.last_client(engine(), user_email(), user_team())
+        if remembered in choices:
+            st.session_state["client"] = remembered
+
+
+def remember_opened(client_id: int) -> None:
+    """Store the client this user has open, once per change."""
+    if st.session_state.get("_remembered_client") != client_id:
+        repo.remember_client(engine(), user_email(), user_team(), client_id)
+        st.session_state["_remembered_client"] = client_id
+
+
 def current_client_id() -> int:
     """The chosen client if this user may see it; any other id (from a deep link or the
     session) falls back to the first allowed client."""
