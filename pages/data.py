@@ -194,6 +194,26 @@ classes = repo.get_classification(db, client.id)
 if classes.empty:
     st.info(t("data.no_accounts", L))
 else:
+    CHOICES = {"platform": PLATFORMS, "network": NETWORKS, "placement": PLACEMENTS, "industry_class": INDUSTRY_CLASSES,
+               "business_model": BUSINESS_MODELS, "ad_model": AD_MODELS, "special": ("", *SPECIALS)}
+    with st.expander(t("data.bulk", L)):
+        field = st.selectbox(t("data.bulk_field", L), list(CHOICES), format_func=lambda c: t(f"data.col.{c}", L),
+                             key="bulk_field")  # outside the form: its choices set the values offered below
+        with st.form("bulk_classification", border=False):
+            names = dict(zip(classes["account_id"], classes["account_name"] if "account_name" in classes else classes["account_id"]))
+            picked = st.multiselect(t("data.bulk_accounts", L), list(names),
+                                    format_func=lambda a: f"{a} · {names[a]}" if names[a] and names[a] != a else str(a))
+            value = st.selectbox(t("data.bulk_value", L), list(CHOICES[field]), format_func=lambda v: choice_label(field, v) or "—")
+            if st.form_submit_button(t("data.bulk_apply", L), type="primary") and picked:
+                bulk = classes.copy()
+                bulk.loc[bulk["account_id"].isin(picked), field] = value
+                try:
+                    n = repo.save_classification(db, client.id, bulk, expected_version=client.version, who=user_email())
+                    st.session_state.pop("data_editor", None)
+                    st.toast(t("data.classification_saved", L, n=n))
+                    st.rerun()
+                except (repo.ConflictError, repo.BusyError) as exc:
+                    st.warning(write_failure(exc, L))
     SC = st.column_config.SelectboxColumn
     edited = st.data_editor(
         classes,
@@ -205,9 +225,7 @@ else:
             **{c: st.column_config.Column(t(f"data.col.{c}", L)) for c in classes.columns},
             **{name: SC(t(f"data.col.{name}", L), options=list(options), required=name != "special",
                         format_func=lambda v, c=name: choice_label(c, v))
-               for name, options in (("platform", PLATFORMS), ("network", NETWORKS), ("placement", PLACEMENTS),
-                                     ("industry_class", INDUSTRY_CLASSES), ("business_model", BUSINESS_MODELS),
-                                     ("ad_model", AD_MODELS), ("special", ("", *SPECIALS)))},
+               for name, options in CHOICES.items()},
             "bidding": st.column_config.CheckboxColumn(t("data.col.bidding", L)),
             "via_party_b": st.column_config.CheckboxColumn(t("data.col.via_party_b", L)),
         },

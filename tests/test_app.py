@@ -402,3 +402,33 @@ def test_a_fresh_session_opens_the_client_this_user_opened_last():
     again = AppTest.from_file(str(APP), default_timeout=60)
     again.session_state["lang"] = "en"
     assert again.run().selectbox(key="client").value == demo_client_id()
+
+
+def test_one_field_is_set_for_several_accounts_at_once():
+    """Bulk classification: pick accounts, a field and a labelled value, apply once."""
+    import hashlib
+
+    import pandas as pd
+
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table
+    from core.policy import load_policy
+    from store import repo
+
+    engine, client = _new_client("AppTest bulk")
+    data = "日期,账户ID,消耗\n2024-05-01,501,100\n2024-05-01,502,200\n2024-05-01,503,300\n".encode()
+    table = read_table(data, "b.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
+    repo.import_batch(engine, client.id, "b.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given,
+                      new_accounts=pd.DataFrame({"account_id": ["501", "502", "503"], "industry_class": "A"}))
+    at = run_app("zh", client.id)
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="bulk_field").select("industry_class").run()
+    at.multiselect[0].select("501").select("503")
+    value = next(s for s in at.selectbox if s.label == t("data.bulk_value", "zh"))
+    assert "B2 · " + t("enum.industry_class.B2", "zh") in value.options  # labelled choices, not bare codes
+    value.select("B2")
+    next(b for b in at.button if b.label == t("data.bulk_apply", "zh")).click().run()
+    assert not at.exception
+    classes = repo.get_classification(engine, client.id).set_index("account_id")["industry_class"]
+    assert classes.to_dict() == {"501": "B2", "502": classes["502"], "503": "B2"} and classes["502"] != "B2"
