@@ -31,7 +31,8 @@ table = pd.DataFrame([
     }
     for r in ctx.requirements()
 ])
-st.dataframe(table, hide_index=True, width="stretch")
+narrow = {t("checkpoints.col.checkpoint", L): st.column_config.TextColumn(width="medium")}  # the status stays in view on a phone
+st.dataframe(table, hide_index=True, width="stretch", column_config=narrow)
 if final:
     st.stop()
 
