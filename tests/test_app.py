@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -408,8 +409,6 @@ def test_one_field_is_set_for_several_accounts_at_once():
     """Bulk classification: pick accounts, a field and a labelled value, apply once."""
     import hashlib
 
-    import pandas as pd
-
     from core.columns import map_headers
     from core.ingest import prepare_spend, read_table
     from core.policy import load_policy
@@ -432,3 +431,19 @@ def test_one_field_is_set_for_several_accounts_at_once():
     assert not at.exception
     classes = repo.get_classification(engine, client.id).set_index("account_id")["industry_class"]
     assert classes.to_dict() == {"501": "B2", "502": classes["502"], "503": "B2"} and classes["502"] != "B2"
+
+
+def test_the_audit_log_reads_in_chinese_without_templates_or_none():
+    from ui.tables import audit_table
+
+    log = pd.DataFrame([
+        {"at": "2026-11-30", "who": "local", "entity": "batch", "field": "imported", "old": None,
+         "new": "spend_2024.csv (4713 rows, replace, replaced 0)"},
+        {"at": "2026-11-30", "who": "local", "entity": "classification", "field": "1780000001.platform", "old": "oesa", "new": "local"},
+        {"at": "2026-11-30", "who": "local", "entity": "client", "field": "target_amount", "old": "50000000", "new": "60000000"},
+    ])
+    shown = audit_table(log, "zh")
+    assert list(shown.columns) == ["时间", "操作人", "对象", "字段", "修改前", "修改后"]
+    assert shown.iloc[0].tolist()[2:] == ["导入批次", "导入", "—", "spend_2024.csv：4713 行（替换，替换 0 行）"]
+    assert shown.iloc[1, 3] == "1780000001 · 平台" and shown.iloc[2, 3] == "目标金额"
+    assert "{" not in "".join(map(str, shown.to_numpy().ravel())) and "None" not in "".join(map(str, shown.to_numpy().ravel()))

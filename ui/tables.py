@@ -20,13 +20,15 @@ def _field(entity: str, field: str, lang: str) -> str:
 
 
 def _value(value: object, lang: str) -> object:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
     if not isinstance(value, str):
         return value
     if has(f"audit.{value}"):
         return t(f"audit.{value}", lang)
     match = IMPORTED.match(value)
     if match:
-        return t("audit.imported", lang, **{**match.groupdict(), "mode": t(f"data.value.{match['mode']}", lang)})
+        return t("audit.imported_detail", lang, **{**match.groupdict(), "mode": t(f"data.value.{match['mode']}", lang)})
     return value
 
 
