@@ -102,6 +102,23 @@ def _metric(page, label: str) -> str:
     return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
+def _new_client_with_upload(page, app_url: str, name: str, upload: Path, rows: int) -> None:
+    """On the Data page in English: create a client, upload a file through the chooser, import it."""
+    from core.i18n import t
+
+    page.goto(app_url + "data?lang=en")
+    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
+    page.get_by_text(t("inputs.new_client", "en"), exact=True).click()
+    page.get_by_label(t("inputs.client_name", "en")).fill(name)
+    page.get_by_role("button", name=t("inputs.create", "en")).click()
+    _wait_text(page, f"{name}: spend data", "new-client")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").get_by_test_id("stBaseButton-secondary").click()
+    chooser.value.set_files(str(upload))
+    page.get_by_role("button", name=t("data.import", "en"), exact=True).click()
+    _wait_text(page, f"{rows} rows imported", "import")
+
+
 def test_new_client_upload_set_inputs_and_read_the_cli_numbers_then_export(app_url, browser, tmp_path):
     import io
     import json
@@ -114,19 +131,7 @@ def test_new_client_upload_set_inputs_and_read_the_cli_numbers_then_export(app_u
     fixture.write_bytes((ROOT / "tests" / "fixtures" / "good" / "ocean_report_gbk.csv").read_bytes()
                         + "2024-12-31,1790000001,富达-信息流,济南富达食品有限公司,巨量广告,抖音,0.00\n".encode("gbk"))
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page.goto(app_url + "data?lang=en")
-    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
-    # a new client
-    page.get_by_text(t("inputs.new_client", "en"), exact=True).click()
-    page.get_by_label(t("inputs.client_name", "en")).fill("E2E 客户")
-    page.get_by_role("button", name=t("inputs.create", "en")).click()
-    _wait_text(page, "E2E 客户: spend data", "new-client")
-    # upload through the file chooser and import
-    with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").get_by_test_id("stBaseButton-secondary").click()
-    chooser.value.set_files(str(fixture))
-    page.get_by_role("button", name=t("data.import", "en"), exact=True).click()
-    _wait_text(page, "4 rows imported", "import")
+    _new_client_with_upload(page, app_url, "E2E 客户", fixture, 4)
     # contract inputs: target 5,000 RMB, new customer
     target = page.get_by_label(t("inputs.target", "en"))
     target.fill("5000")
@@ -173,17 +178,7 @@ def test_a_file_ending_in_september_shows_data_through_and_projects_from_the_nex
     upload = tmp_path / "ends_0915.csv"
     upload.write_text("日期,账户ID,消耗\n" + "".join(f"{d:%Y-%m-%d},1790000077,150000.00\n" for d in days), encoding="utf-8")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(app_url + "data?lang=en")
-    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
-    page.get_by_text(t("inputs.new_client", "en"), exact=True).click()
-    page.get_by_label(t("inputs.client_name", "en")).fill("E2E September")
-    page.get_by_role("button", name=t("inputs.create", "en")).click()
-    _wait_text(page, "E2E September: spend data", "september-client")
-    with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").get_by_test_id("stBaseButton-secondary").click()
-    chooser.value.set_files(str(upload))
-    page.get_by_role("button", name=t("data.import", "en"), exact=True).click()
-    _wait_text(page, f"{len(days)} rows imported", "september-import")
+    _new_client_with_upload(page, app_url, "E2E September", upload, len(days))
     page.get_by_test_id("stSidebarNav").get_by_text(t("page.overview", "en")).click()
     _wait_text(page, "Data through 2024-09-15", "september-banner")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
