@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.deposit import deduction_curve
 from core.i18n import fmt_money, fmt_pct, t
-from ui.charts import layout, money
+from ui.charts import layout, money, share_axis
 from ui.state import page_start
 
 ctx = page_start("deposit.heading")
@@ -41,9 +41,8 @@ else:
     cols = st.columns(2)
     cols[0].metric(t("overview.deposit_deducted", L), fmt_money(result.deposit_deducted_fen, L))
     cols[1].metric(t("deposit.amount", L), fmt_money(terms.deposit_amount(policy), L))
-fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "showgrid": False, "rangemode": "tozero",
-                          "title": t("deposit.share_of_paths", L)},
-                  xaxis={"tickformat": ".0%", "title": t("overview.completion", L)})
+share_axis(fig, t("deposit.share_of_paths", L))
+fig.update_layout(xaxis={"tickformat": ".0%", "title": t("overview.completion", L)})
 st.plotly_chart(layout(fig, t("deposit.chart", L, type=t(f"inputs.customer_type.{terms.customer_type}", L)), L, 460), width="stretch")
 bands = policy.deposit.bands(terms.customer_type)
 st.caption(t("deposit.rules", L, bands="; ".join(

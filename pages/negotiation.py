@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.i18n import fmt_money, fmt_pct, t
 from core.negotiation import break_even_target
-from ui.charts import layout, money
+from ui.charts import layout, money, share_axis
 from ui.state import cached_compare, method_choice, page_start, spend_key
 
 ctx = page_start("negotiation.heading")
@@ -36,7 +36,7 @@ fig = go.Figure()
 fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=money(table["expected_net_fen"], L), mode="lines+markers", name=t("negotiation.net", L)))
 fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=table["p_target_met"], mode="lines", yaxis="y2", line={"dash": "dot"},
                          name=t("negotiation.p_target", L)))
-fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1], "showgrid": False})
+share_axis(fig, t("negotiation.p_target", L), full_range=True)
 fig = layout(fig, t("negotiation.chart", L), L, money_axes="xy")
 fig.update_xaxes(title=t("chart.target", L))
 st.plotly_chart(fig, width="stretch")

@@ -25,6 +25,14 @@ def money_axis(fig: go.Figure, lang: str, axis: str = "y", title_key: str = "cha
     fig.update_layout({f"{axis}axis": settings})  # the primary axis only: a secondary axis keeps its own unit
 
 
+def share_axis(fig: go.Figure, title: str = "", full_range: bool = False) -> None:
+    """A right-hand percent axis over the money axis, with its own even ticks (Streamlit's
+    Plotly theme syncs an overlaying axis to the left one, which gave ticks like 82 % / 61 % / 41 %)."""
+    ticks = {"tickmode": "linear", "tick0": 0, "dtick": 0.2, "range": [0, 1]} if full_range else {"tickmode": "auto", "nticks": 6}
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "showgrid": False,
+                              "rangemode": "tozero", "title": title, **ticks})
+
+
 def layout(fig: go.Figure, title: str, lang: str, height: int = 380, money_axes: str = "y") -> go.Figure:
     """Title, size, legend below; ``money_axes``: which axes ("y", "x", "xy" or "") carry money() values."""
     fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
