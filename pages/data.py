@@ -194,6 +194,8 @@ classes = repo.get_classification(db, client.id)
 if classes.empty:
     st.info(t("data.no_accounts", L))
 else:
+    last_day = client.spend.groupby("account_id")["date"].max() if len(client.spend) else pd.Series(dtype="datetime64[ns]")
+    classes.insert(1, "data_end", classes["account_id"].map(last_day).dt.date)  # each account's last day of data (read-only)
     CHOICES = {"platform": PLATFORMS, "network": NETWORKS, "placement": PLACEMENTS, "industry_class": INDUSTRY_CLASSES,
                "business_model": BUSINESS_MODELS, "ad_model": AD_MODELS, "special": ("", *SPECIALS)}
     with st.expander(t("data.bulk", L)):
@@ -220,7 +222,7 @@ else:
         key="data_editor",
         hide_index=True,
         width="stretch",
-        disabled=["account_id"],
+        disabled=["account_id", "data_end"],
         column_config={
             **{c: st.column_config.Column(t(f"data.col.{c}", L)) for c in classes.columns},
             **{name: SC(t(f"data.col.{name}", L), options=list(options), required=name != "special",
