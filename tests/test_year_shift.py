@@ -1,0 +1,83 @@
+"""Any year's agreement: the 2024 contract moved to 2026 gives the same amounts.
+
+Every worked example and the demo client are re-run on a copy of the 2024 policy with every
+date moved two years on (2024-06-30 → 2026-06-30, the final deadline 2025-03-31 → 2027-03-31)
+and the spend and scenario dates moved the same way (Feb 29 becomes Feb 28: same quarter).
+Nothing in the engine may assume 2024 or 2023, so every amount, rate and outcome must be
+equal; only dates differ (credit dates follow the 2026 working-day calendar, checked by hand
+in tests/test_credit_timing.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.evaluation import evaluate
+from core.policy import POLICY_DIR, load_policy
+from core.scenario import parse_scenario
+from tests.test_golden import CASES
+
+ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+YEARS = 2
+DATE_FIELDS = {"as_of", "policy"}  # differ by construction
+
+
+def shift_day(day: dt.date, years: int = YEARS) -> dt.date:
+    return day.replace(year=day.year + years, day=28 if (day.month, day.day) == (2, 29) else day.day)
+
+
+def _shift_text(text: str) -> str:
+    return ISO.sub(lambda m: shift_day(dt.date(*map(int, m.groups()))).isoformat(), text)
+
+
+@pytest.fixture(scope="module")
+def policy_2026(tmp_path_factory) -> Path:
+    """The 2024 policy with every TOML date value moved two years on (names and texts kept)."""
+    text = (POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8")
+    shifted = re.sub(r"^(\s*[\w.]+\s*=\s*)(\d{4}-\d{2}-\d{2})", lambda m: m.group(1) + _shift_text(m.group(2)),
+                     text, flags=re.MULTILINE)
+    path = tmp_path_factory.mktemp("policies") / "ocean_engine_2026_shifted.toml"
+    path.write_text(shifted.replace('name = "ocean_engine_2024"', 'name = "ocean_engine_2026_shifted"'), encoding="utf-8")
+    return path
+
+
+def test_the_shifted_policy_is_a_2026_contract(policy_2026):
+    p = load_policy(str(policy_2026))
+    assert (p.year_start, p.year_end) == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert p.assessment_630.date == dt.date(2026, 6, 30) and p.assessment_930.date == dt.date(2026, 9, 30)
+    assert p.credit_timing.final_deadline == dt.date(2027, 3, 31)
+
+
+def _outcome(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k not in DATE_FIELDS and k != "assumptions"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_every_worked_example_gives_the_same_amounts_two_years_later(case, policy_2026):
+    original = parse_scenario(json.loads(case.read_text(encoding="utf-8")), case.name)
+    data = json.loads(_shift_text(case.read_text(encoding="utf-8")))
+    data["policy"] = str(policy_2026)
+    moved = parse_scenario(data, case.name)
+    assert moved.as_of == shift_day(original.as_of)
+    before = evaluate(original.spend, original.terms, original.policy, original.as_of).to_dict(original.policy)
+    after = evaluate(moved.spend, moved.terms, moved.policy, moved.as_of).to_dict(moved.policy)
+    assert _outcome(after) == _outcome(before)
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2024, 3, 31), dt.date(2024, 6, 30), dt.date(2024, 9, 15), dt.date(2024, 12, 31)])
+def test_the_demo_client_gives_the_same_amounts_two_years_later(as_of, policy_2026):
+    from tests.conftest import demo_scenario
+
+    s = demo_scenario()
+    moved_policy = load_policy(str(policy_2026))
+    spend = s.spend.assign(date=pd.to_datetime([shift_day(d) for d in s.spend["date"].dt.date]))
+    terms = s.terms.__class__(**{**s.terms.__dict__, "signed_on": shift_day(s.terms.signed_on),
+                                 "deposit_paid_on": shift_day(s.terms.deposit_paid_on) if s.terms.deposit_paid_on else None})
+    before = evaluate(s.spend, s.terms, s.policy, as_of).to_dict(s.policy)
+    after = evaluate(spend, terms, moved_policy, shift_day(as_of)).to_dict(moved_policy)
+    assert _outcome(after) == _outcome(before)
