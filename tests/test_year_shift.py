@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core import policy_edit
 from core.evaluation import evaluate
 from core.policy import POLICY_DIR, load_policy
 from core.scenario import parse_scenario
@@ -27,8 +28,8 @@ YEARS = 2
 DATE_FIELDS = {"as_of", "policy"}  # differ by construction
 
 
-def shift_day(day: dt.date, years: int = YEARS) -> dt.date:
-    return day.replace(year=day.year + years, day=28 if (day.month, day.day) == (2, 29) else day.day)
+def shift_day(day: dt.date) -> dt.date:
+    return policy_edit.shift_day(day, YEARS)
 
 
 def _shift_text(text: str) -> str:
@@ -37,12 +38,10 @@ def _shift_text(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def policy_2026(tmp_path_factory) -> Path:
-    """The 2024 policy with every TOML date value moved two years on (names and texts kept)."""
-    text = (POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8")
-    shifted = re.sub(r"^(\s*[\w.]+\s*=\s*)(\d{4}-\d{2}-\d{2})", lambda m: m.group(1) + _shift_text(m.group(2)),
-                     text, flags=re.MULTILINE)
-    path = tmp_path_factory.mktemp("policies") / "ocean_engine_2026_shifted.toml"
-    path.write_text(shifted.replace('name = "ocean_engine_2024"', 'name = "ocean_engine_2026_shifted"'), encoding="utf-8")
+    """The 2024 policy moved to 2026 by the Contract terms page's own function."""
+    text = policy_edit.with_year((POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8"), 2024 + YEARS)
+    path = tmp_path_factory.mktemp("policies") / "ocean_engine_2026.toml"
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -81,3 +80,21 @@ def test_the_demo_client_gives_the_same_amounts_two_years_later(as_of, policy_20
     before = evaluate(s.spend, s.terms, s.policy, as_of).to_dict(s.policy)
     after = evaluate(spend, terms, moved_policy, shift_day(as_of)).to_dict(moved_policy)
     assert _outcome(after) == _outcome(before)
+
+
+def test_an_edited_contract_keeps_its_clause_comments_and_names_a_bad_value():
+    from core.policy import PolicyError
+
+    text = (POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8")
+    edited = policy_edit.set_value(policy_edit.with_year(text, 2026), "thresholds.regular.other", 35_000_000)
+    assert "# §7 / Article IV: the deposit." in edited  # the clause references stay with the numbers
+    p = policy_edit.validated(edited, "ocean_engine_2026_agency")
+    assert p.threshold("regular", "other") == 35_000_000 and p.name == "ocean_engine_2026_agency"
+    keys = {c.key for c in policy_edit.changes(text, edited)}
+    assert {"thresholds.regular.other", "year_start", "assessment_630.date", "credit_timing.final_deadline"} <= keys
+    with pytest.raises(PolicyError, match="deposit.rate"):
+        policy_edit.validated(policy_edit.set_value(edited, "deposit.rate", "one percent"), "x")
+    with pytest.raises(PolicyError, match="name"):
+        policy_edit.validated(edited, "bad name!")
+    with pytest.raises(PolicyError, match="deposit.rate"):
+        policy_edit.decimal_text("-1", "deposit.rate")
