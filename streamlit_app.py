@@ -78,6 +78,7 @@ pages = [
     st.Page("pages/scenarios.py", title=t("page.scenarios", lang), icon=":material/compare:"),
     st.Page("pages/payouts.py", title=t("page.payouts", lang), icon=":material/payments:"),
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/upload_file:"),
+    st.Page("pages/terms.py", title=t("page.terms", lang), icon=":material/edit_document:"),
     st.Page("pages/assumptions.py", title=t("page.assumptions", lang), icon=":material/gavel:"),
 ]
 with router_run():

@@ -27,10 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("scenario")
     ev.add_argument("--spend", help="CSV/XLSX spend file whose rows replace the scenario's")
     ev.add_argument("--strict", action="store_true", help="refuse (exit 2) when the spend file has any warning")
+    ev.add_argument("--policy", help="contract: a shipped name (e.g. ocean_engine_2024) or a TOML file (e.g. one "
+                    "exported from the Contract terms page); replaces the scenario's own")
     pr = sub.add_parser("project", help="project the year: probabilities, distributions, required spend, ledger")
     pr.add_argument("scenario")
     pr.add_argument("--spend", help="CSV/XLSX spend file whose rows replace the scenario's")
     pr.add_argument("--strict", action="store_true", help="refuse (exit 2) when the spend file has any warning")
+    pr.add_argument("--policy", help="contract: a shipped name (e.g. ocean_engine_2024) or a TOML file (e.g. one "
+                    "exported from the Contract terms page); replaces the scenario's own")
     pr.add_argument("--method", choices=list(METHODS), help="default: combined (weights and error bands learned from past errors)")
     pr.add_argument("--paths", type=int, default=10_000)
     pr.add_argument("--seed", type=int, default=0)
@@ -86,7 +90,7 @@ def _scenario(args: argparse.Namespace):
         report_warnings(parsed.warnings, strict=args.strict)
         return parsed.rows
 
-    return load_scenario(args.scenario, spend=from_file if args.spend else None)
+    return load_scenario(args.scenario, spend=from_file if args.spend else None, policy=args.policy)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict:

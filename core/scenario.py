@@ -192,23 +192,27 @@ def parse_scenario(data: Any, source: str = "scenario", spend: SpendLoader | Non
     return Scenario(policy, model.as_of or policy.year_end, terms, rows, notes)
 
 
-def load_scenario(path: str | Path, spend: SpendLoader | None = None) -> Scenario:
-    """Read and validate a scenario file; numbers are read as exact decimals."""
+def load_scenario(path: str | Path, spend: SpendLoader | None = None, policy: str | None = None) -> Scenario:
+    """Read and validate a scenario file; numbers are read as exact decimals (``policy``: a
+    contract name or TOML file that replaces the scenario's own)."""
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"{p.name}: cannot read the file ({exc.strerror})") from None
-    return scenario_from_bytes(data, p.name, spend)
+    return scenario_from_bytes(data, p.name, spend, policy)
 
 
-def scenario_from_bytes(data: bytes, name: str, spend: SpendLoader | None = None) -> Scenario:
+def scenario_from_bytes(data: bytes, name: str, spend: SpendLoader | None = None, policy: str | None = None) -> Scenario:
     """The bytes of a scenario file -> Scenario, or InputError naming the file (the CLI and the fuzzers)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{name}: not UTF-8 text") from None
-    return parse_scenario(loads_strict(text, name), name, spend)
+    raw = loads_strict(text, name)
+    if policy is not None and isinstance(raw, dict):
+        raw = {**raw, "policy": policy}
+    return parse_scenario(raw, name, spend)
 
 
 __all__ = ["Scenario", "ScenarioIn", "load_scenario", "parse_scenario"]

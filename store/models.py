@@ -131,3 +131,17 @@ class UserPreference(SQLModel, table=True):
     team: str = Field(default="", primary_key=True)
     last_client_id: int | None = Field(default=None, foreign_key="client.id")
     updated_at: dt.datetime = Field(default_factory=now)
+
+
+class PolicyVersion(SQLModel, table=True):
+    """A contract's terms saved from the Contract terms page: immutable (a change is a new
+    row), per team, so a client or a saved scenario always evaluates the terms it was given.
+    Referenced as "db:<id>" wherever a policy name is expected."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team: str = Field(default="", index=True)
+    name: str = Field(index=True)
+    based_on: str = ""
+    toml_text: str
+    created_by: str = "local"
+    created_at: dt.datetime = Field(default_factory=now)

@@ -29,6 +29,7 @@ from .models import (
     HeaderMapping,
     SavedScenario,
     SpendBatch,
+    PolicyVersion,
     SpendRow,
     UserPreference,
     now,
@@ -144,6 +145,52 @@ def last_client(engine: Engine, user: str, team: str | None) -> int | None:
     with Session(engine) as s:
         pref = s.get(UserPreference, (user, team or ""))
         return pref.last_client_id if pref is not None else None
+
+
+# contract terms ---------------------------------------------------------------------------
+POLICY_REF = "db:"
+
+
+def save_policy(engine: Engine, name: str, toml_text: str, based_on: str, team: str | None = None,
+                who: str = "local") -> PolicyVersion:
+    """A new immutable version of a team's contract terms (validated by the caller), audited."""
+    def write() -> PolicyVersion:
+        with Session(engine) as s, s.begin():
+            version = PolicyVersion(team=team or "", name=name, based_on=based_on, toml_text=toml_text, created_by=who)
+            s.add(version)
+            s.flush()
+            _audit(s, None, "policy", name, based_on, f"{POLICY_REF}{version.id}", who)
+            s.expunge(version)
+            return version
+    return with_retry(write)
+
+
+def list_policy_versions(engine: Engine, team: str | None = None) -> list[PolicyVersion]:
+    """Saved contract terms, newest first (one team's, or all in single-user mode)."""
+    with Session(engine) as s:
+        q = select(PolicyVersion).order_by(PolicyVersion.id.desc())
+        if team is not None:
+            q = q.where(PolicyVersion.team == team)
+        return list(s.exec(q))
+
+
+def get_policy_version(engine: Engine, version_id: int) -> PolicyVersion | None:
+    with Session(engine) as s:
+        return s.get(PolicyVersion, version_id)
+
+
+def set_client_policy(engine: Engine, client_id: int, expected_version: int, policy: str, who: str = "local") -> Client:
+    """The contract terms a client is evaluated under (a shipped name or "db:<id>"), audited."""
+    def write() -> Client:
+        with Session(engine) as s, s.begin():
+            client = _bump(s, client_id, expected_version)
+            if client.policy != policy:
+                _audit(s, client_id, "client", "policy", client.policy, policy, who)
+            client.policy = policy
+            s.flush()
+            s.expunge(client)
+        return client
+    return with_retry(write)
 
 
 def get_client(engine: Engine, client_id: int) -> Client | None:

@@ -13,7 +13,7 @@ from core.i18n import fmt_money, fmt_pct, t
 from tests.conftest import demo_portfolio_table, demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/portfolio.py", "pages/payouts.py", "pages/data.py", "pages/assumptions.py"]
+PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/portfolio.py", "pages/payouts.py", "pages/data.py", "pages/terms.py", "pages/assumptions.py"]
 
 
 def demo_client_id() -> int:
@@ -447,3 +447,34 @@ def test_the_audit_log_reads_in_chinese_without_templates_or_none():
     assert shown.iloc[0].tolist()[2:] == ["导入批次", "导入", "—", "spend_2024.csv：4713 行（替换，替换 0 行）"]
     assert shown.iloc[1, 3] == "1780000001 · 平台" and shown.iloc[2, 3] == "目标金额"
     assert "{" not in "".join(map(str, shown.to_numpy().ravel())) and "None" not in "".join(map(str, shown.to_numpy().ravel()))
+
+
+def test_contract_terms_for_2026_are_saved_as_a_version_and_evaluate_the_client():
+    """A user models their 2026 agreement without touching a file: move the 2024 contract to
+    2026, change the deposit rate, save (a new immutable version), evaluate the client under it."""
+    from store import repo
+
+    engine, client = _new_client("AppTest terms 2026")
+    at = run_app("en", client.id)
+    at.switch_page("pages/terms.py").run()
+    assert not at.exception
+    at.number_input(key="terms_year_ocean_engine_2024").set_value(2026).run()
+    at.number_input(key="terms_deposit.rate_ocean_engine_2024_2026").set_value(2.0).run()
+    at.text_input(key="terms_name_ocean_engine_2024_2026").input("agency_2026").run()
+    diff = next(d.value for d in at.dataframe if t("terms.col.key", "en") in d.value.columns)
+    assert {"deposit.rate", "year_start", "assessment_630.date"} <= set(diff[t("terms.col.key", "en")])
+    assert "rates.ads.brand_distribution.A" not in set(diff[t("terms.col.key", "en")])  # unchanged cells stay unchanged
+    at.button(key="terms_save").click().run()
+    assert not at.exception
+    ref = at.session_state["terms_saved"]
+    version = repo.get_policy_version(engine, int(ref.removeprefix("db:")))
+    assert version.name == "agency_2026" and 'rate = "0.02"' in version.toml_text
+    assert "# §7 / Article IV: the deposit." in version.toml_text  # clause comments kept
+    at.button(key="terms_use").click().run()
+    assert not at.exception
+    assert repo.get_client(engine, client.id).policy == ref
+    assert any("2026" in c.value for c in at.sidebar.caption)  # the sidebar names the 2026 contract
+    bad = run_app("en", client.id)
+    bad.switch_page("pages/terms.py").run()
+    bad.text_input(key=next(w.key for w in bad.text_input if w.key and w.key.startswith("terms_name_"))).input("bad name!").run()
+    assert any("name" in e.value for e in bad.error) and not bad.exception  # a bad value names its field

@@ -215,3 +215,23 @@ def test_the_last_opened_client_is_remembered_per_user_and_team(engine):
     assert repo.last_client(engine, "ann@x.cn", None) == a.id and repo.last_client(engine, "bob@x.cn", None) == b.id
     repo.remember_client(engine, "ann@x.cn", None, b.id)  # an update, not a second row
     assert repo.last_client(engine, "ann@x.cn", None) == b.id and repo.last_client(engine, "ann@x.cn", "team-2") == b.id
+
+
+def test_saved_contract_terms_are_immutable_versions_per_team(engine):
+    from core.policy import POLICY_DIR
+    from core.policy_edit import with_year
+
+    text = with_year((POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8"), 2026)
+    first = repo.save_policy(engine, "agency_2026", text, "ocean_engine_2024", team="t1", who="ann@x.cn")
+    second = repo.save_policy(engine, "agency_2026", text.replace("0.01", "0.02", 1), "db:%d" % first.id, team="t1")
+    other = repo.save_policy(engine, "agency_2026", text, "ocean_engine_2024", team="t2")
+    assert second.id != first.id and repo.get_policy_version(engine, first.id).toml_text == text  # never overwritten
+    assert [v.id for v in repo.list_policy_versions(engine, "t1")][:2] == [second.id, first.id]
+    assert other.id not in [v.id for v in repo.list_policy_versions(engine, "t1")]
+    cid = new_client(engine)
+    client = repo.get_client(engine, cid)
+    moved = repo.set_client_policy(engine, cid, client.version, f"db:{first.id}", who="ann@x.cn")
+    assert moved.policy == f"db:{first.id}" and moved.version == client.version + 1
+    with pytest.raises(repo.ConflictError):
+        repo.set_client_policy(engine, cid, client.version, "ocean_engine_2024")  # a stale version saves nothing
+    assert repo.get_client(engine, cid).policy == f"db:{first.id}"

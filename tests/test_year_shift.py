@@ -98,3 +98,24 @@ def test_an_edited_contract_keeps_its_clause_comments_and_names_a_bad_value():
         policy_edit.validated(edited, "bad name!")
     with pytest.raises(PolicyError, match="deposit.rate"):
         policy_edit.decimal_text("-1", "deposit.rate")
+
+
+def test_the_cli_evaluates_under_a_contract_file_given_with_policy(policy_2026, tmp_path):
+    """`python -m core evaluate S.json --policy FILE`: the 2026 contract from a file."""
+    import subprocess
+    import sys
+
+    case = CASES[0]
+    moved = tmp_path / case.name
+    moved.write_text(_shift_text(case.read_text(encoding="utf-8")), encoding="utf-8")
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-m", "core", "evaluate", str(moved), "--policy", str(policy_2026)],
+                         capture_output=True, text=True, cwd=root, timeout=300)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    expected = json.loads(case.with_name(case.stem + ".expected.json").read_text(encoding="utf-8"))
+    assert out["as_of"].startswith("2026-") and out["policy"] == "ocean_engine_2026"
+    assert _outcome(out) == _outcome({**expected, **{k: out[k] for k in out if k not in expected}})
+    unknown = subprocess.run([sys.executable, "-m", "core", "evaluate", str(moved), "--policy", "no_such_contract"],
+                             capture_output=True, text=True, cwd=root, timeout=300)
+    assert unknown.returncode == 2 and "no_such_contract" in unknown.stderr

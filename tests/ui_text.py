@@ -13,7 +13,7 @@ import pandas as pd
 ALLOWED = {
     "RMB", "CSV", "Excel", "PNG", "PDF", "ETS", "KOL", "CSJ", "API", "SDK", "ID", "demo", "Language", "English",
     "P5", "P10", "P50", "P90", "P95", "Q1", "Q2", "Q3", "Q4", "H1", "A", "B1", "B2", "C1", "C2", "D", "E1", "E2",
-    "LOCAL", "xlsx", "XLSX", "csv", "parquet", "Parquet", "DOU", "README", "json", "toml", "UTF", "GBK", "Ocean", "Engine", "Qianchuan", "OESA", "Xingtu",
+    "LOCAL", "TOML", "xlsx", "XLSX", "csv", "parquet", "Parquet", "DOU", "README", "json", "toml", "UTF", "GBK", "Ocean", "Engine", "Qianchuan", "OESA", "Xingtu",
     "Top", "Max", "vs",
 }
 # Widgets whose `value` is the chosen code, not text the user reads (their options are read instead).

@@ -65,10 +65,11 @@ def contract_inputs(client: ClientInputs, lang: str) -> None:
             value=float(inp.get("actual_2023", 0)), key=f"a23_{k}",
             on_change=_save, args=(client, f"a23_{k}", "actual_2023", _money),
         )
-        paid = inp.get("deposit_paid_on")
-        st.date_input(
-            t("inputs.deposit_paid_on", lang), value=dt.date.fromisoformat(paid) if paid else None,
-            min_value=dt.date(policy.year_start.year - 1, 1, 1), max_value=policy.year_end, key=f"paid_{k}",
+        paid = dt.date.fromisoformat(inp["deposit_paid_on"]) if inp.get("deposit_paid_on") else None
+        lo, hi = dt.date(policy.year_start.year - 1, 1, 1), policy.year_end
+        st.date_input(  # a date from another contract year (the client moved to new terms) stays visible, never crashes
+            t("inputs.deposit_paid_on", lang), value=paid, min_value=min(lo, paid or lo), max_value=max(hi, paid or hi),
+            key=f"paid_{k}",
             on_change=_save, args=(client, f"paid_{k}", "deposit_paid_on", _date),
         )
     if st.session_state.get("_input_error"):

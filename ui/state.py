@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 import pandas as pd
 import streamlit as st
@@ -20,7 +21,7 @@ from core.accounts import classified_spend
 from core.evaluation import Evaluation, evaluate
 from core.negotiation import compare_targets
 from core.outlook import ForecastStage, Outlook, forecast_stage, outlook
-from core.policy import Policy, load_policy
+from core.policy import Policy, PolicyError, load_policy, parse_policy
 from core.progress import daily_counted
 from core.required_spend import required_spend
 from core.scenario import ClientIn, terms_from_client
@@ -67,7 +68,7 @@ def load_client(client_id: int, version: int) -> ClientInputs:
     client = repo.get_client(e, client_id)
     if client is None:
         raise KeyError(client_id)
-    policy = load_policy(client.policy)
+    policy = resolve_policy(client.policy)
     inputs = json.loads(client.inputs_json)
     stored = classified_spend(repo.load_rows(e, client_id), repo.get_classification(e, client_id))
     refused = len({p.row for p in stored.errors}) if stored.errors else 0
@@ -77,7 +78,23 @@ def load_client(client_id: int, version: int) -> ClientInputs:
 
 
 def policy_of(client: ClientInputs) -> Policy:
-    return load_policy(client.policy_name)
+    return resolve_policy(client.policy_name)
+
+
+def resolve_policy(ref: str) -> Policy:
+    """A shipped policy by name, or contract terms saved on the Contract terms page ("db:<id>",
+    immutable, so a cache per reference is safe)."""
+    if ref.startswith(repo.POLICY_REF):
+        return _saved_policy(database_url(), ref)
+    return load_policy(ref)
+
+
+@lru_cache(maxsize=64)
+def _saved_policy(url: str, ref: str) -> Policy:
+    version = repo.get_policy_version(engine(), int(ref.removeprefix(repo.POLICY_REF)))
+    if version is None:
+        raise PolicyError(f"{ref}: these contract terms are not in this database")
+    return parse_policy(version.toml_text, source=version.name)
 
 
 # The cached engine calls take the client's spend as `_spend` (not hashed: hashing a
@@ -91,7 +108,7 @@ def spend_key(client: ClientInputs) -> tuple[int, int]:
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_evaluation(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
                       as_of: dt.date) -> Evaluation:
-    return evaluate(_spend, terms, load_policy(policy_name), as_of)
+    return evaluate(_spend, terms, resolve_policy(policy_name), as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -99,7 +116,7 @@ def cached_forecast_stage(key: tuple[int, int], _spend: pd.DataFrame, policy_nam
                           method: str | None, paths: int = 10_000, seed: int = 0) -> ForecastStage:
     """Forecast, track record and Monte-Carlo draws: keyed without the contract terms, so a
     what-if on the target or customer type reuses them and only re-settles the paths."""
-    return forecast_stage(_spend, load_policy(policy_name), as_of, method, paths, seed)
+    return forecast_stage(_spend, resolve_policy(policy_name), as_of, method, paths, seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -107,20 +124,20 @@ def cached_outlook(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTe
                    method: str | None, paths: int = 10_000, seed: int = 0) -> Outlook:
     """Forecast, Monte Carlo, required spend and ledger; recomputed only when an input changes."""
     stage = cached_forecast_stage(key, _spend, policy_name, as_of, method, paths, seed)
-    return outlook(_spend, terms, load_policy(policy_name), as_of, method, paths, seed, stage=stage)
+    return outlook(_spend, terms, resolve_policy(policy_name), as_of, method, paths, seed, stage=stage)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_compare(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
                    as_of: dt.date, targets: tuple[int, ...], method: str | None) -> pd.DataFrame:
     """Candidate targets on the same seeded paths (the Negotiation page)."""
-    return compare_targets(_spend, terms, load_policy(policy_name), as_of, list(targets), method, paths=5_000)
+    return compare_targets(_spend, terms, resolve_policy(policy_name), as_of, list(targets), method, paths=5_000)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_requirements(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date):
     """The year-end checkpoint table (no projection: every level is reached or missed)."""
-    return required_spend(_spend, terms, load_policy(policy_name), as_of, 0.0)
+    return required_spend(_spend, terms, resolve_policy(policy_name), as_of, 0.0)
 
 
 def method_choice() -> str | None:
@@ -132,7 +149,7 @@ def method_choice() -> str | None:
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_daily_counted(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
                          as_of: dt.date) -> pd.DataFrame:
-    return daily_counted(_spend, terms, load_policy(policy_name), as_of)
+    return daily_counted(_spend, terms, resolve_policy(policy_name), as_of)
 
 
 def lang() -> str:
@@ -343,7 +360,7 @@ def cached_portfolio_files(key: str, _clients_data: bytes, clients_name: str, _s
     reruns and sessions instead of being copied (pickled) on every hit."""
     from core.portfolio import read_clients, read_portfolio_spend
 
-    policy = load_policy(policy_name)
+    policy = resolve_policy(policy_name)
     return read_clients(_clients_data, clients_name, policy), read_portfolio_spend(_spend_data, spend_name, policy)
 
 
@@ -352,4 +369,4 @@ def cached_portfolio_run(key: str, _clients: list, _spend, policy_name: str, as_
     """Every client's position at a date (no Monte Carlo: that runs on request, with progress)."""
     from core.portfolio import run_portfolio
 
-    return run_portfolio(_clients, _spend, load_policy(policy_name), as_of)
+    return run_portfolio(_clients, _spend, resolve_policy(policy_name), as_of)

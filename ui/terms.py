@@ -1,0 +1,71 @@
+"""Use cases of the Contract terms page: which contracts a team can pick, their text, saving
+an edited one, and evaluating a client under one. The page only draws."""
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+
+import pandas as pd
+
+from core.policy import POLICY_DIR, PolicyError, available_policies
+from core.policy_edit import decimal_text, set_value, validated
+from store import repo
+
+from .state import engine, resolve_policy, user_email, user_team
+
+
+def policy_choices(lang: str) -> dict[str, str]:
+    """Shipped contracts by name, then the team's saved versions (newest first)."""
+    out = {}
+    for name in available_policies():
+        try:
+            p = resolve_policy(name)
+        except PolicyError:  # another kind of agreement (the SDK settlement)
+            continue
+        out[name] = p.title_zh if lang == "zh" else p.title
+    for v in repo.list_policy_versions(engine(), user_team()):
+        out[f"{repo.POLICY_REF}{v.id}"] = f"{v.name} · v{v.id} · {v.created_at:%Y-%m-%d}"
+    return out
+
+
+def policy_text(ref: str) -> str:
+    if ref.startswith(repo.POLICY_REF):
+        version = repo.get_policy_version(engine(), int(ref.removeprefix(repo.POLICY_REF)))
+        if version is None:
+            raise PolicyError(f"{ref}: these contract terms are not in this database")
+        return version.toml_text
+    return (POLICY_DIR / f"{ref}.toml").read_text(encoding="utf-8")
+
+
+def with_number(text: str, key: str, value: object, percent: bool = False) -> str:
+    """A user's number written to the contract when it differs from what is there (a percent
+    is divided by 100 exactly); "0.30" and 30 % are the same value and leave the text alone."""
+    number = Decimal(decimal_text(value, key))
+    number = number / 100 if percent else number
+    node = tomllib.loads(text)
+    for part in key.split("."):
+        node = node[part]
+    if Decimal(str(node)) == number:
+        return text
+    written = format(number.normalize(), "f")
+    return set_value(text, key, written if percent or "." in written or isinstance(node, str) else int(written))
+
+
+def with_table(text: str, prefix: str, table: pd.DataFrame, percent: bool = False) -> str:
+    """Every changed cell of an edited grid written back (rows and columns are TOML keys under prefix)."""
+    for row in table.index:
+        for col in table.columns:
+            text = with_number(text, f"{prefix}.{row}.{col}", table.at[row, col], percent)
+    return text
+
+
+def save_terms(name: str, text: str, based_on: str) -> str:
+    """Validate and store a new immutable version; its reference ("db:<id>")."""
+    validated(text, name)
+    version = repo.save_policy(engine(), name, set_value(text, "name", name), based_on, team=user_team(), who=user_email())
+    return f"{repo.POLICY_REF}{version.id}"
+
+
+def use_terms(client, ref: str) -> None:
+    """Evaluate this client under these terms from now on (a versioned, audited change)."""
+    repo.set_client_policy(engine(), client.id, client.version, ref, who=user_email())
