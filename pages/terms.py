@@ -13,7 +13,14 @@ from core.policy import PolicyError, parse_policy
 from core.policy_edit import changes, set_value, validated, with_year
 from store import repo
 from ui.state import page_start, write_failure
-from ui.terms import policy_choices, policy_text, save_terms, use_terms, with_number, with_table
+from ui.terms import (
+    policy_choices,
+    policy_text,
+    save_terms,
+    use_terms,
+    with_number,
+    with_table,
+)
 from ui.text import plain
 
 ctx = page_start("terms.heading", needs_spend=False)
