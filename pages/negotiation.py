@@ -1,4 +1,6 @@
-"""Negotiation: candidate targets side by side on the same spend forecast."""
+"""Negotiation: next year's agreement (candidate targets on the base year's spend times a
+growth range, under the contract being negotiated), then this year's targets side by side
+on the same spend forecast."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +12,59 @@ from core.i18n import fmt_money, fmt_pct, t
 from core.negotiation import break_even_target
 from ui.charts import layout, money, share_axis
 from ui.state import cached_compare, method_choice, page_start, spend_key
+from ui.terms import NEXT, cached_next_year, policy_choices
 
 ctx = page_start("negotiation.heading")
 L, client, policy = ctx.lang, ctx.client, ctx.policy
+UNIT = 1_000_000 if L == "zh" else 100_000_000  # candidates typed in 万 (中文) or millions (English), in fen
+
+
+def next_year_section() -> None:
+    """Next year's agreement: the highest target met with ≥ X % probability, its deposit cost, every candidate."""
+    year = policy.year_end.year + 1
+    st.subheader(t("negotiation.next_heading", L, year=year))
+    choices = {NEXT: t("negotiation.current_moved", L, year=year)} | policy_choices(L)
+    c1, c2, c3 = st.columns(3)
+    ref = c1.selectbox(t("negotiation.next_policy", L), list(choices), format_func=choices.get, key="ny_policy")
+    low, high = c2.slider(t("negotiation.growth", L), -50, 100, (-20, 40), step=5, format="%d%%", key="ny_growth")
+    confidence = c3.slider(t("negotiation.confidence", L), 50, 95, 80, step=5, format="%d%%", key="ny_conf")
+    default = ", ".join(str(round(client.terms.target_fen * k / UNIT)) for k in (0.8, 0.9, 1.0, 1.1, 1.2))
+    typed = st.text_input(t("negotiation.candidates", L), value=default, key="ny_targets")
+    try:
+        targets = tuple(sorted({round(float(x) * UNIT) for x in typed.replace("，", ",").split(",") if x.strip()}))
+    except ValueError:
+        st.warning(t("negotiation.candidates_bad", L))
+        return
+    if not targets or min(targets) <= 0:
+        st.warning(t("negotiation.candidates_bad", L))
+        return
+    with st.spinner(t("negotiation.running", L, n=len(targets))):
+        ny = cached_next_year(spend_key(client), client.spend, client.terms, client.policy_name, ref, targets,
+                              (low / 100, high / 100), confidence / 100)
+    m = st.columns(3)
+    m[0].metric(t("negotiation.base", L, year=ny.base.year), fmt_money(ny.base.total_fen, L),
+                help=t("negotiation.base_projected" if ny.base.projected else "negotiation.base_full", L))
+    m[1].metric(t("negotiation.sure", L, pct=confidence), fmt_money(ny.highest_sure_target_fen, L),
+                help=t("negotiation.sure_help", L, pct=confidence, low=low, high=high))
+    m[2].metric(t("negotiation.cost", L), fmt_money(ny.deposit_cost_per_10m_fen, L), help=t("negotiation.cost_help", L))
+    tbl = ny.table
+    st.dataframe(pd.DataFrame({
+        t("inputs.target", L): tbl["target_fen"].map(lambda v: fmt_money(int(v), L)),
+        t("negotiation.p630", L): tbl["p_630_pass"].map(lambda v: fmt_pct(v, L, 0)),
+        t("negotiation.p930", L): tbl["p_930_pass"].map(lambda v: fmt_pct(v, L, 0)),
+        t("negotiation.p_target", L): tbl["p_target_met"].map(lambda v: fmt_pct(v, L, 0)),
+        t("negotiation.p_below", L): tbl["p_below_threshold"].map(lambda v: fmt_pct(v, L, 0)),
+        t("negotiation.return", L): tbl["expected_return_fen"].map(lambda v: fmt_money(round(v), L)),
+        t("negotiation.deposit_loss", L): tbl["expected_deposit_loss_fen"].map(lambda v: fmt_money(round(v), L)),
+        t("negotiation.net", L): tbl["expected_net_fen"].map(lambda v: fmt_money(round(v), L)),
+        t("negotiation.net_p10", L): tbl["net_p10_fen"].map(lambda v: fmt_money(round(v), L)),
+        t("negotiation.net_p90", L): tbl["net_p90_fen"].map(lambda v: fmt_money(round(v), L)),
+    }), hide_index=True, width="stretch")
+    st.caption(t("negotiation.next_note", L, low=low, high=high))
+
+
+next_year_section()
+st.subheader(t("negotiation.this_year", L, year=policy.year_end.year))
 current = client.terms.target_fen // 100
 c1, c2, c3 = st.columns(3)
 low = c1.number_input(t("negotiation.from", L), min_value=1_000_000, value=int(current * 0.6), step=1_000_000)

@@ -478,3 +478,28 @@ def test_contract_terms_for_2026_are_saved_as_a_version_and_evaluate_the_client(
     bad.switch_page("pages/terms.py").run()
     bad.text_input(key=next(w.key for w in bad.text_input if w.key and w.key.startswith("terms_name_"))).input("bad name!").run()
     assert any("name" in e.value for e in bad.error) and not bad.exception  # a bad value names its field
+
+
+def test_next_years_negotiation_answers_the_80_percent_question_like_core():
+    """The demo client's 2025 agreement under its contract moved one year on: the page's
+    highest target met with ≥ 80 % probability and its table are core's numbers."""
+    from core.next_year import next_year_targets
+    from core.policy import POLICY_DIR, parse_policy
+    from core.policy_edit import with_year
+
+    at = run_app("en")
+    at.switch_page("pages/negotiation.py").run()
+    assert not at.exception
+    spend, terms, policy = _stored(demo_client_id())
+    next_policy = parse_policy(with_year((POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8"), 2025))
+    typed = at.text_input(key="ny_targets").value
+    targets = [round(float(x) * 100_000_000) for x in typed.split(",")]
+    ny = next_year_targets(spend, terms, policy, next_policy, targets, (-0.2, 0.4), 0.8)
+    assert ny.base.year == 2024 and not ny.base.projected
+    assert metric(at, t("negotiation.sure", "en", pct=80)) == fmt_money(ny.highest_sure_target_fen, "en")
+    assert metric(at, t("negotiation.cost", "en")) == fmt_money(ny.deposit_cost_per_10m_fen, "en")
+    shown = next(d.value for d in at.dataframe if t("negotiation.p_below", "en") in d.value.columns)
+    assert shown[t("negotiation.p_target", "en")].tolist() == [fmt_pct(v, "en", 0) for v in ny.table["p_target_met"]]
+    assert 0 < ny.highest_sure_target_fen < max(targets) * 2
+    sure = next_year_targets(spend, terms, policy, next_policy, [ny.highest_sure_target_fen], (-0.2, 0.4), 0.8).table
+    assert sure["p_target_met"].iloc[0] >= 0.8  # the definition holds

@@ -6,9 +6,18 @@ import tomllib
 from decimal import Decimal
 
 import pandas as pd
+import streamlit as st
 
-from core.policy import POLICY_DIR, PolicyError, available_policies
-from core.policy_edit import decimal_text, set_value, validated
+from core.next_year import NextYear, next_year_targets
+from core.policy import (
+    POLICY_DIR,
+    Policy,
+    PolicyError,
+    available_policies,
+    parse_policy,
+)
+from core.policy_edit import decimal_text, set_value, validated, with_year
+from core.terms import ContractTerms
 from store import repo
 
 from .state import engine, resolve_policy, user_email, user_team
@@ -69,3 +78,23 @@ def save_terms(name: str, text: str, based_on: str) -> str:
 def use_terms(client, ref: str) -> None:
     """Evaluate this client under these terms from now on (a versioned, audited change)."""
     repo.set_client_policy(engine(), client.id, client.version, ref, who=user_email())
+
+
+NEXT = "__next_year__"
+
+
+def negotiation_policy(ref: str, current: str) -> Policy:
+    """The contract next year is negotiated under: a chosen one, or (NEXT) the client's
+    current contract moved one year on."""
+    if ref == NEXT:
+        text = policy_text(current)
+        return parse_policy(with_year(text, tomllib.loads(text)["year_start"].year + 1), source=current)
+    return resolve_policy(ref)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_next_year(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str, next_ref: str,
+                     targets: tuple[int, ...], growth: tuple[float, float], confidence: float) -> NextYear:
+    """Next year's candidate targets (core.next_year), keyed on the spend version and every input."""
+    return next_year_targets(_spend, terms, resolve_policy(policy_name), negotiation_policy(next_ref, policy_name),
+                             list(targets), growth, confidence)
