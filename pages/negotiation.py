@@ -19,6 +19,20 @@ L, client, policy = ctx.lang, ctx.client, ctx.policy
 UNIT = 1_000_000 if L == "zh" else 100_000_000  # candidates typed in 万 (中文) or millions (English), in fen
 
 
+COLUMNS = (("target_fen", "inputs.target", "money"), ("p_630_pass", "negotiation.p630", "pct"),
+           ("p_930_pass", "negotiation.p930", "pct"), ("p_target_met", "negotiation.p_target", "pct"),
+           ("p_below_threshold", "negotiation.p_below", "pct"), ("expected_return_fen", "negotiation.return", "money"),
+           ("expected_deposit_loss_fen", "negotiation.deposit_loss", "money"), ("expected_net_fen", "negotiation.net", "money"),
+           ("net_p10_fen", "negotiation.net_p10", "money"), ("net_p90_fen", "negotiation.net_p90", "money"))
+
+
+def candidates_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per candidate target, in the UI's language (the columns the table has)."""
+    def shown(kind: str):
+        return (lambda v: fmt_money(round(v), L)) if kind == "money" else (lambda v: fmt_pct(v, L, 0))
+    return pd.DataFrame({t(key, L): table[col].map(shown(kind)) for col, key, kind in COLUMNS if col in table})
+
+
 def next_year_section() -> None:
     """Next year's agreement: the highest target met with ≥ X % probability, its deposit cost, every candidate."""
     year = policy.year_end.year + 1
@@ -47,19 +61,7 @@ def next_year_section() -> None:
     m[1].metric(t("negotiation.sure", L, pct=confidence), fmt_money(ny.highest_sure_target_fen, L),
                 help=t("negotiation.sure_help", L, pct=confidence, low=low, high=high))
     m[2].metric(t("negotiation.cost", L), fmt_money(ny.deposit_cost_per_10m_fen, L), help=t("negotiation.cost_help", L))
-    tbl = ny.table
-    st.dataframe(pd.DataFrame({
-        t("inputs.target", L): tbl["target_fen"].map(lambda v: fmt_money(int(v), L)),
-        t("negotiation.p630", L): tbl["p_630_pass"].map(lambda v: fmt_pct(v, L, 0)),
-        t("negotiation.p930", L): tbl["p_930_pass"].map(lambda v: fmt_pct(v, L, 0)),
-        t("negotiation.p_target", L): tbl["p_target_met"].map(lambda v: fmt_pct(v, L, 0)),
-        t("negotiation.p_below", L): tbl["p_below_threshold"].map(lambda v: fmt_pct(v, L, 0)),
-        t("negotiation.return", L): tbl["expected_return_fen"].map(lambda v: fmt_money(round(v), L)),
-        t("negotiation.deposit_loss", L): tbl["expected_deposit_loss_fen"].map(lambda v: fmt_money(round(v), L)),
-        t("negotiation.net", L): tbl["expected_net_fen"].map(lambda v: fmt_money(round(v), L)),
-        t("negotiation.net_p10", L): tbl["net_p10_fen"].map(lambda v: fmt_money(round(v), L)),
-        t("negotiation.net_p90", L): tbl["net_p90_fen"].map(lambda v: fmt_money(round(v), L)),
-    }), hide_index=True, width="stretch")
+    st.dataframe(candidates_frame(ny.table), hide_index=True, width="stretch")
     st.caption(t("negotiation.next_note", L, low=low, high=high))
 
 
@@ -92,14 +94,5 @@ share_axis(fig, t("negotiation.p_target", L), full_range=True)
 fig = layout(fig, t("negotiation.chart", L), L, money_axes="xy")
 fig.update_xaxes(title=t("chart.target", L))
 st.plotly_chart(fig, width="stretch")
-shown = pd.DataFrame({
-    t("inputs.target", L): table["target_fen"].map(lambda v: fmt_money(int(v), L)),
-    t("negotiation.p630", L): table["p_630_pass"].map(lambda v: fmt_pct(v, L, 0)),
-    t("negotiation.p930", L): table["p_930_pass"].map(lambda v: fmt_pct(v, L, 0)),
-    t("negotiation.p_target", L): table["p_target_met"].map(lambda v: fmt_pct(v, L, 0)),
-    t("negotiation.return", L): table["expected_return_fen"].map(lambda v: fmt_money(round(v), L)),
-    t("negotiation.deposit_loss", L): table["expected_deposit_loss_fen"].map(lambda v: fmt_money(round(v), L)),
-    t("negotiation.net", L): table["expected_net_fen"].map(lambda v: fmt_money(round(v), L)),
-})
-st.dataframe(shown, hide_index=True, width="stretch")
+st.dataframe(candidates_frame(table), hide_index=True, width="stretch")
 st.caption(t("negotiation.note", L))
