@@ -46,6 +46,19 @@ def compare_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as
 
 
 def break_even_target(table: pd.DataFrame) -> int | None:
-    """The highest candidate target whose expected net value is still >= 0 (None if none)."""
-    ok = table[table["expected_net_fen"] >= 0]
-    return None if ok.empty else int(ok["target_fen"].max())
+    """The highest candidate target whose expected net value is still >= 0 — defined only
+    when a higher candidate falls below 0 (else the break-even lies beyond the range typed,
+    and the top of that range is not it): None then, and None when none is >= 0."""
+    ordered = table.sort_values("target_fen")
+    ok = ordered["expected_net_fen"].to_numpy() >= 0
+    if not ok.any() or ok[-1]:
+        return None
+    return int(ordered["target_fen"].to_numpy()[ok].max())
+
+
+def best_targets(table: pd.DataFrame) -> tuple[int, int]:
+    """The lowest and highest candidate with the highest expected net value (to the fen):
+    a range when several tie, never just the lowest of them."""
+    net = table["expected_net_fen"].to_numpy()
+    tied = table["target_fen"].to_numpy()[np.abs(net - net.max()) < 1.0]
+    return int(tied.min()), int(tied.max())

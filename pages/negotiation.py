@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.i18n import fmt_money, fmt_pct, t
-from core.negotiation import break_even_target
+from core.negotiation import best_targets, break_even_target
 from ui.charts import layout, money, share_axis
 from ui.state import cached_compare, method_choice, page_start, spend_key
 from ui.terms import NEXT, cached_next_year, policy_choices
@@ -81,11 +81,14 @@ targets = sorted({int(round(v, -4)) * 100 for v in np.linspace(low, high, count)
 with st.spinner(t("negotiation.running", L, n=len(targets))):
     table = cached_compare(spend_key(client), client.spend, client.terms, client.policy_name, ctx.as_of, tuple(targets), method_choice())
 even = break_even_target(table)
-best = table.loc[table["expected_net_fen"].idxmax()]
+best_lo, best_hi = best_targets(table)
+best_net = table["expected_net_fen"].max()
 m = st.columns(2)
-m[0].metric(t("negotiation.break_even", L), fmt_money(even, L) if even else "—", help=t("negotiation.break_even_help", L))
-m[1].metric(t("negotiation.best", L), fmt_money(int(best["target_fen"]), L),
-            help=t("negotiation.best_help", L, net=fmt_money(round(best["expected_net_fen"]), L)))
+m[0].metric(t("negotiation.break_even", L), fmt_money(even, L) if even else "—",
+            help=t("negotiation.break_even_help", L) if even else t("negotiation.break_even_none", L))
+m[1].metric(t("negotiation.best", L), fmt_money(best_lo, L) if best_lo == best_hi else f"{fmt_money(best_lo, L)} – {fmt_money(best_hi, L)}",
+            help=t("negotiation.best_help", L, net=fmt_money(round(best_net), L))
+            + ("" if best_lo == best_hi else " " + t("negotiation.best_tied", L)))
 fig = go.Figure()
 fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=money(table["expected_net_fen"], L), mode="lines+markers", name=t("negotiation.net", L)))
 fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=table["p_target_met"], mode="lines", yaxis="y2", line={"dash": "dot"},

@@ -163,6 +163,12 @@ def test_negotiation_compares_targets_on_the_same_paths():
     same = compare_targets(rows, TERMS, POLICY, D(2024, 10, 31), targets[2:3], "run_rate", paths=500)
     assert same["expected_net_fen"].iloc[0] == table["expected_net_fen"].iloc[2]
     assert break_even_target(table) in targets
+    from core.negotiation import best_targets
+
+    everyone_positive = table.assign(expected_net_fen=table["expected_net_fen"].abs() + 1)
+    assert break_even_target(everyone_positive) is None  # the top of the typed range is not a break-even
+    tied = table.assign(expected_net_fen=5.0)
+    assert best_targets(tied) == (min(targets), max(targets))  # a tie is a range, not the lowest candidate
 
 
 def test_typed_rows_rebuild_validated_rows_exactly():
