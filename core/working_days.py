@@ -39,6 +39,12 @@ def weekends_only_beyond_calendar() -> Iterator[set[int]]:
         _fallback_years.reset(years)
 
 
+def accept_weekends_only(enabled: bool) -> None:
+    """The same assumption as weekends_only_beyond_calendar for the rest of the current
+    context — a dashboard run decides once, at its start, from the user's choice."""
+    _weekends_only.set(enabled)
+
+
 def is_working_day(day: dt.date) -> bool:
     known = _official(day)
     if known is not None:

@@ -503,3 +503,34 @@ def test_next_years_negotiation_answers_the_80_percent_question_like_core():
     assert 0 < ny.highest_sure_target_fen < max(targets) * 2
     sure = next_year_targets(spend, terms, policy, next_policy, [ny.highest_sure_target_fen], (-0.2, 0.4), 0.8).table
     assert sure["p_target_met"].iloc[0] >= 0.8  # the definition holds
+
+
+def test_a_2026_contract_asks_before_counting_2027_in_weekends_and_then_shows_its_checkpoints():
+    """A client on a 2026 contract: the Q4 credit falls in January 2027, which the installed
+    calendar does not know. The pages say so (no crash), and once the user accepts the
+    weekends-only assumption they show the 2026 checkpoints with the assumption named."""
+    import hashlib
+
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table
+    from core.policy import POLICY_DIR, parse_policy
+    from core.policy_edit import with_year
+    from store import repo
+
+    engine, client = _new_client("AppTest 2026 contract")
+    text = with_year((POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8"), 2026)
+    version = repo.save_policy(engine, "t2026", text, "ocean_engine_2024")
+    repo.set_client_policy(engine, client.id, repo.get_client(engine, client.id).version, f"db:{version.id}")
+    data = ("日期,账户ID,消耗\n" + "".join(f"2026-{m:02d}-15,9,1500000\n" for m in range(1, 10))).encode()
+    table = read_table(data, "t.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), parse_policy(text))
+    repo.import_batch(engine, client.id, "t.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    at = run_app("en", client.id)
+    at.switch_page("pages/checkpoints.py").run()
+    assert not at.exception and any("2027" in e.value for e in at.error)
+    at.checkbox(key="weekends_only_beyond_calendar").check().run()
+    assert not at.exception
+    assert any("2027" in w.value and "assumption" in w.value for w in at.warning)
+
+    table = next(d.value for d in at.dataframe if t("checkpoints.col.by", "en") in d.value.columns)
+    assert {str(d) for d in table[t("checkpoints.col.by", "en")]} >= {"2026-06-30", "2026-09-30", "2026-12-31"}

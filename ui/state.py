@@ -326,6 +326,27 @@ def coverage_banner(ctx: PageContext) -> None:
         st.info(t("coverage.through", ctx.lang, end=end.isoformat(), year_end=ctx.policy.year_end.isoformat()))
 
 
+def calendar_check(policy: Policy, lang: str) -> None:
+    """A contract whose credit or expiry dates fall in a year the official calendar does not
+    cover yet (a 2026 contract's Q4 credit in January 2027): one message and the explicit
+    weekends-only assumption to accept — never a crash, never a silent guess."""
+    from core.credit_timing import credit_timing
+    from core.i18n import localise, t
+    from core.working_days import CalendarRangeError, accept_weekends_only, weekends_only_assumption
+
+    accept_weekends_only(False)
+    try:
+        credit_timing(policy)
+        return
+    except CalendarRangeError as exc:
+        year = int(dict(exc.problems[0].params)["year"])
+        st.error(plain(localise(exc.problems[0], lang)))
+    if not st.checkbox(t("payouts.weekends_only", lang), key="weekends_only_beyond_calendar"):
+        st.stop()
+    accept_weekends_only(True)
+    st.warning(weekends_only_assumption(year, lang))
+
+
 def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     """Every page's first lines: router check, inputs, heading, and the empty state."""
     from core.i18n import t
@@ -339,6 +360,8 @@ def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     day = evaluated_at(ctx.client, requested)
     ctx = PageContext(ctx.lang, ctx.client, policy, day, requested if requested != day else None)
     st.header(t(heading_key, ctx.lang, client=plain(ctx.client.name)), anchor=False)
+    if needs_spend:  # the evaluation pages; Data, Contract terms and Assumptions work without credit dates
+        calendar_check(policy, ctx.lang)
     coverage_banner(ctx)
     if ctx.client.data_warnings:
         st.badge(t("data.warnings_badge", ctx.lang, n=f"{ctx.client.data_warnings:,}"), icon=":material/warning:", color="orange")
