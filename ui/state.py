@@ -332,7 +332,11 @@ def calendar_check(policy: Policy, lang: str) -> None:
     weekends-only assumption to accept — never a crash, never a silent guess."""
     from core.credit_timing import credit_timing
     from core.i18n import localise, t
-    from core.working_days import CalendarRangeError, accept_weekends_only, weekends_only_assumption
+    from core.working_days import (
+        CalendarRangeError,
+        accept_weekends_only,
+        weekends_only_assumption,
+    )
 
     accept_weekends_only(False)
     try:
