@@ -17,7 +17,11 @@ PAGE_ALLOWED = {"pages/portfolio.py": {"client"}}
 @pytest.mark.parametrize("day", [None, dt.date(2024, 9, 15)], ids=["year_end", "mid_year"])
 def test_no_english_word_in_the_chinese_ui(page, day):
     at = run_app("zh")
-    user_data = {w for name in at.selectbox(key="client").options for w in WORD.findall(name)}  # client names others created
+    from store import repo
+    from store.db import database_url, get_engine
+
+    saved_terms = [v.name for v in repo.list_policy_versions(get_engine(database_url()))]  # names users gave their contracts
+    user_data = {w for name in [*at.selectbox(key="client").options, *saved_terms] for w in WORD.findall(name)}
     if day is not None:
         at.date_input(key="as_of").set_value(day).run()
     at.switch_page(page).run()
