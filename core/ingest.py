@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,13 @@ import pyarrow.parquet as pq
 
 from . import layouts
 from .accounts import apply_classification
-from .columns import HeaderMapping, header_score, map_headers, normalise_header, value_aliases
+from .columns import (
+    HeaderMapping,
+    header_score,
+    map_headers,
+    normalise_header,
+    value_aliases,
+)
 from .isolation import run_isolated
 from .limits import reader_limits
 from .policy import Policy
@@ -113,6 +120,29 @@ def _unique_headers(cells: list[object]) -> list[str]:
     return out
 
 
+RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+OPEN_QUOTE = re.compile(r"EOF inside string starting (?:at|on) (?:row|line) (\d+)")
+
+
+def csv_problem(name: str, detail: str):
+    """The CSV parser's complaint as a problem with its own code and the file's line number
+    (the parser counts every line of the file), so the message reads in the UI's language
+    (pandas speaks English)."""
+    ragged = RAGGED.search(detail)
+    if ragged:
+        expected, line, saw = ragged.groups()
+        return file_problem(name, "csv_ragged", f"line {line} has {saw} fields where the header has {expected}: a stray "
+                            "separator or an unclosed quote — fix that line", expected=expected, line=line, saw=saw)
+    quote = OPEN_QUOTE.search(detail)
+    if quote:
+        line = quote.group(1)
+        return file_problem(name, "csv_quote", f"a quote opened on line {line} is never closed — fix that line", line=line)
+    if "unexpected end of data" in detail:
+        return file_problem(name, "csv_unclosed", "the file ends inside a quoted cell: a quote is never closed — look for "
+                            "a lone \" in the last rows")
+    return file_problem(name, "csv_broken", f"not a readable CSV table ({detail}); check quotes and separators", detail=detail)
+
+
 def _read_csv(data: bytes, name: str, section: str) -> RawTable:
     text = _decode(data, name)
     head = text.splitlines()[:HEADER_SEARCH_ROWS]
@@ -124,7 +154,7 @@ def _read_csv(data: bytes, name: str, section: str) -> RawTable:
             engine="python" if len(text) < 2_000_000 else "c", skip_blank_lines=True,
         )
     except Exception as exc:  # csv.Error / ParserError: ragged rows, broken quoting
-        raise file_problem(name, "csv_broken", f"not a readable CSV table ({str(exc).splitlines()[0]}); check quotes and separators", detail=str(exc).splitlines()[0]) from None
+        raise csv_problem(name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     if frame.empty:
         raise file_problem(name, "no_header", "no header row found; the first line should name the columns")
     headers = _unique_headers(list(frame.iloc[0]))

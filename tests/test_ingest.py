@@ -248,3 +248,19 @@ def test_a_previous_years_rows_are_one_summary_warning_and_are_kept():
     outside = [p for p in parsed.warnings if p.code.startswith("outside_year")]
     assert [(p.row, p.code, p.value, dict(p.params)["n"]) for p in outside] == [(None, "outside_year_rows", "2023-01-01 – 2023-12-15", "24")]
     assert len(parsed.rows) == 25
+
+
+@pytest.mark.parametrize("text, code, zh", [
+    ("日期,账户ID,消耗\n2024-01-01,1,100\n2024-01-02,1,100,5,6\n", "csv_ragged", "第 3 行有 5 个字段，而表头只有 3 个"),
+    ("标题行\n日期,账户ID,消耗\n2024-01-01,1,100\n2024-01-02,1,100,5,6\n", "csv_ragged", "第 4 行有 5 个字段"),
+    ("日期,账户ID,消耗\n2024-01-01,1,\"100\n2024-01-02,1,100\n", "csv_unclosed", "有引号没有闭合"),
+])
+def test_a_broken_csv_is_named_by_line_in_chinese_not_by_the_parsers_english(text, code, zh):
+    from core.i18n import localise
+    from core.ingest import read_table_in_process
+
+    with pytest.raises(InputError) as err:
+        read_table_in_process(text.encode(), "r.csv")
+    problem = err.value.problems[0]
+    assert problem.code == code and zh in localise(problem, "zh")
+    assert "Expected" not in localise(problem, "zh")

@@ -83,7 +83,7 @@ BAD: dict[str, tuple[bytes, tuple]] = {
     "text_renamed.xlsx": (_csv("2024-01-05,1,巨量广告,100\n"), ("file", "text_renamed.xlsx: not an Excel workbook")),
     "wrong_sheet.xlsx": (_xlsx([["姓名", "电话"], ["张三", "123"]], sheet="通讯录"),
                          ("file", "wrong_sheet.xlsx: no column for date, account_id, amount; headers are 姓名, 电话")),
-    "ragged_rows.csv": (_csv("2024-01-05,1,巨量广告,100,extra,more\n"), ("file", "ragged_rows.csv: not a readable CSV table")),
+    "ragged_rows.csv": (_csv("2024-01-05,1,巨量广告,100,extra,more\n"), ("file", "ragged_rows.csv: line 2 has 6 fields where the header has 4")),
     "bad_values.csv": ("日期,账户ID,平台,消耗\n2024-13-01,1,巨量广告,100\n2024-01-02,1,巨量广告,一百元\n"
                        "2024-01-03,1,巨量广告,-5\n2024-01-04,1,火星广告,10\n2024-01-05,1,巨量广告,10\n".encode(),
                        ("row", 2, "date", "not a date")),
