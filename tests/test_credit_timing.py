@@ -9,9 +9,13 @@ from core.working_days import add_working_days, is_working_day, next_working_day
 D = dt.date
 
 
+def timeline(policy) -> list[tuple[dt.date, dt.date, dt.date, dt.date]]:
+    """(objection window end, confirmation, credit, expiry) of each quarter."""
+    return [(c.window_end, c.confirm_by, c.credit_date, c.expiry) for c in credit_timing(policy)]
+
+
 def test_III_8_worked_timing_2024_is_reproduced(policy):
-    got = [(c.window_end, c.confirm_by, c.credit_date, c.expiry) for c in credit_timing(policy)]
-    assert got == [
+    assert timeline(policy) == [
         (D(2024, 4, 9), D(2024, 4, 18), D(2024, 4, 20), D(2024, 7, 19)),
         (D(2024, 7, 9), D(2024, 7, 18), D(2024, 7, 20), D(2024, 10, 18)),
         (D(2024, 10, 15), D(2024, 10, 24), D(2024, 10, 26), D(2025, 1, 24)),
@@ -53,7 +57,7 @@ def test_a_2026_contract_credits_on_the_official_2026_calendar_counted_by_hand()
     with pytest.raises(CalendarRangeError, match="2027"):
         credit_timing(p2026)
     with weekends_only_beyond_calendar() as years:
-        got = [(c.window_end, c.confirm_by, c.credit_date, c.expiry) for c in credit_timing(p2026)]
+        got = timeline(p2026)
     assert got == [
         (D(2026, 4, 9), D(2026, 4, 20), D(2026, 4, 22), D(2026, 7, 21)),
         (D(2026, 7, 9), D(2026, 7, 20), D(2026, 7, 22), D(2026, 10, 20)),
