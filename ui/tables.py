@@ -36,6 +36,7 @@ def audit_table(log: pd.DataFrame, lang: str) -> pd.DataFrame:
     """When, who, what, which field, before and after — codes and headers translated,
     the stored values themselves (names, amounts, file names) left as they were."""
     shown = log[["at", "who", "entity", "field", "old", "new"]].copy()
+    shown["at"] = pd.to_datetime(shown["at"], errors="coerce").dt.strftime("%Y-%m-%d %H:%M")  # minutes are enough; narrower on a phone
     shown["field"] = [_field(e, f, lang) for e, f in zip(shown["entity"], shown["field"])]
     for name in ("old", "new"):
         shown[name] = shown[name].map(lambda v: _value(v, lang))
