@@ -14,6 +14,7 @@ from core.policy_edit import changes, set_value, validated, with_year
 from store import repo
 from ui.state import page_start, write_failure
 from ui.terms import (
+    imported_text,
     policy_choices,
     policy_text,
     save_terms,
@@ -31,6 +32,13 @@ current = client.policy_name if client.policy_name in choices else next(iter(cho
 base_ref = st.selectbox(t("terms.base", L), list(choices), index=list(choices).index(current), format_func=choices.get,
                         key="terms_base")
 base_text = policy_text(base_ref)
+upload = st.file_uploader(t("terms.import", L), type=["toml"], key="terms_import")
+if upload is not None:  # a contract exported here (or written by hand) as the starting point
+    try:
+        base_text, base_ref = imported_text(upload.getvalue(), upload.name), f"import:{upload.name}"
+    except PolicyError as exc:
+        st.error(t("terms.invalid", L, reason=plain(str(exc))))
+        st.stop()
 base = parse_policy(base_text, source=base_ref)
 k = f"{base_ref}"
 

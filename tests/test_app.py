@@ -534,3 +534,20 @@ def test_a_2026_contract_asks_before_counting_2027_in_weekends_and_then_shows_it
 
     table = next(d.value for d in at.dataframe if t("checkpoints.col.by", "en") in d.value.columns)
     assert {str(d) for d in table[t("checkpoints.col.by", "en")]} >= {"2026-06-30", "2026-09-30", "2026-12-31"}
+
+
+def test_a_contract_file_is_imported_as_the_starting_point_and_a_broken_one_is_refused():
+    from core.policy import POLICY_DIR
+    from core.policy_edit import with_year
+
+    text = with_year((POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8"), 2027)
+    at = run_app("en")
+    at.switch_page("pages/terms.py").run()
+    at.file_uploader[0].set_value(("agency_2027.toml", text.encode("utf-8"), "application/toml")).run()
+    assert not at.exception
+    assert at.number_input(key="terms_year_import:agency_2027.toml").value == 2027  # the file is the base
+    broken = text.replace('rate = "0.01"', 'rate = "one percent"')
+    again = run_app("en")
+    again.switch_page("pages/terms.py").run()
+    again.file_uploader[0].set_value(("broken.toml", broken.encode("utf-8"), "application/toml")).run()
+    assert not again.exception and any("deposit.rate" in e.value.replace("\\", "") for e in again.error)

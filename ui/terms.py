@@ -46,6 +46,21 @@ def policy_text(ref: str) -> str:
     return (POLICY_DIR / f"{ref}.toml").read_text(encoding="utf-8")
 
 
+MAX_TOML_BYTES = 256 * 1024  # a contract is ~8 KB; anything far larger is not one
+
+
+def imported_text(data: bytes, name: str) -> str:
+    """An uploaded contract's TOML, checked by the policy model before it is used as a base."""
+    if len(data) > MAX_TOML_BYTES:
+        raise PolicyError(f"{name}: {len(data):,} bytes is not a contract file (at most {MAX_TOML_BYTES:,})")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PolicyError(f"{name}: not UTF-8 text") from None
+    parse_policy(text, source=name)
+    return text
+
+
 def with_number(text: str, key: str, value: object, percent: bool = False) -> str:
     """A user's number written to the contract when it differs from what is there (a percent
     is divided by 100 exactly); "0.30" and 30 % are the same value and leave the text alone."""
