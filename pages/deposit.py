@@ -20,7 +20,7 @@ fig = go.Figure()
 fig.add_trace(go.Scatter(x=grid, y=money([int(v) for v in curve], L), mode="lines", line={"shape": "hv", "width": 3},
                          name=t("deposit.curve", L)))
 marks = [(policy.threshold(terms.customer_type, terms.main_industry) * 100 / terms.target_fen, t("deposit.threshold", L)),
-         (terms.actual_2023_fen / terms.target_fen, t("deposit.amount_2023", L))]
+         (terms.actual_2023_fen / terms.target_fen, t("deposit.amount_2023", L, prev=policy.year_start.year - 1))]
 for x, name in marks:
     if 0 < float(x) <= 1.2:
         fig.add_vline(x=float(x), line_dash="dot", annotation_text=name, annotation_position="top left")
@@ -43,8 +43,8 @@ else:
     cols[1].metric(t("deposit.amount", L), fmt_money(terms.deposit_amount(policy), L))
 share_axis(fig, t("deposit.share_of_paths", L))
 fig.update_layout(xaxis={"tickformat": ".0%", "title": t("overview.completion", L)})
-st.plotly_chart(layout(fig, t("deposit.chart", L, type=t(f"inputs.customer_type.{terms.customer_type}", L)), L, 460), width="stretch")
+st.plotly_chart(layout(fig, t("deposit.chart", L, type=t(f"inputs.customer_type.{terms.customer_type}", L, prev=policy.year_start.year - 1)), L, 460), width="stretch")
 bands = policy.deposit.bands(terms.customer_type)
-st.caption(t("deposit.rules", L, bands="; ".join(
+st.caption(t("deposit.rules", L, prev=policy.year_start.year - 1, bands="; ".join(
     f"≥ {fmt_pct(float(b.min_completion), L, 0)}: " + (t("deposit.shortfall_rule", L) if b.deduct == "shortfall" else fmt_pct(float(b.deduct), L, 0))
     for b in bands)))

@@ -58,7 +58,7 @@ else:
         result = cached_evaluation(spend_key(client), client.spend, terms, client.policy_name, day)
         row = {
             t("inputs.target", L): fmt_money(terms.target_fen, L),
-            t("inputs.customer_type", L): t(f"inputs.customer_type.{terms.customer_type}", L),
+            t("inputs.customer_type", L): t(f"inputs.customer_type.{terms.customer_type}", L, prev=policy.year_start.year - 1),
             t("app.as_of", L): str(day),
             t("overview.completion", L): fmt_pct(result.completion_rate, L),
         }

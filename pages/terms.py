@@ -70,7 +70,7 @@ for col, (key, value) in zip(cols, (("deposit.rate", moved.deposit.rate), ("asse
 st.markdown(f"**{t('terms.thresholds', L)}**")
 thresholds = pd.DataFrame({ct: {ind: int(v) for ind, v in table.items()} for ct, table in moved.thresholds.items()}).T
 shown = st.data_editor(thresholds.rename(columns=lambda c: t(f"industry.{c}", L),
-                                         index=lambda c: t(f"inputs.customer_type.{c}", L)),
+                                         index=lambda c: t(f"inputs.customer_type.{c}", L, prev=year - 1)),
                        key=f"terms_thresholds_{ky}", width="stretch")
 thresholds.loc[:, :] = shown.to_numpy()
 

@@ -51,7 +51,7 @@ def contract_inputs(client: ClientInputs, lang: str) -> None:
         st.caption(fmt_money(client.terms.target_fen, lang, compact=False))
         st.selectbox(
             t("inputs.customer_type", lang), list(CUSTOMER_TYPES), index=list(CUSTOMER_TYPES).index(inp["customer_type"]),
-            format_func=lambda v: t(f"inputs.customer_type.{v}", lang), key=f"ctype_{kl}",
+            format_func=lambda v: t(f"inputs.customer_type.{v}", lang, prev=policy.year_start.year - 1), key=f"ctype_{kl}",
             on_change=_save, args=(client, f"ctype_{kl}", "customer_type", str),
         )
         industries = list(policy.main_industries)
@@ -61,7 +61,7 @@ def contract_inputs(client: ClientInputs, lang: str) -> None:
             on_change=_save, args=(client, f"industry_{kl}", "main_industry", str),
         )
         st.number_input(
-            t("inputs.actual_2023", lang), min_value=0.0, step=1_000_000.0, format="%.2f",
+            t("inputs.actual_2023", lang, prev=policy.year_start.year - 1), min_value=0.0, step=1_000_000.0, format="%.2f",
             value=float(inp.get("actual_2023", 0)), key=f"a23_{k}",
             on_change=_save, args=(client, f"a23_{k}", "actual_2023", _money),
         )
