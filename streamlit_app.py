@@ -23,6 +23,7 @@ from ui.state import (
     remember_shared_widgets,
     restore_shared_widgets,
 )
+from ui.text import plain
 
 st.set_page_config(page_title="返货看板 · Rebate dashboard", page_icon="📈", layout="wide")
 
@@ -66,7 +67,7 @@ st.sidebar.selectbox(  # one widget per language so the option labels follow it;
 )
 remember_shared_widgets()
 contract_inputs(client, lang)
-st.sidebar.caption(f"{t('app.policy', lang)}: {policy.title_zh if lang == 'zh' else policy.title}")
+st.sidebar.caption(f"{t('app.policy', lang)}: {plain(policy.title_zh if lang == 'zh' else policy.title)}")  # a saved contract's title is user text
 
 pages = [
     st.Page("pages/overview.py", title=t("page.overview", lang), icon=":material/dashboard:", default=True),

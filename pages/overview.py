@@ -14,6 +14,7 @@ from core.policy import QUARTERS
 from ui.charts import cumulative_chart, layout, method_reason, money
 from ui.reliability import reliability_panel
 from ui.state import cached_daily_counted, page_start, spend_key
+from ui.text import plain
 
 ctx = page_start("overview.heading")
 L, client, policy, day = ctx.lang, ctx.client, ctx.policy, ctx.as_of
@@ -113,7 +114,7 @@ with right:
 
 with st.expander(t("page.assumptions", L)):
     for text in result.assumptions(policy, L):
-        st.markdown(f"- {text}")
+        st.markdown(f"- {plain(text)}")  # readings of a saved or imported contract are user text
 
 st.subheader(t("export.heading", L))
 report_of, report = st.session_state.get("last_validation_report", (None, None))

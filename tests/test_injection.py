@@ -84,3 +84,37 @@ def test_an_upload_named_like_markdown_is_shown_as_text_in_its_error():
     for body in _markdown_bodies(at):
         html = _rendered(body)
         assert "<a " not in html and "<img" not in html, body
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_saved_contracts_title_and_readings_are_shown_as_text(lang):
+    """A contract saved or imported on the Contract terms page is user text: its title (the
+    sidebar) and its readings (the Overview's assumptions) must never render as links."""
+    import tomlkit
+
+    from core.policy import POLICY_DIR
+    from core.policy_edit import validated
+
+    doc = tomlkit.parse((POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8"))
+    doc["title"] = doc["title_zh"] = EVIL
+    for reading in doc["readings"]:
+        reading["en"], reading["zh"] = f"{EVIL} {reading['en']}", f"{EVIL} {reading['zh']}"
+    text = tomlkit.dumps(doc)
+    validated(text, "evil_terms")
+    engine = get_engine(database_url())
+    demo = run_app(lang)  # makes sure the demo exists
+    client = repo.create_client(engine, f"evil terms {uuid.uuid4().hex[:4]}", load_policy().new_client_inputs())
+    data = "日期,账户ID,消耗\n2024-01-05,1790000001,100\n2024-12-31,1790000001,200\n".encode()
+    table = read_table(data, "r.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
+    repo.import_batch(engine, client.id, "r.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    version = repo.save_policy(engine, "evil_terms", text, "ocean_engine_2024")
+    repo.set_client_policy(engine, client.id, repo.get_client(engine, client.id).version, f"db:{version.id}")
+    assert not demo.exception
+    at = run_app(lang, client.id)
+    assert not at.exception, at.exception
+    bodies = _markdown_bodies(at) + [c.value for c in at.sidebar.caption]
+    assert any("evil" in b for b in bodies)  # the title and readings are shown (escaped)
+    for body in bodies:
+        html = _rendered(body)
+        assert "<a " not in html and "<img" not in html, body
