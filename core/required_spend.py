@@ -13,10 +13,10 @@ from typing import Literal
 import pandas as pd
 
 from .classification import classify_rows, in_scope
-from .money import to_fen
 from .policy import Policy
 from .progress import Checkpoint, checkpoints
 from .terms import ContractTerms
+from .year_end import floor_fen
 
 Status = Literal["reached", "open", "unreachable", "missed"]
 UNREACHABLE_MULTIPLE = Decimal(3)  # more than 3× the current run-rate per day is "no longer reachable"
@@ -59,8 +59,9 @@ def required_spend(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_
     floor = floor_fen(terms, policy)
     levels = [(cp.key, cp.by, cp.share, _level(cp, terms)) for cp in checkpoints(policy, terms, all_deposit_bands=True)]
     levels.append(("threshold", policy.year_end, Decimal(floor) / Decimal(terms.target_fen), floor))
+    done_by = {day: counted_on_or_before(rows, terms, policy, day) for day in {min(as_of, lv[1]) for lv in levels}}
     for key, by, share, level in sorted(levels, key=lambda item: (item[1], item[3])):
-        done = counted_on_or_before(rows, terms, policy, min(as_of, by))
+        done = done_by[min(as_of, by)]  # the row rules once per date, not once per level
         needed = max(level - done, 0)
         days = max((by - as_of).days, 0)
         per_day = -(-needed // days) if days else needed
@@ -76,8 +77,3 @@ def required_spend(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_
         out.append(Requirement(key, by, share, level, done, needed, days, per_day, per_day * 7, multiple, status))
     return out
 
-
-def floor_fen(terms: ContractTerms, policy: Policy) -> int:
-    """Counted spend below which the year ends below_threshold (the industry threshold or
-    the previous year's amount, whichever is higher)."""
-    return max(to_fen(policy.threshold(terms.customer_type, terms.main_industry)), terms.actual_2023_fen)
