@@ -253,9 +253,9 @@ def calibrated_forecast(method: str, history: History, policy: Policy, as_of: dt
     """The forecast with its learned bands widened or narrowed by the client's own track
     record, the record itself, and the factor applied (1 for the plan: it has no bands)."""
     forecast = make_forecast(method, history, policy, as_of, plan, model)
-    if forecast.bands is None:
-        return forecast, track_record(history, as_of, model, method), 1.0
     record = track_record(history, as_of, model, method)
+    if forecast.bands is None:
+        return forecast, record, 1.0
     factor = own_scale(record)
     return replace(forecast, bands=scale_bands(forecast.bands, factor)), record, factor
 

@@ -26,6 +26,7 @@ from core.progress import daily_counted
 from core.required_spend import required_spend
 from core.scenario import ClientIn, terms_from_client
 from core.terms import ContractTerms
+from core.working_days import accept_weekends_only
 from store import repo
 from store.db import database_url, get_engine
 from store.demo import ensure_demo
@@ -338,7 +339,6 @@ def calendar_check(policy: Policy, lang: str) -> None:
         weekends_only_assumption,
     )
 
-    accept_weekends_only(False)
     try:
         credit_timing(policy)
         return
@@ -364,6 +364,7 @@ def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     day = evaluated_at(ctx.client, requested)
     ctx = PageContext(ctx.lang, ctx.client, policy, day, requested if requested != day else None)
     st.header(t(heading_key, ctx.lang, client=plain(ctx.client.name)), anchor=False)
+    accept_weekends_only(False)  # every run starts from the official calendar; only the checkbox below relaxes it
     if needs_spend:  # the evaluation pages; Data, Contract terms and Assumptions work without credit dates
         calendar_check(policy, ctx.lang)
     coverage_banner(ctx)
