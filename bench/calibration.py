@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import time
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -76,13 +77,12 @@ def naive_errors(train: list[ClientYear]) -> dict[dt.date, tuple[float, float]]:
 
 
 def naive_forecast(rows: pd.DataFrame, day: dt.date, error: tuple[float, float]) -> tuple[Forecast, object]:
-    from scipy.stats import norm
-
     history = segment_history(rows, POLICY, day)
     base = make_forecast("run_rate", history, POLICY, day)
     ytd = history.daily.sum(axis=1) / max(history.daily.shape[1], 1)
     levels = np.clip(LEVELS, 0.0005, 0.9995)
-    ratios = np.maximum(norm.ppf(levels, loc=error[0], scale=error[1]), 0.0)
+    normal = NormalDist(error[0], max(error[1], 1e-9))
+    ratios = np.maximum([normal.inv_cdf(float(p)) for p in levels], 0.0)
     return Forecast("naive", base.days, np.repeat(ytd[:, None], len(base.days), axis=1), np.tile(ratios, (4, 1))), history
 
 
