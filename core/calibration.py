@@ -31,6 +31,7 @@ from .forecast import (
     combine,
     component_paths,
     make_forecast,
+    week_mean,
     year_profile,
 )
 from .policy import Policy
@@ -106,14 +107,14 @@ def share_curve(pool: list[SpendYear]) -> np.ndarray:
             np.add.at(acc, idx, total / total.mean())
             np.add.at(n, idx, 1)
     curve = np.where(n > 0, acc / np.maximum(n, 1), 1.0)
-    smooth = pd.Series(np.concatenate([curve[-7:], curve, curve[:7]])).rolling(7, center=True).mean().to_numpy()[7:-7]
+    smooth = week_mean(np.concatenate([curve[-7:], curve, curve[:7]]))[7:-7]  # the year wraps around
     return smooth / smooth.mean()
 
 
 def windows(pool: list[SpendYear], model: ErrorModel, every: int = 3, first: int = 14) -> Windows:
     """Rolling origins every ``every`` days from day ``first``: each component's predicted
     spend to every later quarter end in the year, and the spend that followed."""
-    hm, qs, pred, act = [], [], [], []
+    periods, qs, pred, act = [], [], [], []
     for item in pool:
         days = _year_days(item.year)
         profile = year_profile(days, item.previous, model)
@@ -125,11 +126,11 @@ def windows(pool: list[SpendYear], model: ErrorModel, every: int = 3, first: int
             for q, end in enumerate(ends):
                 if end <= t:
                     continue
-                hm.append(period(days[t].date()))
+                periods.append(period(days[t].date()))
                 qs.append(q)
                 pred.append([cums[m][end - t] for m in COMPONENTS])
                 act.append(cum[end + 1] - cum[t + 1])
-    return Windows(np.array(hm, dtype=np.int64), np.array(qs, dtype=np.int64), np.array(pred, dtype=np.float64), np.array(act, dtype=np.float64))
+    return Windows(np.array(periods, dtype=np.int64), np.array(qs, dtype=np.int64), np.array(pred, dtype=np.float64), np.array(act, dtype=np.float64))
 
 
 def _log_error(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:

@@ -121,12 +121,18 @@ def year_profile(year_days: pd.DatetimeIndex, previous: np.ndarray | None, model
     return _unit_mean(np.exp(log))
 
 
+def week_mean(values: np.ndarray) -> np.ndarray:
+    """Centred 7-day mean, over the days there are at the ends — the one smoothing of the
+    seasonal shape, the previous year and the pooled share curve."""
+    kernel = np.ones(7)
+    return np.convolve(values, kernel, "same") / np.convolve(np.ones(len(values)), kernel, "same")
+
+
 def _own_shape(previous: np.ndarray, year_days: pd.DatetimeIndex) -> np.ndarray:
     """Last year's spend on the same calendar days (a week's centred mean; Feb 29 takes
     Feb 28's value), scaled to mean 1 and clipped to 0.1–10x."""
     prev_days = pd.date_range(pd.Timestamp(year_days[0].year - 1, 1, 1), periods=len(previous))
-    kernel = np.ones(7)
-    smooth = np.convolve(previous, kernel, "same") / np.convolve(np.ones(len(previous)), kernel, "same")
+    smooth = week_mean(previous)
     curve = np.full(366, np.nan)
     curve[leap_day_indices(prev_days)] = smooth
     curve = pd.Series(curve).ffill().bfill().to_numpy()
@@ -163,7 +169,7 @@ def _same_days_last_year(known: np.ndarray, previous: np.ndarray, horizon: int) 
     """Last year's spend on the same days (smoothed over a week), scaled by this year's
     year-to-date spend against last year's over the same days."""
     t = len(known)
-    smooth = pd.Series(previous).rolling(7, center=True, min_periods=1).mean().to_numpy()
+    smooth = week_mean(previous)
     smooth = np.concatenate([smooth, np.full(max(t + horizon - len(smooth), 0), smooth[-7:].mean())])
     before = smooth[:t].sum()
     return smooth[t: t + horizon] * (known.sum() / before) if before > 0 else np.zeros(horizon)
