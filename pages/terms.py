@@ -14,6 +14,7 @@ from core.policy_edit import changes, set_value, validated, with_year
 from store import repo
 from ui.state import page_start, write_failure
 from ui.terms import (
+    change_label,
     imported_text,
     policy_choices,
     policy_text,
@@ -91,7 +92,7 @@ except PolicyError as exc:
 diff = changes(base_text, set_value(text, "name", base.name))
 st.subheader(t("terms.diff", L, n=len(diff)))
 if diff:
-    st.dataframe(pd.DataFrame({t("terms.col.key", L): [c.key for c in diff],
+    st.dataframe(pd.DataFrame({t("terms.col.key", L): [change_label(c.key, L) for c in diff],
                                t("terms.col.base", L): [str(c.base) for c in diff],
                                t("terms.col.edited", L): [str(c.edited) for c in diff]}), hide_index=True, width="stretch")
 else:

@@ -461,9 +461,13 @@ def test_contract_terms_for_2026_are_saved_as_a_version_and_evaluate_the_client(
     at.number_input(key="terms_year_ocean_engine_2024").set_value(2026).run()
     at.number_input(key="terms_deposit.rate_ocean_engine_2024_2026").set_value(2.0).run()
     at.text_input(key="terms_name_ocean_engine_2024_2026").input("agency_2026").run()
+    from ui.terms import change_label
+
     diff = next(d.value for d in at.dataframe if t("terms.col.key", "en") in d.value.columns)
-    assert {"deposit.rate", "year_start", "assessment_630.date"} <= set(diff[t("terms.col.key", "en")])
-    assert "rates.ads.brand_distribution.A" not in set(diff[t("terms.col.key", "en")])  # unchanged cells stay unchanged
+    shown = set(diff[t("terms.col.key", "en")])
+    assert {change_label(k, "en") for k in ("deposit.rate", "year_start", "assessment_630.date")} <= shown
+    assert change_label("rates.ads.brand_distribution.A", "en") not in shown  # unchanged cells stay unchanged
+    assert all("." not in label for label in shown)  # labels, not TOML keys
     at.button(key="terms_save").click().run()
     assert not at.exception
     ref = at.session_state["terms_saved"]

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
+from core.i18n import has, t, value_label
 from core.next_year import NextYear, next_year_targets
 from core.policy import (
     POLICY_DIR,
@@ -113,3 +114,16 @@ def cached_next_year(key: tuple[int, int], _spend: pd.DataFrame, terms: Contract
     """Next year's candidate targets (core.next_year), keyed on the spend version and every input."""
     return next_year_targets(_spend, terms, resolve_policy(policy_name), negotiation_policy(next_ref, policy_name),
                              list(targets), growth, confidence)
+
+
+def change_label(key: str, lang: str) -> str:
+    """A changed contract key as people read it (the TOML key only where no label exists)."""
+    parts = key.split(".")
+    if has(f"terms.f.{key}"):
+        return t(f"terms.f.{key}", lang)
+    if parts[0] == "thresholds" and len(parts) == 3:
+        return " · ".join((t("terms.f.thresholds", lang), value_label("customer_type", parts[1], lang),
+                           t(f"industry.{parts[2]}", lang) if has(f"industry.{parts[2]}") else parts[2]))
+    if parts[:2] == ["rates", "ads"] and len(parts) == 4:
+        return " · ".join((t("terms.f.rates.ads", lang), t(f"terms.ads.{parts[2]}", lang), parts[3]))
+    return key
