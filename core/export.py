@@ -12,7 +12,7 @@ import json
 import pandas as pd
 
 from .evaluation import Evaluation
-from .i18n import column_label, has, localise_frame, t
+from .i18n import column_label, has, localise_frame, t, value_label
 from .money import fen_to_yuan
 from .outlook import Outlook
 from .policy import QUARTERS, Policy
@@ -66,10 +66,18 @@ def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy
     return {t(f"sheet.{name}", lang): _localised(frame, lang) for name, frame in sheets.items()}
 
 
+def _input_value(name: str, value: object, lang: str) -> object:
+    if name == "main_industry" and has(f"industry.{value}"):
+        return t(f"industry.{value}", lang)
+    return value_label(name, value, lang) if name == "customer_type" else value
+
+
 def _localised(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Headers, names in the field/measure/statistic columns and outcome values in the
     user's language (the workbook is read by the same people as the pages)."""
     out = frame.copy()
+    if {"input", "value"} <= set(out.columns):  # the Inputs sheet: category inputs read as on the page
+        out["value"] = [_input_value(str(k), v, lang) for k, v in zip(out["input"], out["value"])]
     for name in ("input", "field", "measure", "statistic"):
         if name in out:
             out[name] = out[name].map(lambda v: column_label(str(v), lang))

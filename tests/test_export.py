@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from core.evaluation import evaluate
 from core.export import csv_bytes, export_sheets, neutralise, workbook_bytes
+from core.i18n import t
 from core.outlook import outlook
 from tests.conftest import demo_scenario
 
@@ -60,3 +61,5 @@ def test_every_sheet_name_and_header_of_a_chinese_export_is_chinese():
     labels = sheets["结果"].iloc[:, 0].tolist() + sheets["预测"].iloc[:, 1].tolist()
     assert not [w for label in labels for w in english_words(str(label))]
     assert sheets["校验报告"].iloc[0, 0] == "警告"
+    inputs = dict(zip(sheets["输入"].iloc[:, 0], sheets["输入"].iloc[:, 1]))
+    assert inputs[t("col.customer_type", "zh")] == "老客户"  # category inputs as on the page, not codes
