@@ -50,23 +50,31 @@ def browser_pages(width: int, height: int) -> Iterator[tuple[int, Callable[[], P
             browser.close()
 
 
+def each_page(new_page: Callable[[], Page], items: list) -> Iterator[tuple[str, object, Page]]:
+    """A fresh page per language and item (中文 first), closed after the caller's screenshot."""
+    for lang in ("zh", "en"):
+        for item in items:
+            page = new_page()
+            yield lang, item, page
+            page.close()
+
+
 def main() -> None:
+    """OUT_DIR [AS_OF] [PAGES] [WIDTH] [HEIGHT]: e.g. `screenshots out 2024-09-15 overview,terms 390 2400`
+    (a tall window: Streamlit scrolls inside its main area, so full_page alone cuts pages off)."""
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
     as_of = sys.argv[2] if len(sys.argv) > 2 else "2024-09-15"
     only = sys.argv[3].split(",") if len(sys.argv) > 3 else PAGES  # e.g. "portfolio,overview"
+    width, height = (int(sys.argv[4]), int(sys.argv[5])) if len(sys.argv) > 5 else (1280, 800)
     out.mkdir(parents=True, exist_ok=True)
-    with browser_pages(1280, 800) as (port, new_page):
-        for lang in ("zh", "en"):
-            for name in only:
-                page = new_page()
-                page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}?lang={lang}&as_of={as_of}")
-                page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
-                page.wait_for_timeout(5000)
-                page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)  # the run has ended
-                page.wait_for_timeout(2500)  # grids draw on a canvas after the run
-                page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True)
-                page.close()
-
+    with browser_pages(width, height) as (port, new_page):
+        for lang, name, page in each_page(new_page, only):
+            page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}?lang={lang}&as_of={as_of}")
+            page.wait_for_selector('[data-testid="stSidebar"]', state="attached", timeout=60_000)  # collapsed on a phone
+            page.wait_for_timeout(5000)
+            page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)  # the run has ended
+            page.wait_for_timeout(2500)  # grids draw on a canvas after the run
+            page.screenshot(path=str(out / f"{name}-{lang}-{width}.png"), full_page=True)
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tools.screenshots import browser_pages
+from tools.screenshots import browser_pages, each_page
 
 
 def main() -> None:
@@ -18,19 +18,16 @@ def main() -> None:
     files = [Path(f) for f in sys.argv[2:]]
     out.mkdir(parents=True, exist_ok=True)
     with browser_pages(1440, 900) as (port, new_page):
-        for lang in ("zh", "en"):
-            for path in files:
-                page = new_page()
-                page.goto(f"http://127.0.0.1:{port}/data?lang={lang}")
-                page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
-                page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
-                page.wait_for_timeout(8000)
-                mapping = page.get_by_test_id("stMain").get_by_test_id("stExpander").locator("summary")
-                if mapping.count() and mapping.first.get_attribute("aria-expanded") != "true":
-                    mapping.first.click()  # show the column mapping
-                    page.wait_for_timeout(2500)
-                page.screenshot(path=str(out / f"data-{path.stem}-{lang}.png"), full_page=True)
-                page.close()
+        for lang, path, page in each_page(new_page, files):
+            page.goto(f"http://127.0.0.1:{port}/data?lang={lang}")
+            page.wait_for_selector('[data-testid="stFileUploader"]', timeout=60_000)
+            page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
+            page.wait_for_timeout(8000)
+            mapping = page.get_by_test_id("stMain").get_by_test_id("stExpander").locator("summary")
+            if mapping.count() and mapping.first.get_attribute("aria-expanded") != "true":
+                mapping.first.click()  # show the column mapping
+                page.wait_for_timeout(2500)
+            page.screenshot(path=str(out / f"data-{path.stem}-{lang}.png"), full_page=True)
 
 
 if __name__ == "__main__":
