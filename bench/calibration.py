@@ -43,7 +43,7 @@ def spend_year(c: ClientYear) -> SpendYear:
 def terms_of(c: ClientYear) -> ContractTerms:
     previous = int(c.total[c.days.year == c.year - 1].sum())
     return ContractTerms(target_fen=c.target_fen, customer_type="regular", main_industry="other",
-                         actual_2023_fen=previous, signed_on=dt.date(2024, 1, 1), deposit_paid_on=dt.date(2024, 1, 10))
+                         previous_year_fen=previous, signed_on=dt.date(2024, 1, 1), deposit_paid_on=dt.date(2024, 1, 10))
 
 
 @dataclass(frozen=True)

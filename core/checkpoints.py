@@ -27,7 +27,7 @@ def counted_through(totals: QuarterTotals, date: dt.date, policy: Policy) -> np.
 def assessment_630_applies(terms: ContractTerms, policy: Policy) -> bool:
     """III.3: regular customers that signed before June 30; new customers are not assessed."""
     a = policy.assessment_630
-    return terms.customer_type in a.customer_types and terms.signed_on < a.signed_before
+    return terms.customer_type in a.customer_types and (terms.signed_on is None or terms.signed_on < a.signed_before)
 
 
 def assess_630(totals: QuarterTotals, terms: ContractTerms, policy: Policy, as_of: dt.date) -> np.ndarray:

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     ca.add_argument("--policy", default=DEFAULT_POLICY)
     ca.add_argument("--strict", action="store_true", help="refuse (exit 2) when a spend file has any warning")
     pf = sub.add_parser("portfolio", help="every client of an agency at a date from one spend file")
-    pf.add_argument("clients", help="CSV/XLSX: client, target_amount, customer_type, [name, main_industry, actual_2023, "
+    pf.add_argument("clients", help="CSV/XLSX: client, target_amount, customer_type, [name, main_industry, previous_year, "
                                     "deposit_paid_on, signed_on, ...]")
     pf.add_argument("spend", help="CSV/XLSX/Parquet spend rows with a client column")
     pf.add_argument("--as-of", dest="as_of", help="evaluation date (default: the policy's year end)")

@@ -88,7 +88,7 @@ def next_year_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, 
     # the previous-year amount of next year's contract: the base year's spend counted by next year's rules
     counted_base = project(rows.iloc[:0], history, dummy, next_terms, next_policy, before, 1, seed, cash_only=True,
                            draws=base.quarters[None]).outcome.actual[0]
-    next_terms = replace(next_terms, actual_2023_fen=int(counted_base))
+    next_terms = replace(next_terms, previous_year_fen=int(counted_base))
 
     def judge(target: int) -> dict:
         p = project(rows.iloc[:0], history, dummy, next_terms.with_target(int(target)), next_policy, before,

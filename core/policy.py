@@ -247,7 +247,7 @@ class Policy(_Frozen):
         the first day of the policy year (well before the due date)."""
         d = self.client_defaults
         return {"target_amount": float(d.target_amount), "customer_type": d.customer_type,
-                "main_industry": d.main_industry, "actual_2023": 0, "deposit_paid_on": self.year_start.isoformat()}
+                "main_industry": d.main_industry, "previous_year": 0, "deposit_paid_on": self.year_start.isoformat()}
 
     def reading(self, reading_id: str) -> Reading:
         for r in self.readings:

@@ -48,15 +48,34 @@ def with_year(text: str, year: int) -> str:
     return tomlkit.dumps(doc)
 
 
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def steps(dotted: str) -> list[str | int]:
+    """``deposit.deduction.new[0].min_completion`` -> ["deposit", "deduction", "new", 0, "min_completion"]."""
+    return [int(index) if index else name for name, index in _STEP.findall(dotted)]
+
+
 def set_value(text: str, dotted: str, value: object) -> str:
-    """One value changed (``deposit.rate``, ``thresholds.regular.other``); money and rates
-    are written as decimal strings so they are read exactly."""
+    """One value changed (``deposit.rate``, ``thresholds.regular.other``, ``rates.local.A[1]``)."""
+    return set_values(text, {dotted: value})
+
+
+def set_values(text: str, values: dict[str, object]) -> str:
+    """Several values changed in one parse; money and rates given as Decimal are written as
+    decimal strings so they are read exactly. An unknown key raises PolicyError naming it."""
     doc = tomlkit.parse(text)
-    *path, leaf = dotted.split(".")
-    node = doc
-    for part in path:
-        node = node[part]
-    node[leaf] = str(value) if isinstance(value, Decimal) else value
+    for dotted, value in values.items():
+        *path, leaf = steps(dotted)
+        node = doc
+        try:
+            for part in path:
+                node = node[part]
+            if isinstance(leaf, int):
+                node[leaf]  # noqa: B018 — an index must exist: editing never adds list items
+        except (KeyError, IndexError, TypeError):
+            raise PolicyError(f"{dotted}: not a key of this contract") from None
+        node[leaf] = str(value) if isinstance(value, Decimal) else value
     return tomlkit.dumps(doc)
 
 
@@ -104,3 +123,105 @@ def validated(text: str, name: str) -> Policy:
     if not NAME.match(name):
         raise PolicyError(f"name: '{name}' may use letters, digits, '_' and '-' only (up to 60)")
     return parse_policy(set_value(text, "name", name), source=name)
+
+
+# Every other number: the generic editor of the Contract terms page ------------------------
+_NOT_NUMBERS = ("name", "title", "title_zh", "readings")
+
+
+@dataclass(frozen=True)
+class Number:
+    """One editable leaf of a contract: a number, a date, or a short code (a class, a model)."""
+
+    key: str  # dotted, [i] for list items: deposit.deduction.new[0].min_completion
+    value: str  # as shown and typed: 0.027, 90, 2024-06-30, E1
+    kind: str  # int | decimal | date | code
+
+
+def _kind(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "decimal"
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return "date"
+    if isinstance(value, str):
+        try:
+            Decimal(value)
+            return "decimal"
+        except InvalidOperation:
+            return "code" if len(value) <= 40 else None
+    return None
+
+
+def _leaves(data: object, prefix: str) -> list[Number]:
+    if isinstance(data, dict):
+        return [n for k, v in data.items() for n in _leaves(v, f"{prefix}.{k}" if prefix else str(k))]
+    if isinstance(data, list):
+        if data and all(isinstance(x, dict) for x in data):
+            return [n for i, x in enumerate(data) for n in _leaves(x, f"{prefix}[{i}]")]
+        if data and all(_kind(x) in ("int", "decimal") for x in data):  # LOCAL's "x% + 2.00%", reduced quarters
+            return [n for i, x in enumerate(data) for n in _leaves(x, f"{prefix}[{i}]")]
+        return []  # lists of names (networks, platforms) are not numbers
+    kind = _kind(data)
+    return [Number(prefix, data.isoformat() if kind == "date" else str(data), kind)] if kind else []
+
+
+def numbers(text: str) -> list[Number]:
+    """Every number, date and code of a contract in file order (not its name, titles or readings)."""
+    data = tomllib.loads(text)
+    return [n for k, v in data.items() if k not in _NOT_NUMBERS for n in _leaves(v, k)]
+
+
+def typed(number: Number, typed_text: str) -> object:
+    """A user's text as the value the contract file holds at that key (PolicyError naming it)."""
+    raw = str(typed_text).strip()
+    if number.kind == "date":
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise PolicyError(f"{number.key}: '{raw}' is not a date (use 2026-06-30)") from None
+    if number.kind == "int":
+        value = Decimal(decimal_text(raw, number.key))
+        if value != value.to_integral_value():
+            raise PolicyError(f"{number.key}: '{raw}' must be a whole number")
+        return int(value)
+    if number.kind == "decimal":
+        try:
+            return decimal_text(raw, number.key)
+        except PolicyError:
+            if raw.isidentifier():  # a word where the model allows one ("shortfall")
+                return raw
+            raise
+    if not raw or len(raw) > 40:
+        raise PolicyError(f"{number.key}: '{raw}' is not a code")
+    return raw
+
+
+def with_numbers(text: str, typed_texts: dict[str, str]) -> str:
+    """The contract with the numbers the user changed (compared as values: 0.30 and 0.3 are
+    the same number and leave the text, with its clause comments, alone)."""
+    known = {n.key: n for n in numbers(text)}
+    updates: dict[str, object] = {}
+    for key, raw in typed_texts.items():
+        if key not in known:
+            raise PolicyError(f"{key}: not a number of this contract")
+        number = known[key]
+        value = typed(number, raw)
+        if _same(number, value):
+            continue
+        updates[key] = value
+    return set_values(text, updates) if updates else text
+
+
+def _same(number: Number, value: object) -> bool:
+    if number.kind == "decimal" and isinstance(value, str):
+        try:
+            return Decimal(number.value) == Decimal(value)
+        except InvalidOperation:
+            return number.value == value
+    if number.kind == "date":
+        return number.value == value.isoformat()  # type: ignore[union-attr]
+    return number.value == str(value)

@@ -62,7 +62,7 @@ class PortfolioClient:
 # ---------------------------------------------------------------- the clients file
 
 _CLIENT_KINDS = {
-    "target_amount": "money", "party_b_target_amount": "money", "actual_2023": "money", "deposit_amount": "money",
+    "target_amount": "money", "party_b_target_amount": "money", "previous_year": "money", "deposit_amount": "money",
     "signed_on": "date", "deposit_paid_on": "date", "non_bidding_framework": "bool",
     "customer_type": "enum", "client": "text", "name": "text", "main_industry": "text",
 }

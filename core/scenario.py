@@ -14,6 +14,7 @@ from typing import Annotated, Any, Callable, Literal
 
 import pandas as pd
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -88,7 +89,8 @@ class ClientIn(_Strict):
     party_b_target_amount: Money | None = Field(default=None, ge=Decimal("0.01"))
     customer_type: Literal["regular", "new"]
     main_industry: str = "other"
-    actual_2023: Money = Field(default=Decimal(0), ge=0)
+    # the previous year's actual amount (III.2(2)); `actual_2023` is the 2024 scenario format's name for it
+    previous_year: Money = Field(default=Decimal(0), ge=0, validation_alias=AliasChoices("previous_year", "actual_2023"))
     signed_on: IsoDate | None = None
     deposit_amount: Money | None = Field(default=None, ge=0)
     deposit_paid_on: IsoDate | None = None
@@ -138,7 +140,7 @@ def terms_from_client(client: ClientIn, policy: Policy) -> ContractTerms:
         party_b_target_fen=None if client.party_b_target_amount is None else to_fen(client.party_b_target_amount),
         customer_type=client.customer_type,
         main_industry=client.main_industry,
-        actual_2023_fen=to_fen(client.actual_2023),
+        previous_year_fen=to_fen(client.previous_year),
         signed_on=client.signed_on or policy.year_start,
         deposit_fen=None if client.deposit_amount is None else to_fen(client.deposit_amount),
         deposit_paid_on=client.deposit_paid_on,

@@ -40,8 +40,8 @@ class ContractTerms:
     target_fen: int
     customer_type: CustomerType
     main_industry: str
-    actual_2023_fen: int = 0
-    signed_on: dt.date = dt.date(2024, 1, 1)
+    previous_year_fen: int = 0
+    signed_on: dt.date | None = None  # None: signed by the first day of the policy year
     deposit_paid_on: dt.date | None = None
     party_b_target_fen: int | None = None
     deposit_fen: int | None = None
@@ -52,7 +52,7 @@ class ContractTerms:
     customer_changes: tuple[CustomerChange, ...] = field(default_factory=tuple)
 
     def party_b_target(self) -> int:
-        """II.3: Party B's target defaults to the 2024 target (reading party_b_target_default)."""
+        """II.3: Party B's target defaults to the agreement's target (reading party_b_target_default)."""
         return self.party_b_target_fen if self.party_b_target_fen is not None else self.target_fen
 
     def deposit_amount(self, policy: Policy) -> int:

@@ -22,14 +22,14 @@ def floor_fen(terms: ContractTerms, policy: Policy) -> int:
     """Counted spend below which the year ends below_threshold (§5): the industry threshold
     or the previous year's amount, whichever is higher — the rule and the required-spend row
     read it here."""
-    return max(to_fen(policy.threshold(terms.customer_type, terms.main_industry)), terms.actual_2023_fen)
+    return max(to_fen(policy.threshold(terms.customer_type, terms.main_industry)), terms.previous_year_fen)
 
 
 def year_end_rule(
     actual: np.ndarray, outcome_630: np.ndarray, effective: bool, terms: ContractTerms, policy: Policy
 ) -> np.ndarray:
     """The decision table of §5, checked in order: never effective, terminated at 630,
-    frame splicing, below 2023 or the industry threshold (before the target — reading
+    frame splicing, below the previous year's amount or the industry threshold (before the target — reading
     threshold_before_target), target met, otherwise shortfall."""
     below = actual < floor_fen(terms, policy)
     met = at_least(actual, terms.target_fen, Decimal(1))

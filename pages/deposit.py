@@ -1,4 +1,4 @@
-"""Deposit: the contract's deduction curve for this client (thresholds and the 2023 amount
+"""Deposit: the contract's deduction curve for this client (thresholds and the previous year's amount
 marked) with the projected distribution of completion on it."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ fig = go.Figure()
 fig.add_trace(go.Scatter(x=grid, y=money([int(v) for v in curve], L), mode="lines", line={"shape": "hv", "width": 3},
                          name=t("deposit.curve", L)))
 marks = [(policy.threshold(terms.customer_type, terms.main_industry) * 100 / terms.target_fen, t("deposit.threshold", L)),
-         (terms.actual_2023_fen / terms.target_fen, t("deposit.amount_2023", L, prev=policy.year_start.year - 1))]
+         (terms.previous_year_fen / terms.target_fen, t("deposit.amount_2023", L, prev=policy.year_start.year - 1))]
 for x, name in marks:
     if 0 < float(x) <= 1.2:
         fig.add_vline(x=float(x), line_dash="dot", annotation_text=name, annotation_position="top left")

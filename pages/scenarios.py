@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core.i18n import fmt_money, fmt_pct, t
+from core.i18n import column_label, fmt_money, fmt_pct, t
 from store import repo
 from ui.state import (
     cached_evaluation,
@@ -15,16 +15,19 @@ from ui.state import (
     engine,
     method_choice,
     page_start,
+    resolve_policy,
     spend_key,
     terms_of,
     user_email,
     write_failure,
 )
 from ui.tables import audit_table
+from ui.terms import policy_choices
 from ui.text import plain
 
 ctx = page_start("scenarios.heading", needs_spend=False)
-L, client, policy = ctx.lang, ctx.client, ctx.policy
+L, client = ctx.lang, ctx.client
+contracts = policy_choices(L)
 db = engine()
 
 with st.form("save_scenario", clear_on_submit=True):
@@ -32,7 +35,8 @@ with st.form("save_scenario", clear_on_submit=True):
     if st.form_submit_button(t("scenarios.save", L)):
         if name.strip():
             try:
-                repo.save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of, who=user_email())
+                repo.save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of, who=user_email(),
+                                   policy=client.policy_name)
                 st.success(t("scenarios.saved", L, name=plain(name.strip())))
             except repo.BusyError as exc:
                 st.warning(write_failure(exc, L))
@@ -50,20 +54,22 @@ else:
 
     def summary(choice: str) -> dict[str, str]:
         if choice == "current":
-            inputs, day = client.inputs, ctx.as_of
+            inputs, day, ref = client.inputs, ctx.as_of, client.policy_name
         else:
             s = next(s for s in saved if str(s.id) == choice)
-            inputs, day = json.loads(s.inputs_json), s.as_of or ctx.as_of
-        terms = terms_of(inputs, policy)
-        result = cached_evaluation(spend_key(client), client.spend, terms, client.policy_name, day)
+            inputs, day, ref = json.loads(s.inputs_json), s.as_of or ctx.as_of, s.policy or client.policy_name
+        pinned = resolve_policy(ref)  # the contract the scenario was saved under, not today's
+        terms = terms_of(inputs, pinned)
+        result = cached_evaluation(spend_key(client), client.spend, terms, ref, day)
         row = {
+            column_label("policy", L): contracts.get(ref, ref),
             t("inputs.target", L): fmt_money(terms.target_fen, L),
-            t("inputs.customer_type", L): t(f"inputs.customer_type.{terms.customer_type}", L, prev=policy.year_start.year - 1),
+            t("inputs.customer_type", L): t(f"inputs.customer_type.{terms.customer_type}", L, prev=pinned.year_start.year - 1),
             t("app.as_of", L): str(day),
             t("overview.completion", L): fmt_pct(result.completion_rate, L),
         }
-        if day < policy.year_end and not client.spend.empty:
-            view = cached_outlook(spend_key(client), client.spend, terms, client.policy_name, day, method_choice())
+        if day < pinned.year_end and not client.spend.empty:
+            view = cached_outlook(spend_key(client), client.spend, terms, ref, day, method_choice())
             d, p = view.projection.distributions(), view.projection.probabilities()
             row[t("overview.projected_completion", L)] = fmt_pct(d["completion_rate"]["p50"], L)
             row[t("overview.target_chance", L)] = fmt_pct(p["target_met"]["yes"], L, 0)

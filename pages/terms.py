@@ -16,11 +16,13 @@ from ui.state import page_start, write_failure
 from ui.terms import (
     change_label,
     imported_text,
+    other_numbers,
     policy_choices,
     policy_text,
     save_terms,
     use_terms,
     with_number,
+    with_other_numbers,
     with_table,
 )
 from ui.text import plain
@@ -80,10 +82,16 @@ ads = pd.DataFrame({col: {cls: float(v * 100) for cls, v in table.items()} for c
 shown_ads = st.data_editor(ads.rename(columns=lambda c: t(f"terms.ads.{c}", L)), key=f"terms_ads_{ky}", width="stretch")
 ads.loc[:, :] = shown_ads.to_numpy()
 
+others = other_numbers(text, L)
+with st.expander(t("terms.other_numbers", L, n=len(others))):
+    st.caption(t("terms.other_numbers.help", L))
+    shown_others = st.data_editor(others, disabled=[others.columns[0]], key=f"terms_other_{ky}", width="stretch")
+
 name = st.text_input(t("terms.name", L), value=f"{moved.name}_{client.id}", max_chars=60, key=f"terms_name_{ky}")
 try:
     text = with_table(text, "thresholds", thresholds)
     text = with_table(text, "rates.ads", ads.T, percent=True)
+    text = with_other_numbers(text, shown_others)
     edited = validated(text, name)
 except PolicyError as exc:
     st.error(t("terms.invalid", L, reason=plain(str(exc))))

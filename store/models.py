@@ -109,6 +109,7 @@ class SavedScenario(SQLModel, table=True):
     name: str
     inputs_json: str
     as_of: dt.date | None = None
+    policy: str | None = None  # the contract it was saved under (shipped name or db:<id>, both immutable)
     created_at: dt.datetime = Field(default_factory=now)
 
 

@@ -483,10 +483,13 @@ def remember_mapping(engine: Engine, layout_key: str, mapping: dict[str, str], t
     with_retry(write)
 
 
-def save_scenario(engine: Engine, client_id: int, name: str, inputs: dict, as_of: dt.date | None, who: str = "local") -> int:
+def save_scenario(engine: Engine, client_id: int, name: str, inputs: dict, as_of: dt.date | None, who: str = "local",
+                  policy: str | None = None) -> int:
+    """A named copy of the inputs, pinned to the contract they were evaluated under (shipped
+    contracts and saved versions never change, so the scenario reads the same later)."""
     def write() -> int:
         with Session(engine) as s, s.begin():
-            sc = SavedScenario(client_id=client_id, name=name, inputs_json=_json(inputs), as_of=as_of)
+            sc = SavedScenario(client_id=client_id, name=name, inputs_json=_json(inputs), as_of=as_of, policy=policy)
             s.add(sc)
             _audit(s, client_id, "scenario", "saved", None, name, who)
             s.flush()

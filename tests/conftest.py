@@ -69,7 +69,7 @@ def rows(*items: dict) -> pd.DataFrame:
 def terms(**kw) -> ContractTerms:
     base = dict(
         target_fen=50 * MILLION_FEN, customer_type="regular", main_industry="other",
-        actual_2023_fen=30 * MILLION_FEN, signed_on=dt.date(2024, 1, 1), deposit_paid_on=dt.date(2024, 3, 10),
+        previous_year_fen=30 * MILLION_FEN, signed_on=dt.date(2024, 1, 1), deposit_paid_on=dt.date(2024, 3, 10),
     )
     base.update(kw)
     return ContractTerms(**base)

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.evaluation import evaluate
-from core.i18n import fmt_money, fmt_pct, t
+from core.i18n import column_label, fmt_money, fmt_pct, t
 from tests.conftest import demo_portfolio_table, demo_scenario
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
@@ -211,6 +211,31 @@ def test_scenarios_save_and_compare_side_by_side():
     table = at.dataframe[0].value
     assert list(table.columns)[0] == t("scenarios.current", "en") and "Target 50M" in list(table.columns)[1]
     assert table.loc[t("inputs.target", "en")].tolist() == [fmt_money(50_000_000 * 100, "en")] * 2
+
+
+def test_a_saved_scenario_keeps_the_contract_it_was_saved_under():
+    """Moving the client to a 2026 contract later does not change what a scenario saved under
+    the 2024 one says: the scenario is pinned to its (immutable) contract."""
+    from core.policy import POLICY_DIR
+    from core.policy_edit import set_value, with_year
+    from store import repo
+
+    engine, client = _new_client("AppTest pinned scenario")
+    at = run_app("en", client.id)
+    at.switch_page("pages/scenarios.py").run()
+    at.text_input[0].input("Under 2024")
+    at.button[0].click().run()
+    assert repo.list_scenarios(engine, client.id)[0].policy == "ocean_engine_2024"
+    text = set_value(with_year((POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8"), 2026), "deposit.rate", "0.02")
+    version = repo.save_policy(engine, "pinned_2026", text, "ocean_engine_2024")
+    repo.set_client_policy(engine, client.id, repo.get_client(engine, client.id).version, f"db:{version.id}")
+    at = run_app("en", client.id)
+    at.switch_page("pages/scenarios.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    contracts = table.loc[column_label("policy", "en")].tolist()
+    assert "2026" in contracts[0] and "pinned_2026" in contracts[0]  # the client now
+    assert contracts[1] == "Ocean Engine rebate agreement 2024"  # the scenario, as saved
 
 
 def test_payouts_page_shows_the_owed_split_of_the_demo_earnings():

@@ -1,20 +1,60 @@
-"""One test per clause of rebate-rules.md, named after it, with both edges of each band."""
+"""One test per clause of rebate-rules.md, named after it, with both edges of each band.
+
+Every test runs twice: on the shipped 2024 contract and on the same contract moved to 2026
+by the Contract terms page's own function (every date two years on, the spend and the
+terms' dates moved the same way). Nothing in the engine may assume a year, so the amounts
+and outcomes must be the same (issue 17's year-shift property).
+"""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
+import pandas as pd
 import pytest
 
+from core import policy_edit
 from core.evaluation import evaluate
-from core.terms import CustomerChange, ListedChange
+from core.policy import POLICY_DIR, load_policy, parse_policy
+from core.terms import ContractTerms, CustomerChange, ListedChange
 from tests.conftest import MILLION_FEN, quarterly, row, rows, terms
 
 M = 1_000_000  # RMB
 
 
+@pytest.fixture(scope="module", params=[2024, 2026], ids=["2024", "moved_to_2026"])
+def policy(request):
+    if request.param == 2024:
+        return load_policy("ocean_engine_2024")
+    text = (POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8")
+    return parse_policy(policy_edit.with_year(text, request.param), "ocean_engine_2026.toml")
+
+
+def _years(policy) -> int:
+    return policy.year_start.year - 2024
+
+
+def _day(day: dt.date | None, policy) -> dt.date | None:
+    return None if day is None else policy_edit.shift_day(day, _years(policy))
+
+
+def moved_rows(policy, spend: list[dict]) -> pd.DataFrame:
+    """The tests' 2024 rows on the policy's year."""
+    return rows(*({**r, "date": _day(dt.date.fromisoformat(r["date"]), policy).isoformat()} for r in spend))
+
+
+def moved_terms(policy, t: ContractTerms) -> ContractTerms:
+    """The tests' 2024 terms on the policy's year: every date of the terms moved."""
+    return replace(
+        t, signed_on=_day(t.signed_on, policy), deposit_paid_on=_day(t.deposit_paid_on, policy),
+        listed_changes=tuple(replace(c, notified_on=_day(c.notified_on, policy)) for c in t.listed_changes),
+        customer_changes=tuple(replace(c, on=_day(c.on, policy)) for c in t.customer_changes),
+    )
+
+
 def ev(policy, spend, **kw):
-    as_of = kw.pop("as_of", None)
-    return evaluate(rows(*spend), terms(**kw), policy, as_of)
+    as_of = _day(kw.pop("as_of", None), policy)
+    return evaluate(moved_rows(policy, spend), moved_terms(policy, terms(**kw)), policy, as_of)
 
 
 # §1.1 counted toward completion (I.11, I.7, II.2(3))
@@ -117,8 +157,6 @@ def test_III_1_2_class_e_mapping(policy, special, cls, expected_rate):
 
 
 def test_III_1_2_special_authority_in_class_D_is_rejected(policy):
-    import pandas as pd
-
     from core.spend import normalise_spend
 
     parsed = normalise_spend(pd.DataFrame([row("2024-02-01", M, industry_class="D", special="special_authority")], dtype=object))
@@ -211,12 +249,12 @@ def test_III_4_930_edge_is_inclusive(policy, offset, expected):
 @pytest.mark.parametrize("q3_fen,expected", [(5 * M * 100, "shortfall"), (5 * M * 100 - 1, "below_threshold")])
 def test_III_2_2_industry_threshold_edge(policy, q3_fen, expected):
     """food_beverage: 20,000,000 exactly is not below the threshold; one fen less is."""
-    r = ev(policy, quarterly(10 * M, 5 * M, q3_fen / 100, 0), main_industry="food_beverage", actual_2023_fen=0)
+    r = ev(policy, quarterly(10 * M, 5 * M, q3_fen / 100, 0), main_industry="food_beverage", previous_year_fen=0)
     assert r.year_end_rule == expected
 
 
 def test_III_2_2_below_2023_amount_beats_a_met_target(policy):
-    r = ev(policy, quarterly(20 * M, 20 * M, 20 * M, 20 * M), target_fen=60 * MILLION_FEN, actual_2023_fen=81 * MILLION_FEN)
+    r = ev(policy, quarterly(20 * M, 20 * M, 20 * M, 20 * M), target_fen=60 * MILLION_FEN, previous_year_fen=81 * MILLION_FEN)
     assert r.completion_rate > 1 and r.year_end_rule == "below_threshold"
     assert r.final_return_fen == 0 and "threshold_before_target" in r.reading_ids
 
@@ -274,7 +312,7 @@ def test_IV_2_regular_deduction_band_edge_at_70pct(policy, q3_fen, deducted):
 @pytest.mark.parametrize("amount_fen,deducted", [(45 * M * 100, 250_000 * 100), (45 * M * 100 - 1, 500_000 * 100)])
 def test_IV_2_new_customer_deduction_band_edge_at_90pct(policy, amount_fen, deducted):
     spend = quarterly(20 * M, 10 * M, 10 * M, (amount_fen - 40 * M * 100) / 100)
-    r = ev(policy, spend, customer_type="new", actual_2023_fen=0)
+    r = ev(policy, spend, customer_type="new", previous_year_fen=0)
     assert r.deposit_deducted_fen == deducted
 
 
@@ -286,7 +324,7 @@ def test_IV_2_party_b_completion_uses_party_b_target_and_accounts(policy):
 
 
 def test_III_2_2_3_clawback_order_deposit_left_after_deduction_first(policy):
-    r = ev(policy, quarterly(30 * M, 10 * M, 10 * M, 0), actual_2023_fen=60 * MILLION_FEN)
+    r = ev(policy, quarterly(30 * M, 10 * M, 10 * M, 0), previous_year_fen=60 * MILLION_FEN)
     assert r.year_end_rule == "below_threshold" and r.deposit_deducted_fen == 500_000 * 100
     assert r.clawback_from_deposit_fen == 0 and r.deposit_refundable_fen == 0
     r2 = ev(policy, quarterly(20 * M, 10 * M, 10 * M, 0), shortfall_factor=__import__("decimal").Decimal("0.5"))
@@ -300,7 +338,7 @@ def test_IV_2_deduction_curve_matches_settlement_at_every_band_edge(policy):
 
     from core.deposit import deduction_curve
 
-    t = terms(actual_2023_fen=20 * MILLION_FEN)
+    t = moved_terms(policy, terms(previous_year_fen=20 * MILLION_FEN))
     curve = deduction_curve(t, policy, np.array([0.3999, 0.6, 0.6999, 0.7, 0.85, 0.9999, 1.0, 1.1]))
     deposit = 500_000 * 100
     # 0.3999 < 20M/50M... threshold 30M = 0.6: below it all is deducted
@@ -314,6 +352,6 @@ def test_III_3_1_reduction_cost_is_one_point_of_the_q2_to_q4_base(policy):
     from core.engine import totals_from_rows
 
     spend = quarterly(10 * M, 10 * M, 10 * M, 10 * M) + [row("2024-05-01", 5 * M, industry_class="E1")]
-    totals = totals_from_rows(rows(*spend), terms(), policy, policy.year_end)
+    totals = totals_from_rows(moved_rows(policy, spend), moved_terms(policy, terms()), policy, policy.year_end)
     # Q2–Q4 base 35M: every row loses one full point (the E1 row goes from 1 % to exactly 0).
     assert reduction_cost_fen(totals, policy) == (30 * M * 1 // 100 + 5 * M * 1 // 100) * 100

@@ -187,7 +187,7 @@ def test_the_floor_row_is_the_spend_that_keeps_the_year_above_threshold():
     as_of = D(2024, 8, 15)
     rows = actual_until(as_of)
     req = next(r for r in required_spend(rows, TERMS, POLICY, as_of, 1.0) if r.key == "threshold")
-    assert req.level_fen == max(TERMS.actual_2023_fen, int(POLICY.threshold(TERMS.customer_type, TERMS.main_industry) * 100))
+    assert req.level_fen == max(TERMS.previous_year_fen, int(POLICY.threshold(TERMS.customer_type, TERMS.main_industry) * 100))
     assert req.by == POLICY.year_end and req.needed_fen > 0
 
     def rule_with(fen):
@@ -202,7 +202,7 @@ def test_the_floor_row_is_the_spend_that_keeps_the_year_above_threshold():
 def test_the_headline_names_the_outcome_that_drives_the_money_at_risk_and_its_remedy(case):
     from core.headline import headline
 
-    terms, day = {"floor": (replace(TERMS, actual_2023_fen=60_000_000_00), D(2024, 9, 15)),
+    terms, day = {"floor": (replace(TERMS, previous_year_fen=60_000_000_00), D(2024, 9, 15)),
                   "target": (TERMS.with_target(100_000_000_00), D(2024, 9, 15)),
                   "on_course": (TERMS.with_target(40_000_000_00), D(2024, 10, 31))}[case]
     view = outlook(actual_until(day), terms, POLICY, day, paths=2000)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -119,3 +120,52 @@ def test_the_cli_evaluates_under_a_contract_file_given_with_policy(policy_2026, 
     unknown = subprocess.run([sys.executable, "-m", "core", "evaluate", str(moved), "--policy", "no_such_contract"],
                              capture_output=True, text=True, cwd=root, timeout=300)
     assert unknown.returncode == 2 and "no_such_contract" in unknown.stderr
+
+
+def test_every_number_of_the_contract_can_be_edited_and_the_engine_uses_it():
+    """The Contract terms page's generic grid: LOCAL rates, deduction bands, listed-customer
+    thresholds, credit timing and the 630 modifiers are all editable numbers; an edit is
+    what the engine evaluates, and a bad one names its key."""
+    from core.policy import PolicyError, parse_policy
+    from tests.conftest import row, rows, terms
+
+    text = (POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8")
+    keys = {n.key for n in policy_edit.numbers(text)}
+    assert {"rates.local.A[1]", "deposit.deduction.new[0].min_completion", "deposit.deduction.regular[0].deduct",
+            "shortfall_zeroing.listed_class_e_below", "credit_timing.expiry_days", "credit_timing.objection_window_days.Q3",
+            "assessment_630.rate_reduction", "rates.traffic_ecommerce_cap_class"} <= keys
+    assert not any(k.startswith(("readings", "name", "title", "specific_networks")) for k in keys)
+    edited = policy_edit.with_numbers(text, {"rates.local.B1[1]": "0.03", "credit_timing.expiry_days": "60",
+                                             "deposit.deduction.new[0].min_completion": "0.85",
+                                             "assessment_630.rate_reduction": "0.010"})  # 0.010 == 0.01: left alone
+    assert {c.key for c in policy_edit.changes(text, edited)} == {
+        "rates.local.B1", "credit_timing.expiry_days", "deposit.deduction.new[0].min_completion"}
+    assert "# §6 / III.8: credit timing and expiry." in edited
+    p = parse_policy(edited)
+    assert p.credit_timing.expiry_days == 60
+    spend = rows(row("2024-02-01", 10_000_000, platform="local", industry_class="B1", business_model="brand"))
+    before = evaluate(spend, terms(), load_policy("ocean_engine_2024"), None).pre_return_fen[0]
+    after = evaluate(spend, terms(), p, None).pre_return_fen[0]
+    assert (before, after) == (10_000_000 * 47 // 1000 * 100, 10_000_000 * 57 // 1000 * 100)  # 2.7 % + 2 % -> + 3 %
+    with pytest.raises(PolicyError, match="credit_timing.expiry_days"):
+        policy_edit.with_numbers(text, {"credit_timing.expiry_days": "ninety"})
+    with pytest.raises(PolicyError, match="credit_timing.expiry_days"):
+        policy_edit.with_numbers(text, {"credit_timing.expiry_days": "90.5"})
+    with pytest.raises(PolicyError, match="assessment_630.date"):
+        policy_edit.with_numbers(text, {"assessment_630.date": "June 30"})
+    with pytest.raises(PolicyError, match="no_such"):
+        policy_edit.with_numbers(text, {"no_such.key": "1"})
+
+
+def test_the_pages_generic_grid_writes_back_only_what_the_user_changed():
+    from ui.terms import other_numbers, with_other_numbers
+
+    text = (POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8")
+    grid = other_numbers(text, "zh")
+    assert "deposit.rate" not in grid.index and not any(k.startswith("thresholds.") for k in grid.index)  # own widgets
+    assert grid.loc["credit_timing.expiry_days"].iloc[0] == "返货到账时间 · 返货有效期（天）"
+    assert with_other_numbers(text, grid) == text  # nothing typed, nothing changed (comments and layout kept)
+    grid.loc["deposit.deduction.regular[0].min_completion", grid.columns[1]] = "0.75"
+    edited = with_other_numbers(text, grid)
+    assert [c.key for c in policy_edit.changes(text, edited)] == ["deposit.deduction.regular[0].min_completion"]
+    assert policy_edit.validated(edited, "agency_x").deposit.deduction["regular"][0].min_completion == Decimal("0.75")

@@ -70,7 +70,7 @@ def portfolio(clients: int, accounts: int, seed: int = 2024) -> tuple[pa.Table, 
         "target_amount": targets,
         "customer_type": TYPES[rng.integers(0, 2, clients)],
         "main_industry": np.where(rng.random(clients) < 0.2, "food_beverage", "other"),
-        "actual_2023": np.round(targets * rng.uniform(0.5, 1.1, clients), -2),
+        "previous_year": np.round(targets * rng.uniform(0.5, 1.1, clients), -2),
         "deposit_paid_on": paid,
     })
     return clients_table, spend
@@ -120,7 +120,7 @@ def demo_portfolio(clients: int = 150, seed: int = 2024) -> tuple[pa.Table, pa.T
         "target_amount": targets,
         "customer_type": np.where(rng.random(clients) < 0.15, "new", "regular"),
         "main_industry": np.where(rng.random(clients) < 0.2, "food_beverage", "other"),
-        "actual_2023": previous,
+        "previous_year": previous,
         "deposit_paid_on": np.where(rng.random(clients) < 0.9, "2024-02-20", "2024-05-10"),
     })
     return clients_table, spend

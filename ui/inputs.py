@@ -21,6 +21,8 @@ from .text import plain
 def _save(client: ClientInputs, key: str, field: str, convert) -> None:
     inputs = dict(client.inputs)
     inputs[field] = convert(st.session_state[key])
+    if field == "previous_year":
+        inputs.pop("actual_2023", None)  # inputs stored before the rename: one name per value
     try:
         with st.spinner(t("inputs.saving", st.session_state.get("lang", "zh"))):
             repo.update_client_inputs(engine(), client.id, client.version, inputs, client.default_as_of, who=user_email())
@@ -37,7 +39,7 @@ def _date(value: dt.date | None) -> str | None:
 
 
 def contract_inputs(client: ClientInputs, lang: str) -> None:
-    """Target amount, customer type, main industry, 2023 actual, deposit paid date."""
+    """Target amount, customer type, main industry, previous year's actual amount, deposit paid date."""
     policy = policy_of(client)
     inp = client.inputs
     k = f"{client.id}"
@@ -61,9 +63,9 @@ def contract_inputs(client: ClientInputs, lang: str) -> None:
             on_change=_save, args=(client, f"industry_{kl}", "main_industry", str),
         )
         st.number_input(
-            t("inputs.actual_2023", lang, prev=policy.year_start.year - 1), min_value=0.0, step=1_000_000.0, format="%.2f",
-            value=float(inp.get("actual_2023", 0)), key=f"a23_{k}",
-            on_change=_save, args=(client, f"a23_{k}", "actual_2023", _money),
+            t("inputs.previous_year", lang, prev=policy.year_start.year - 1), min_value=0.0, step=1_000_000.0, format="%.2f",
+            value=float(client.terms.previous_year_fen) / 100, key=f"prev_{k}",
+            on_change=_save, args=(client, f"prev_{k}", "previous_year", _money),
         )
         paid = dt.date.fromisoformat(inp["deposit_paid_on"]) if inp.get("deposit_paid_on") else None
         lo, hi = dt.date(policy.year_start.year - 1, 1, 1), policy.year_end

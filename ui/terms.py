@@ -11,13 +11,14 @@ import streamlit as st
 from core.i18n import has, t, value_label
 from core.next_year import NextYear, next_year_targets
 from core.policy import (
+    CUSTOMER_TYPES,
     POLICY_DIR,
     Policy,
     PolicyError,
     available_policies,
     parse_policy,
 )
-from core.policy_edit import decimal_text, set_value, validated, with_year
+from core.policy_edit import decimal_text, numbers, set_value, steps, validated, with_numbers, with_year
 from core.terms import ContractTerms
 from store import repo
 
@@ -62,26 +63,41 @@ def imported_text(data: bytes, name: str) -> str:
     return text
 
 
-def with_number(text: str, key: str, value: object, percent: bool = False) -> str:
-    """A user's number written to the contract when it differs from what is there (a percent
-    is divided by 100 exactly); "0.30" and 30 % are the same value and leave the text alone."""
+def _number_text(value: object, key: str, percent: bool) -> str:
+    """A user's number as the contract writes it: a percent divided by 100 exactly."""
     number = Decimal(decimal_text(value, key))
-    number = number / 100 if percent else number
-    node = tomllib.loads(text)
-    for part in key.split("."):
-        node = node[part]
-    if Decimal(str(node)) == number:
-        return text
-    written = format(number.normalize(), "f")
-    return set_value(text, key, written if percent or "." in written or isinstance(node, str) else int(written))
+    return format((number / 100 if percent else number).normalize(), "f")
+
+
+def with_number(text: str, key: str, value: object, percent: bool = False) -> str:
+    """A user's number written to the contract when it differs from what is there ("0.30"
+    and 30 % are the same value and leave the text, with its clause comments, alone)."""
+    return with_numbers(text, {key: _number_text(value, key, percent)})
 
 
 def with_table(text: str, prefix: str, table: pd.DataFrame, percent: bool = False) -> str:
     """Every changed cell of an edited grid written back (rows and columns are TOML keys under prefix)."""
-    for row in table.index:
-        for col in table.columns:
-            text = with_number(text, f"{prefix}.{row}.{col}", table.at[row, col], percent)
-    return text
+    return with_numbers(text, {f"{prefix}.{row}.{col}": _number_text(table.at[row, col], f"{prefix}.{row}.{col}", percent)
+                               for row in table.index for col in table.columns})
+
+
+# The keys the page edits with their own widgets (year, dates, percentages, the two grids).
+OWN_WIDGETS = ("year_start", "year_end", "assessment_630.date", "assessment_930.date", "deposit.due_before",
+               "credit_timing.final_deadline", "deposit.rate", "assessment_630.pass_at", "assessment_630.reduced_at",
+               "assessment_930.pass_at")
+
+
+def other_numbers(text: str, lang: str) -> pd.DataFrame:
+    """Every number, date and code the page has no widget for, labelled (index: the TOML key)."""
+    others = [n for n in numbers(text) if n.key not in OWN_WIDGETS and not n.key.startswith(("thresholds.", "rates.ads."))]
+    return pd.DataFrame({t("terms.col.field", lang): [change_label(n.key, lang) for n in others],
+                         t("terms.col.value", lang): [n.value for n in others]},
+                        index=pd.Index([n.key for n in others], name=t("terms.col.key", lang)))
+
+
+def with_other_numbers(text: str, edited: pd.DataFrame) -> str:
+    """The generic grid's values written back (unchanged ones leave the text alone)."""
+    return with_numbers(text, {str(k): str(v) for k, v in edited.iloc[:, 1].items()})
 
 
 def save_terms(name: str, text: str, based_on: str) -> str:
@@ -126,4 +142,16 @@ def change_label(key: str, lang: str) -> str:
                            t(f"industry.{parts[2]}", lang) if has(f"industry.{parts[2]}") else parts[2]))
     if parts[:2] == ["rates", "ads"] and len(parts) == 4:
         return " · ".join((t("terms.f.rates.ads", lang), t(f"terms.ads.{parts[2]}", lang), parts[3]))
-    return key
+    path = steps(key)
+    return " · ".join(_segment_label(step, path[i - 1] if i else None, lang) for i, step in enumerate(path))
+
+
+def _segment_label(step: str | int, previous: str | int | None, lang: str) -> str:
+    """One step of a contract key as people read it: a deduction band or a part of a list by
+    number, a known section by name, else as written (class codes, quarters)."""
+    if isinstance(step, int):
+        return t("terms.seg.band" if previous in CUSTOMER_TYPES else "terms.seg.item", lang, n=step + 1)
+    for key in (f"terms.seg.{step}", f"industry.{step}"):
+        if has(key):
+            return t(key, lang)
+    return step
