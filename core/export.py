@@ -66,6 +66,20 @@ def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy
     return {t(f"sheet.{name}", lang): _localised(frame, lang) for name, frame in sheets.items()}
 
 
+def negotiation_sheets(client_name: str, contract: str, settings: dict, table: pd.DataFrame, lang: str) -> dict[str, pd.DataFrame]:
+    """Next year's negotiation as a workbook: its settings (money in RMB) and one row per
+    candidate target (probabilities as fractions, money in RMB rounded once to the fen)."""
+    rows = [("client", client_name), ("policy", contract)]
+    for key, value in settings.items():
+        money = key.endswith("_fen")
+        rows.append((key[:-4] if money else key, fen_to_yuan(int(round(value))) if money else value))
+    candidates = table.copy()
+    for name in [c for c in candidates.columns if c.endswith("_fen")]:
+        candidates[name] = candidates[name].round().astype("int64")
+    return {t("sheet.Inputs", lang): _localised(pd.DataFrame(rows, columns=["input", "value"]), lang),
+            t("sheet.Candidates", lang): localise_frame(candidates, lang)}
+
+
 def _input_value(name: str, value: object, lang: str) -> object:
     if name == "main_industry" and has(f"industry.{value}"):
         return t(f"industry.{value}", lang)

@@ -69,6 +69,14 @@ class NextYear:
     highest_sure_target_fen: int  # the highest target met with at least `confidence` probability
     confidence: float
     deposit_cost_per_10m_fen: int  # extra expected deposit loss of 1,000万 more target around it
+    growth: tuple[float, float] = (-0.2, 0.4)
+
+    def settings(self) -> dict:
+        """What the table was computed from and its headline answers (saved and exported with it)."""
+        return {"base_year": self.base.year, "base_total_fen": self.base.total_fen, "base_projected": self.base.projected,
+                "growth_low": self.growth[0], "growth_high": self.growth[1], "confidence": self.confidence,
+                "highest_sure_target_fen": self.highest_sure_target_fen,
+                "deposit_cost_per_10m_fen": self.deposit_cost_per_10m_fen}
 
 
 def next_year_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, next_policy: Policy,
@@ -110,4 +118,4 @@ def next_year_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, 
                       draws=draws).outcome.actual.astype(float)
     sure = int(np.quantile(counted, 1 - confidence) // 10_000_00 * 10_000_00)  # down to 10,000 RMB
     cost = judge(sure + 10_000_000_00)["expected_deposit_loss_fen"] - judge(sure)["expected_deposit_loss_fen"] if sure > 0 else 0.0
-    return NextYear(base, table, sure, confidence, int(round(cost)))
+    return NextYear(base, table, sure, confidence, int(round(cost)), growth)

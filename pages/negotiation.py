@@ -3,16 +3,28 @@ growth range, under the contract being negotiated), then this year's targets sid
 on the same spend forecast."""
 from __future__ import annotations
 
+import io
+import json
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.export import negotiation_sheets, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, t
 from core.negotiation import best_targets, break_even_target
+from core.next_year import NextYear
 from ui.charts import layout, money, share_axis
 from ui.state import cached_compare, method_choice, page_start, spend_key
-from ui.terms import NEXT, cached_next_year, policy_choices
+from ui.terms import (
+    NEXT,
+    cached_next_year,
+    policy_choices,
+    save_negotiation,
+    saved_negotiations,
+)
+from ui.text import plain
 
 ctx = page_start("negotiation.heading")
 L, client, policy = ctx.lang, ctx.client, ctx.policy
@@ -63,6 +75,35 @@ def next_year_section() -> None:
     m[2].metric(t("negotiation.cost", L), fmt_money(ny.deposit_cost_per_10m_fen, L), help=t("negotiation.cost_help", L))
     st.dataframe(candidates_frame(ny.table), hide_index=True, width="stretch")
     st.caption(t("negotiation.next_note", L, low=low, high=high))
+    keep_section(ny, ref, choices[ref], year)
+
+
+def keep_section(ny: NextYear, ref: str, contract: str, year: int) -> None:
+    """Save the negotiation as shown, export it, and read the saved ones."""
+    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    name = c1.text_input(t("negotiation.save_name", L), value=f"{year} · {fmt_money(ny.highest_sure_target_fen, L)}",
+                         max_chars=80, key="ny_name")
+    if c2.button(t("negotiation.save", L), key="ny_save", disabled=not name.strip()):
+        failure = save_negotiation(client, name.strip(), ref, contract, ny, L)
+        if failure:
+            st.warning(failure)
+        else:
+            st.success(t("negotiation.saved", L, name=plain(name.strip())))
+    book = workbook_bytes(negotiation_sheets(client.name, contract, ny.settings(), ny.table, L))
+    c3.download_button(t("negotiation.export", L), book, file_name=f"negotiation_{year}.xlsx", key="ny_export",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    saved = saved_negotiations(client)
+    if saved:
+        with st.expander(t("negotiation.saved_heading", L, n=len(saved))):
+            pick = st.selectbox(t("negotiation.saved_pick", L), range(len(saved)), key="ny_saved",
+                                format_func=lambda i: saved[i].name)
+            chosen = saved[pick]
+            s = json.loads(chosen.settings_json)
+            st.caption(t("negotiation.saved_caption", L, at=f"{chosen.created_at:%Y-%m-%d %H:%M}", contract=plain(s.get("contract", chosen.policy)),
+                         low=fmt_pct(s["growth_low"], L, 0), high=fmt_pct(s["growth_high"], L, 0),
+                         pct=fmt_pct(s["confidence"], L, 0)))
+            st.dataframe(candidates_frame(pd.read_json(io.StringIO(chosen.result_json), orient="records")),
+                         hide_index=True, width="stretch")
 
 
 next_year_section()

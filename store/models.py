@@ -113,6 +113,19 @@ class SavedScenario(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=now)
 
 
+class SavedNegotiation(SQLModel, table=True):
+    """Next year's agreement as modelled on the Negotiation page: its settings and the table
+    it showed, kept as shown (sales keep the offer they discussed, not a re-run)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    name: str
+    policy: str  # the contract negotiated under: a shipped name, db:<id>, or next:<the client's contract>
+    settings_json: str
+    result_json: str  # one record per candidate target (fen, probabilities)
+    created_at: dt.datetime = Field(default_factory=now)
+
+
 class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_id: int | None = Field(default=None, foreign_key="client.id", index=True)

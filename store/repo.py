@@ -27,6 +27,7 @@ from .models import (
     AuditEntry,
     Client,
     HeaderMapping,
+    SavedNegotiation,
     SavedScenario,
     SpendBatch,
     PolicyVersion,
@@ -495,6 +496,26 @@ def save_scenario(engine: Engine, client_id: int, name: str, inputs: dict, as_of
             s.flush()
             return int(sc.id)
     return with_retry(write)
+
+
+def save_negotiation(engine: Engine, client_id: int, name: str, policy: str, settings: dict, result: pd.DataFrame,
+                     who: str = "local") -> int:
+    """A negotiation as shown, in one transaction with its audit entry."""
+    def write() -> int:
+        with Session(engine) as s, s.begin():
+            n = SavedNegotiation(client_id=client_id, name=name, policy=policy, settings_json=_json(settings),
+                                 result_json=result.to_json(orient="records"))
+            s.add(n)
+            _audit(s, client_id, "negotiation", "saved", None, name, who)
+            s.flush()
+            return int(n.id)
+    return with_retry(write)
+
+
+def list_negotiations(engine: Engine, client_id: int) -> list[SavedNegotiation]:
+    with Session(engine) as s:
+        q = select(SavedNegotiation).where(SavedNegotiation.client_id == client_id).order_by(SavedNegotiation.id.desc())
+        return list(s.exec(q))
 
 
 def list_scenarios(engine: Engine, client_id: int) -> list[SavedScenario]:

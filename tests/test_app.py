@@ -103,6 +103,20 @@ def test_chinese_labels_by_default():
 
 
 
+def _import(engine, client_id: int, data: bytes, name: str = "t.csv") -> None:
+    """Spend stored as the Data page stores it (read, validated, one batch)."""
+    import hashlib
+
+    from core.columns import map_headers
+    from core.ingest import prepare_spend, read_table
+    from core.policy import load_policy
+    from store import repo
+
+    table = read_table(data, name)
+    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
+    repo.import_batch(engine, client_id, name, hashlib.sha256(data).hexdigest(), parsed.rows, given)
+
+
 def _new_client(name: str):
     import uuid
 
@@ -175,18 +189,12 @@ def test_a_broken_upload_gets_a_report_and_nothing_is_stored():
 
 
 def test_changing_target_in_the_sidebar_is_saved_audited_and_recomputed():
-    import hashlib
 
-    from core.columns import map_headers
-    from core.ingest import prepare_spend, read_table
-    from core.policy import load_policy
     from store import repo
 
     engine, client = _new_client("AppTest target")
     data = "日期,账户ID,消耗\n2024-05-01,9,15000000\n2024-12-31,9,0\n".encode()  # data through the year end
-    table = read_table(data, "t.csv")
-    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
-    repo.import_batch(engine, client.id, "t.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    _import(engine, client.id, data, "t.csv")
     at = run_app("en", client.id)
     assert metric(at, t("overview.a630", "en")) == t("outcome.pass", "en")  # 15M of 50M = 30 %
     at.number_input(key=f"target_{client.id}").set_value(60_000_000.0).run()
@@ -297,18 +305,11 @@ def test_portfolio_projection_button_adds_the_monte_carlo_columns_of_the_core():
 def test_a_validation_report_never_reaches_another_clients_export():
     """Privacy: the Data page keeps the last validation report in the session; only the
     client it was made for may export it — switching client drops it from the export."""
-    import hashlib
 
-    from core.columns import map_headers
-    from core.ingest import prepare_spend, read_table
-    from core.policy import load_policy
-    from store import repo
 
     engine, client = _new_client("AppTest report owner")
     data = "日期,账户ID,消耗\n2024-05-01,9,150000\n".encode()
-    table = read_table(data, "t.csv")
-    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
-    repo.import_batch(engine, client.id, "t.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    _import(engine, client.id, data, "t.csv")
     at = run_app("en", client.id)
     at.switch_page("pages/data.py").run()
     _upload(at, "日期,账户ID,消耗\n2024-13-01,1,100\n2024-01-02,1,abc\n".encode())  # a report with errors
@@ -324,21 +325,14 @@ def test_data_that_ends_in_september_is_never_shown_as_a_settled_year():
     """Coverage: a file ending 09-15 opens at 09-15 with a 'data through' banner; asking for
     Dec 31 computes at 09-15 and projects the rest (not zero spend), and says so."""
     import datetime as dt
-    import hashlib
 
-    from core.columns import map_headers
-    from core.ingest import prepare_spend, read_table
-    from core.policy import load_policy
-    from store import repo
 
     engine, client = _new_client("AppTest coverage")
     lines = ["日期,账户ID,消耗"] + [f"{d:%Y-%m-%d},77,100000" for d in
                                    (dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(0, 259, 3))]
     data = "\n".join(lines).encode()
-    table = read_table(data, "c.csv")
-    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
-    repo.import_batch(engine, client.id, "c.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
-    end = parsed.rows["date"].max().date()
+    _import(engine, client.id, data, "c.csv")
+    end = max(dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(0, 259, 3))  # the file's last day
     assert end == dt.date(2024, 9, 15)
     at = run_app("en", client.id)
     assert not at.exception
@@ -370,20 +364,14 @@ def test_a_stale_sidebar_save_says_so_in_chinese_and_saves_nothing():
 def test_stored_rows_the_evaluation_cannot_read_are_announced_not_dropped_silently():
     """A classification value the validator refuses (raw '巨量广告' from an old import) made
     the stored rows vanish from every number; every page now says how many are left out."""
-    import hashlib
 
     import pandas as pd
 
-    from core.columns import map_headers
-    from core.ingest import prepare_spend, read_table
-    from core.policy import load_policy
     from store import repo
 
     engine, client = _new_client("AppTest refused rows")
     data = "日期,账户ID,消耗\n2024-05-01,31,1000\n2024-05-02,31,2000\n".encode()
-    table = read_table(data, "r.csv")
-    parsed, given = prepare_spend(table, map_headers(table.headers), load_policy())
-    repo.import_batch(engine, client.id, "r.csv", hashlib.sha256(data).hexdigest(), parsed.rows, given)
+    _import(engine, client.id, data, "r.csv")
     repo.save_classification(engine, client.id, pd.DataFrame([{"account_id": "31", "platform": "巨量广告"}]))
     at = run_app("en", client.id)
     assert not at.exception
@@ -532,6 +520,42 @@ def test_next_years_negotiation_answers_the_80_percent_question_like_core():
     assert 0 < ny.highest_sure_target_fen < max(targets) * 2
     sure = next_year_targets(spend, terms, policy, next_policy, [ny.highest_sure_target_fen], (-0.2, 0.4), 0.8).table
     assert sure["p_target_met"].iloc[0] >= 0.8  # the definition holds
+
+
+def test_a_negotiation_is_saved_as_shown_and_exported_with_cores_numbers():
+    """Sales keep the offer they modelled: the saved negotiation holds the table the page
+    showed (core's numbers) and the workbook carries the same numbers in RMB."""
+    import io
+    import json
+
+    from store import repo
+    from store.db import database_url, get_engine
+
+    engine, client = _new_client("AppTest negotiation")
+    data = "日期,账户ID,消耗\n" + "".join(f"2024-{m:02d}-15,9,{4_000_000 + m * 100_000}\n" for m in range(1, 13))
+    _import(engine, client.id, data.encode())
+    at = run_app("zh", client.id)
+    at.switch_page("pages/negotiation.py").run()
+    assert not at.exception
+    at.text_input(key="ny_name").input("2025 报价").run()
+    at.button(key="ny_save").click().run()
+    assert not at.exception and any("2025 报价" in s.value for s in at.success)
+    saved = repo.list_negotiations(get_engine(database_url()), client.id)
+    assert [n.name for n in saved] == ["2025 报价"] and saved[0].policy == "next:ocean_engine_2024"
+    table = pd.read_json(io.StringIO(saved[0].result_json), orient="records")
+    shown = next(d.value for d in at.dataframe if t("negotiation.p_below", "zh") in d.value.columns)
+    assert shown[t("negotiation.p_target", "zh")].tolist() == [fmt_pct(v, "zh", 0) for v in table["p_target_met"]]
+    assert any(e.label == t("negotiation.saved_heading", "zh", n=1) for e in at.expander)
+    from core.export import negotiation_sheets, workbook_bytes  # what the export button downloads
+
+    settings = json.loads(saved[0].settings_json)
+    book = pd.read_excel(io.BytesIO(workbook_bytes(negotiation_sheets(client.name, settings["contract"], settings, table, "zh"))),
+                         sheet_name=None)
+    candidates = book[t("sheet.Candidates", "zh")]
+    assert candidates.iloc[:, 0].tolist() == [v / 100 for v in table["target_fen"]]
+    assert list(candidates[column_label("p_target_met", "zh")]) == pytest.approx(list(table["p_target_met"]))
+    inputs = dict(zip(*book[t("sheet.Inputs", "zh")].iloc[:, :2].to_numpy().T))
+    assert inputs[column_label("highest_sure_target", "zh", money=True)] == settings["highest_sure_target_fen"] / 100
 
 
 def test_a_2026_contract_asks_before_counting_2027_in_weekends_and_then_shows_its_checkpoints():

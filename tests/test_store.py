@@ -208,13 +208,14 @@ def test_opening_a_portfolio_client_stores_client_and_rows_together_or_not_at_al
 def test_the_last_opened_client_is_remembered_per_user_and_team(engine):
     a = repo.create_client(engine, f"Pref A {uuid.uuid4().hex[:6]}", INPUTS)
     b = repo.create_client(engine, f"Pref B {uuid.uuid4().hex[:6]}", INPUTS)
-    assert repo.last_client(engine, "ann@x.cn", None) is None
-    repo.remember_client(engine, "ann@x.cn", None, a.id)
-    repo.remember_client(engine, "bob@x.cn", None, b.id)
-    repo.remember_client(engine, "ann@x.cn", "team-2", b.id)
-    assert repo.last_client(engine, "ann@x.cn", None) == a.id and repo.last_client(engine, "bob@x.cn", None) == b.id
-    repo.remember_client(engine, "ann@x.cn", None, b.id)  # an update, not a second row
-    assert repo.last_client(engine, "ann@x.cn", None) == b.id and repo.last_client(engine, "ann@x.cn", "team-2") == b.id
+    ann, bob = (f"{n}-{uuid.uuid4().hex[:6]}@x.cn" for n in ("ann", "bob"))  # a database kept between runs
+    assert repo.last_client(engine, ann, None) is None
+    repo.remember_client(engine, ann, None, a.id)
+    repo.remember_client(engine, bob, None, b.id)
+    repo.remember_client(engine, ann, "team-2", b.id)
+    assert repo.last_client(engine, ann, None) == a.id and repo.last_client(engine, bob, None) == b.id
+    repo.remember_client(engine, ann, None, b.id)  # an update, not a second row
+    assert repo.last_client(engine, ann, None) == b.id and repo.last_client(engine, ann, "team-2") == b.id
 
 
 def test_saved_contract_terms_are_immutable_versions_per_team(engine):

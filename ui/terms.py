@@ -18,11 +18,19 @@ from core.policy import (
     available_policies,
     parse_policy,
 )
-from core.policy_edit import decimal_text, numbers, set_value, steps, validated, with_numbers, with_year
+from core.policy_edit import (
+    decimal_text,
+    numbers,
+    set_value,
+    steps,
+    validated,
+    with_numbers,
+    with_year,
+)
 from core.terms import ContractTerms
 from store import repo
 
-from .state import engine, resolve_policy, user_email, user_team
+from .state import engine, resolve_policy, user_email, user_team, write_failure
 
 
 def policy_choices(lang: str) -> dict[str, str]:
@@ -130,6 +138,23 @@ def cached_next_year(key: tuple[int, int], _spend: pd.DataFrame, terms: Contract
     """Next year's candidate targets (core.next_year), keyed on the spend version and every input."""
     return next_year_targets(_spend, terms, resolve_policy(policy_name), negotiation_policy(next_ref, policy_name),
                              list(targets), growth, confidence)
+
+
+def save_negotiation(client, name: str, ref: str, label: str, ny: NextYear, lang: str) -> str | None:
+    """Keep a negotiation as shown, pinned to its contract (the moved current one is named by
+    the contract it was moved from: both are immutable). The failure message, if the
+    database stayed busy; None when saved."""
+    contract = f"next:{client.policy_name}" if ref == NEXT else ref
+    try:
+        repo.save_negotiation(engine(), client.id, name, contract, {"contract": label, **ny.settings()}, ny.table,
+                             who=user_email())
+    except repo.BusyError as exc:
+        return write_failure(exc, lang)
+    return None
+
+
+def saved_negotiations(client) -> list:
+    return repo.list_negotiations(engine(), client.id)
 
 
 def change_label(key: str, lang: str) -> str:
