@@ -27,6 +27,13 @@ with atheris.instrument_imports(include=["core"]):
     from core.scenario import scenario_from_bytes
     from core.validation import InputError
 
+import core.portfolio  # noqa: E402
+
+# The clients file's reader in this process too: a worker per input would fuzz the fork
+# server, not the parser (isolation has its own hostile-file tests), and would make a run's
+# time depend on how fast the machine forks.
+core.portfolio.read_table = read_table
+
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = load_policy()
 NAMES = ["spend.csv", "spend.xlsx", "spend.tsv", "clients.csv", "scenario.json", "columnar.csv"]
