@@ -91,8 +91,9 @@ def quarter_end_index(year: int) -> np.ndarray:
 
 
 def quarter_of_period(p: int) -> int:
-    """The quarter a week of the year starts in (windows from it end in that quarter or later)."""
-    return ((dt.date(2023, 1, 1) + dt.timedelta(days=7 * p)).month - 1) // 3
+    """The quarter a week of the year starts in (windows from it end in that quarter or later).
+    Any non-leap year gives the same months for day 7p; 2001 is only the calendar used."""
+    return ((dt.date(2001, 1, 1) + dt.timedelta(days=7 * p)).month - 1) // 3
 
 
 def share_curve(pool: list[SpendYear]) -> np.ndarray:
