@@ -36,6 +36,14 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def sheet_names(lang: str, projected: bool, report: bool) -> list[str]:
+    """The workbook's sheet names in order, without building it (the page's CSV picker)."""
+    names = ["Inputs", "Assumptions", "Quarterly", "Result"]
+    names += ["Projection", "Required spend", "Balances", "Track record"] if projected else []
+    names += ["Validation report"] if report else []
+    return [t(f"sheet.{name}", lang) for name in names]
+
+
 def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy: Policy, lang: str,
                   view: Outlook | None = None, problems: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The tables of the workbook, in money units of RMB (2 decimals)."""

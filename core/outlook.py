@@ -10,19 +10,19 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from .actuals import RowStage, row_stage
 from .calibration import calibrated_forecast
 from .error_model import load as load_error_model
 from .forecast import Forecast, History, segment_history
-from .ledger import bucket_of, bucket_pre_return_shares, consume, credits, daily_use
+from .ledger import bucket_of, consume, credits, daily_use
 from .money import fen_to_yuan
 from .policy import QUARTERS, Policy
 from .projection import (
     DEFAULT_PATHS,
     Projection,
     draw_paths,
-    project,
     return_share,
-    segment_factors,
+    settled,
 )
 from .required_spend import Requirement, required_spend
 from .terms import ContractTerms
@@ -134,6 +134,7 @@ class ForecastStage:
     share: np.ndarray  # return-funded share of future spend per segment
     draws: np.ndarray  # spend [path, segment, quarter]
     seed: int
+    use: pd.DataFrame  # return-funded spend per bucket and day to as_of, projected bidding spend after (the ledger's)
 
 
 def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: str | None = None,
@@ -151,24 +152,33 @@ def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: s
             f" (weights and error bands learned from {model.client_years} client-years: {model.source})"
     forecast, record, spread = calibrated_forecast(chosen, history, policy, as_of, model, plan)
     share = np.zeros(len(history.segments)) if chosen == "plan" else return_share(rows, history, policy, as_of)
+    use = daily_use(rows, _future_bidding_use(history, forecast, policy), policy, as_of)
     return ForecastStage(as_of, chosen, reason, record, weights, spread, history, forecast, share,
-                         draw_paths(forecast, paths, seed), seed)
+                         draw_paths(forecast, paths, seed), seed, use)
+
+
+def stage_rows(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, stage: ForecastStage) -> RowStage:
+    """The row stage of these rows for a forecast stage (its segments, draws and mean path)."""
+    return row_stage(rows, terms, policy, stage.as_of, stage.history.segments, stage.draws,
+                     draw_paths(stage.forecast, 1, stage.seed), stage.share)
 
 
 def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, method: str | None = None,
             paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None,
-            actual_credit_dates: dict[str, dt.date] | None = None, stage: ForecastStage | None = None) -> Outlook:
-    """Everything the dashboard needs about where the year will land (``stage``: reuse the
-    terms-independent part computed for the same rows, date and method)."""
+            actual_credit_dates: dict[str, dt.date] | None = None, stage: ForecastStage | None = None,
+            rows_stage: RowStage | None = None) -> Outlook:
+    """Everything the dashboard needs about where the year will land. ``stage``: reuse the
+    terms-independent part computed for the same rows, date and method; ``rows_stage``: the
+    rows' classes and rates for the same rows, date and `row_terms` (core.actuals) — with
+    both, a what-if on the target only settles the paths."""
     stage = stage or forecast_stage(rows, policy, as_of, method, paths, seed, plan)
     as_of, history, forecast, share = stage.as_of, stage.history, stage.forecast, stage.share
-    cash_only = stage.method == "plan"
-    factors = segment_factors(history.segments, terms, policy)
-    projection = project(rows, history, forecast, terms, policy, as_of, len(stage.draws), stage.seed, cash_only, factors,
-                         draws=stage.draws, share=share)
-    expected = project(rows, history, forecast, terms, policy, as_of, 1, stage.seed, cash_only, factors, share=share)
+    rs = rows_stage or stage_rows(rows, terms, policy, stage)
+    factors = rs.factors
+    projection = settled(rs.paths, stage.method, stage.seed, as_of, terms, policy)
+    expected = settled(rs.mean, stage.method, stage.seed, as_of, terms, policy)
     recent_counted = history.daily[:, -28:].sum(axis=0).mean() if history.daily.size else 0.0
-    requirements = required_spend(rows, terms, policy, as_of, recent_counted)
+    requirements = required_spend(rows, terms, policy, as_of, recent_counted, counted=rs.counted_to)
     o = expected.outcome
     credited = {q: int(v) for q, v in zip(QUARTERS[:3], o.credited[0])}
     credited["Q4"] = int(o.year_end_settlement[0])
@@ -176,8 +186,6 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     credited.update({q: int(v) for q, v in zip(QUARTERS[:3], o.pre_return[0][:3])})
     if o.assessment_930[0] == "q3_withheld":
         credited["Q3"] = 0
-    shares = bucket_pre_return_shares(rows, terms, policy)
-    ledger = consume(credits(credited, shares, policy, actual_credit_dates),
-                     daily_use(rows, _future_bidding_use(history, forecast, policy), policy, as_of), as_of)
+    ledger = consume(credits(credited, rs.shares, policy, actual_credit_dates), stage.use, as_of)
     fan = _fan(history, forecast, projection, expected, factors, share)
     return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, stage.spread, projection, expected, requirements, ledger, fan)

@@ -194,7 +194,12 @@ def project(
     spend = draw_paths(forecast, paths, seed) if draws is None else draws
     if share is None:
         share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
-    cash = spend * (1 - share)[None, :, None]
-    totals = actual + projected_totals(cash, factors, policy)
-    return Projection(forecast.method, paths, seed, as_of, settle(totals, terms, policy, policy.year_end), terms.target_fen)
+    return settled(actual + projected_totals(spend * (1 - share)[None, :, None], factors, policy),
+                   forecast.method, seed, as_of, terms, policy)
+
+
+def settled(totals: QuarterTotals, method: str, seed: int, as_of: dt.date, terms: ContractTerms, policy: Policy) -> Projection:
+    """Year-end settlement of every path's quarterly totals (actual + projected): the only
+    step a what-if on the target, customer type or deposit amount has to redo."""
+    return Projection(method, totals.counted.shape[0], seed, as_of, settle(totals, terms, policy, policy.year_end), terms.target_fen)
 

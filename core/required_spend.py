@@ -6,6 +6,7 @@ Why per checkpoint: an account manager asks "what must we spend per day to be sa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -50,16 +51,18 @@ def counted_on_or_before(rows: pd.DataFrame, terms: ContractTerms, policy: Polic
 
 
 def required_spend(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date,
-                   run_rate_fen_per_day: float) -> list[Requirement]:
+                   run_rate_fen_per_day: float, counted: Callable[[dt.date], int] | None = None) -> list[Requirement]:
     """Each checkpoint (630 bands, 930, deposit bands of both customer types, the target)
     and the floor below which nothing is returned (§5: the industry threshold or the
-    previous year's amount, whichever is higher)."""
+    previous year's amount, whichever is higher). ``counted``: counted spend on or before a
+    day when already known (core.actuals.RowStage.counted_to); else from the rows."""
+    counted = counted or (lambda day: counted_on_or_before(rows, terms, policy, day))
     out = []
     rate = Decimal(str(max(run_rate_fen_per_day, 0)))
     floor = floor_fen(terms, policy)
     levels = [(cp.key, cp.by, cp.share, _level(cp, terms)) for cp in checkpoints(policy, terms, all_deposit_bands=True)]
     levels.append(("threshold", policy.year_end, Decimal(floor) / Decimal(terms.target_fen), floor))
-    done_by = {day: counted_on_or_before(rows, terms, policy, day) for day in {min(as_of, lv[1]) for lv in levels}}
+    done_by = {day: counted(day) for day in {min(as_of, lv[1]) for lv in levels}}
     for key, by, share, level in sorted(levels, key=lambda item: (item[1], item[3])):
         done = done_by[min(as_of, by)]  # the row rules once per date, not once per level
         needed = max(level - done, 0)

@@ -89,8 +89,8 @@ def keep_section(ny: NextYear, ref: str, contract: str, year: int) -> None:
             st.warning(failure)
         else:
             st.success(t("negotiation.saved", L, name=plain(name.strip())))
-    book = workbook_bytes(negotiation_sheets(client.name, contract, ny.settings(), ny.table, L))
-    c3.download_button(t("negotiation.export", L), book, file_name=f"negotiation_{year}.xlsx", key="ny_export",
+    c3.download_button(t("negotiation.export", L),  # built on click, not on every rerun
+                       lambda: workbook_bytes(negotiation_sheets(client.name, contract, ny.settings(), ny.table, L)), file_name=f"negotiation_{year}.xlsx", key="ny_export",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     saved = saved_negotiations(client)
     if saved:

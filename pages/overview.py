@@ -7,13 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.export import csv_bytes, export_sheets, workbook_bytes
+from core.export import csv_bytes, export_sheets, sheet_names, workbook_bytes
 from core.headline import Headline, headline
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
 from ui.charts import cumulative_chart, layout, method_reason, money
 from ui.reliability import reliability_panel
-from ui.state import cached_daily_counted, page_start, spend_key
+from ui.state import counted_by_day, page_start
 from ui.text import plain
 
 ctx = page_start("overview.heading")
@@ -99,7 +99,7 @@ if view is not None:
 
 left, right = st.columns([3, 2])
 with left:
-    daily = cached_daily_counted(spend_key(client), client.spend, client.terms, client.policy_name, day)
+    daily = counted_by_day(client, day)
     st.plotly_chart(cumulative_chart(daily, view.fan if view is not None else None, policy, client.terms, L), width="stretch")
 with right:
     pre = view.expected.outcome.pre_return[0] if view is not None else result.pre_return_fen
@@ -118,12 +118,20 @@ with st.expander(t("page.assumptions", L)):
 
 st.subheader(t("export.heading", L))
 report_of, report = st.session_state.get("last_validation_report", (None, None))
-sheets = export_sheets(client.name, client.inputs, result, policy, L, view, report if report_of == client.id else None)
+report = report if report_of == client.id and report is not None and len(report) else None
+
+
+def sheets() -> dict:
+    """The workbook's tables, built on click (not on every rerun of a what-if)."""
+    return export_sheets(client.name, client.inputs, result, policy, L, view, report)
+
+
 c1, c2, c3 = st.columns([1, 1, 2])
-c1.download_button(t("export.excel", L), lambda: workbook_bytes(sheets),  # built on click, not every run
+c1.download_button(t("export.excel", L), lambda: workbook_bytes(sheets()),
                    file_name=f"rebate_{day:%Y%m%d}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="export_xlsx")
-which = c3.selectbox(t("export.csv_which", L), list(sheets), key="export_csv_sheet", label_visibility="collapsed")
-c2.download_button(t("export.csv", L), lambda: csv_bytes(sheets[which]), file_name=f"{which.lower().replace(' ', '_')}.csv",
+which = c3.selectbox(t("export.csv_which", L), sheet_names(L, view is not None, report is not None), key="export_csv_sheet",
+                     label_visibility="collapsed")
+c2.download_button(t("export.csv", L), lambda: csv_bytes(sheets()[which]), file_name=f"{which.lower().replace(' ', '_')}.csv",
                    mime="text/csv", key="export_csv")
 st.caption(t("export.png_hint", L))

@@ -61,5 +61,7 @@ def _migrate(engine: Engine) -> None:
         conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ux_client_team_name ON client (COALESCE(team, ''), name)"))
         if "warnings" not in {c["name"] for c in inspect(conn).get_columns("spendbatch")}:  # databases from before
             conn.execute(text("ALTER TABLE spendbatch ADD COLUMN warnings INTEGER NOT NULL DEFAULT 0"))
+        if "spend_version" not in {c["name"] for c in inspect(conn).get_columns("client")}:  # one version for everything
+            conn.execute(text("ALTER TABLE client ADD COLUMN spend_version INTEGER NOT NULL DEFAULT 1"))
         if "policy" not in {c["name"] for c in inspect(conn).get_columns("savedscenario")}:  # scenarios saved unpinned
             conn.execute(text("ALTER TABLE savedscenario ADD COLUMN policy VARCHAR"))

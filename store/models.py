@@ -29,6 +29,7 @@ class Client(SQLModel, table=True):
     as_of: dt.date | None = None
     team: str | None = Field(default=None, index=True)
     version: int = 1  # optimistic lock: every write bumps it
+    spend_version: int = 1  # bumped only by writes to the spend (rows, classification): what spend caches key on
     created_at: dt.datetime = Field(default_factory=now)
     updated_at: dt.datetime = Field(default_factory=now)
 

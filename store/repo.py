@@ -90,17 +90,23 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _bump(session: Session, client_id: int, expected_version: int | None) -> Client:
+def _bump(session: Session, client_id: int, expected_version: int | None, spend: bool = False) -> Client:
     """Version check and bump inside the caller's transaction, as one conditional UPDATE
     (… WHERE id = :id AND version = :v) whose row count decides: of two writers that read
     the same version, exactly one matches; the other gets ConflictError. Reading the
     version first and writing it back lost one of two simultaneous changes.
     Call it first in a transaction: on SQLite its UPDATE takes the write lock before any
-    read, so the transaction never has to upgrade a read snapshot."""
+    read, so the transaction never has to upgrade a read snapshot.
+    ``spend``: the write changes the spend (rows or classification), so the spend version moves
+    too — every cache of typed rows, forecasts and backtests keys on it, and a what-if on the
+    terms (which does not move it) reuses them."""
     stmt = update(Client).where(Client.id == client_id)
     if expected_version is not None:
         stmt = stmt.where(Client.version == expected_version)
-    result = session.execute(stmt.values(version=Client.version + 1, updated_at=now()))
+    bumped = {"version": Client.version + 1, "updated_at": now()}
+    if spend:
+        bumped["spend_version"] = Client.spend_version + 1
+    result = session.execute(stmt.values(**bumped))
     client = session.get(Client, client_id, populate_existing=True)
     if client is None:
         raise KeyError(f"client {client_id} does not exist")
@@ -319,7 +325,7 @@ def import_batch(engine: Engine, client_id: int, file_name: str, sha256: str, ro
 
     def write() -> ImportResult:
         with Session(engine) as s, s.begin():
-            _bump(s, client_id, expected_version)
+            _bump(s, client_id, expected_version, spend=True)
             same = s.exec(select(SpendBatch).where(SpendBatch.client_id == client_id, SpendBatch.sha256 == sha256,
                                                    SpendBatch.status == "active")).first()
             if same is not None:
@@ -376,7 +382,7 @@ def undo_batch(engine: Engine, client_id: int, batch_id: int, expected_version: 
     The batch must belong to client_id (a page can only undo the open client's batches)."""
     def write() -> None:
         with Session(engine) as s, s.begin():
-            _bump(s, client_id, expected_version)
+            _bump(s, client_id, expected_version, spend=True)
             batch = s.get(SpendBatch, batch_id)
             if batch is None or batch.status != "active" or batch.client_id != client_id:
                 raise KeyError(f"batch {batch_id} is not an active batch of this client")
@@ -431,7 +437,7 @@ def save_classification(engine: Engine, client_id: int, table: pd.DataFrame, exp
     """Upsert the classification; one audit entry per changed cell. Returns cells changed."""
     def write() -> int:
         with Session(engine) as s, s.begin():
-            _bump(s, client_id, expected_version)
+            _bump(s, client_id, expected_version, spend=True)
             return _upsert_classification(s, client_id, table, who)
     return with_retry(write)
 

@@ -305,8 +305,6 @@ def test_portfolio_projection_button_adds_the_monte_carlo_columns_of_the_core():
 def test_a_validation_report_never_reaches_another_clients_export():
     """Privacy: the Data page keeps the last validation report in the session; only the
     client it was made for may export it — switching client drops it from the export."""
-
-
     engine, client = _new_client("AppTest report owner")
     data = "日期,账户ID,消耗\n2024-05-01,9,150000\n".encode()
     _import(engine, client.id, data, "t.csv")
@@ -364,7 +362,6 @@ def test_a_stale_sidebar_save_says_so_in_chinese_and_saves_nothing():
 def test_stored_rows_the_evaluation_cannot_read_are_announced_not_dropped_silently():
     """A classification value the validator refuses (raw '巨量广告' from an old import) made
     the stored rows vanish from every number; every page now says how many are left out."""
-
     import pandas as pd
 
     from store import repo
@@ -604,3 +601,45 @@ def test_a_contract_file_is_imported_as_the_starting_point_and_a_broken_one_is_r
     again.switch_page("pages/terms.py").run()
     again.file_uploader[0].set_value(("broken.toml", broken.encode("utf-8"), "application/toml")).run()
     assert not again.exception and any("deposit.rate" in e.value.replace("\\", "") for e in again.error)
+
+
+def test_a_what_if_on_the_target_reuses_the_rows_and_the_forecast():
+    """Live what-if: after the first run, a target change neither reloads the rows nor
+    classifies, rates or forecasts them again — it only settles the cached paths; an
+    evaluation-date change forecasts once. Counted per page run with a profile hook."""
+    import collections
+    import threading
+
+    import core.calibration
+    import core.classification
+    import core.engine
+    import core.rates
+    import store.repo
+
+    watched = {f.__code__: name for name, f in [
+        ("load_rows", store.repo.load_rows), ("classify_rows", core.classification.classify_rows),
+        ("row_rates", core.rates.row_rates), ("calibrated_forecast", core.calibration.calibrated_forecast),
+        ("settle", core.engine.settle)]}
+    calls: collections.Counter = collections.Counter()
+
+    def count(frame, event, _arg):
+        if event == "call" and frame.f_code in watched:
+            calls[watched[frame.f_code]] += 1
+
+    engine, client = _new_client("AppTest what-if")
+    _import(engine, client.id, ("日期,账户ID,消耗\n" + "".join(f"2024-{m:02d}-{d:02d},9,{300_000 + d * 1000}\n"
+                                                          for m in range(1, 10) for d in (1, 11, 21))).encode())
+    at = run_app("en", client.id)
+    before = metric(at, t("overview.completion", "en"))
+    threading.setprofile(count)  # the script runs in a new thread per run
+    try:
+        at.number_input(key=f"target_{client.id}").set_value(40_000_000.0).run()
+        what_if, _ = dict(calls), calls.clear()
+        at.date_input(key="as_of").set_value(dt.date(2024, 8, 31)).run()
+        date_change = dict(calls)
+    finally:
+        threading.setprofile(None)
+    assert not at.exception and metric(at, t("overview.completion", "en")) != before
+    assert what_if.get("settle", 0) >= 1
+    assert not {"load_rows", "classify_rows", "row_rates", "calibrated_forecast"} & set(what_if), what_if
+    assert date_change.get("calibrated_forecast") == 1 and "load_rows" not in date_change, date_change

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.evaluation import evaluate
-from core.export import csv_bytes, export_sheets, neutralise, workbook_bytes
+from core.export import csv_bytes, export_sheets, neutralise, sheet_names, workbook_bytes
 from core.i18n import t
 from core.outlook import outlook
 from tests.conftest import demo_scenario
@@ -54,6 +54,8 @@ def test_every_sheet_name_and_header_of_a_chinese_export_is_chinese():
     view = outlook(rows, s.terms, s.policy, day, paths=300)
     report = pd.DataFrame({"severity": ["warning"], "source": ["f.csv"], "row": [2], "column": ["金额"], "value": ["x"], "message": ["…"]})
     sheets = export_sheets("客户", {"target_amount": 50000000, "customer_type": "regular"}, result, s.policy, "zh", view, report)
+    assert list(sheets) == sheet_names("zh", projected=True, report=True)  # the page's CSV picker, without building
+    assert list(export_sheets("c", {}, result, s.policy, "en")) == sheet_names("en", projected=False, report=False)
     for name, frame in sheets.items():
         assert not english_words(name), name
         for header in frame.columns:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from core.evaluation import evaluate
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES, load_policy
 from core.spend import AD_MODELS, FUNDINGS, NETWORKS, PLATFORMS, normalise_spend
-from core.terms import ContractTerms
+from core.terms import ContractTerms, CustomerChange, ListedChange
 
 POLICY = load_policy("ocean_engine_2024")
 MONEY_FIELDS = ("final_return_fen", "year_end_settlement_fen", "clawback_fen", "deposit_deducted_fen", "deposit_refundable_fen")
@@ -170,3 +170,31 @@ def test_credits_split_each_quarter_exactly_and_clients_do_not_interact(units, a
     for g in range(4):
         alone = credit_table(credited[credited["group"] == g], shares[shares["group"] == g])
         pd.testing.assert_frame_equal(alone, table[table["group"] == g].reset_index(drop=True))
+
+
+changes_st = st.tuples(
+    st.lists(st.builds(ListedChange, customer=st.sampled_from(["Alpha", "Beta"]),
+                       notified_on=st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31)), listed=st.booleans(),
+                       listed_class=st.sampled_from(["D", "E1", "E2"])), max_size=2).map(tuple),
+    st.lists(st.builds(CustomerChange, customer=st.sampled_from(["Beta", "Gamma"]), kind=st.sampled_from(["added", "association_lost"]),
+                       on=st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31))), max_size=2).map(tuple),
+)
+
+
+@SETTINGS
+@given(st.lists(row_st, max_size=25), terms_st, changes_st, st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31)))
+def test_the_row_rules_read_only_the_inputs_row_terms_keeps(items, terms, changes, day):
+    """What a what-if on the target reuses (core.actuals): the rows' totals under the full
+    terms equal those under `row_terms` — the target, customer type, industry, previous
+    year, deposit amount, Party B target, splicing and shortfall factor never reach a row."""
+    from dataclasses import replace
+
+    from core.actuals import row_terms
+    from core.engine import row_rules
+
+    rows = typed(items)
+    full = replace(terms, listed_changes=changes[0], customer_changes=changes[1])
+    a, b = row_rules(rows, full, POLICY, day), row_rules(rows, row_terms(full), POLICY, day)
+    assert a[1] == b[1]
+    for name in ("counted", "party_b", "base", "agreed_units", "reduced_units"):
+        assert (getattr(a[0], name) == getattr(b[0], name)).all(), name

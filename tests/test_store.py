@@ -236,3 +236,25 @@ def test_saved_contract_terms_are_immutable_versions_per_team(engine):
     with pytest.raises(repo.ConflictError):
         repo.set_client_policy(engine, cid, client.version, "ocean_engine_2024")  # a stale version saves nothing
     assert repo.get_client(engine, cid).policy == f"db:{first.id}"
+
+
+def test_only_writes_to_the_spend_move_the_spend_version(engine):
+    """Spend caches key on the spend version: a terms edit must leave it (so a what-if reuses
+    the typed rows and forecast) and every write to rows or classification must move it (so
+    no page ever shows numbers of rows that changed)."""
+    cid = new_client(engine)
+    v = lambda: (repo.get_client(engine, cid).version, repo.get_client(engine, cid).spend_version)  # noqa: E731
+    start = v()
+    repo.update_client_inputs(engine, cid, start[0], {**INPUTS, "target_amount": 60000000}, None)
+    assert v() == (start[0] + 1, start[1])  # terms: the lock moves, the spend does not
+    repo.set_client_policy(engine, cid, v()[0], "ocean_engine_2024")
+    assert v()[1] == start[1]
+    data, rows, given = csv_rows(["2024-01-01,1,100"])
+    batch = imp(engine, cid, data, rows, given, expected_version=v()[0])
+    assert v()[1] == start[1] + 1
+    assert imp(engine, cid, data, rows, given).status == "duplicate" and v()[1] == start[1] + 1  # nothing changed
+    table = repo.get_classification(engine, cid).assign(platform="local")
+    repo.save_classification(engine, cid, table, expected_version=v()[0])
+    assert v()[1] == start[1] + 2
+    repo.undo_batch(engine, cid, batch.batch_id, expected_version=v()[0])
+    assert v()[1] == start[1] + 3

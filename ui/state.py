@@ -18,10 +18,13 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from core.accounts import classified_spend
-from core.evaluation import Evaluation, evaluate
+from core.actuals import RowStage, row_terms
+from core.engine import row_rules
+from core.evaluation import Evaluation, evaluation_of
 from core.negotiation import compare_targets
-from core.outlook import ForecastStage, Outlook, forecast_stage, outlook
+from core.outlook import ForecastStage, Outlook, forecast_stage, outlook, stage_rows
 from core.policy import Policy, PolicyError, load_policy, parse_policy
+from core.pre_return import QuarterTotals
 from core.progress import daily_counted
 from core.required_spend import required_spend
 from core.scenario import ClientIn, terms_from_client
@@ -47,6 +50,17 @@ class ClientInputs:
     refused_rows: int = 0  # stored rows the evaluation cannot read (shown on every page, never silently dropped)
     data_warnings: int = 0  # what the reader warned about the imported files (a badge on every page)
     data_end: dt.date | None = None  # the last day the stored spend covers (read once per version)
+    spend_version: int = 1  # moves only when the rows or the classification change
+
+
+@dataclass(frozen=True)
+class StoredSpend:
+    """A client's typed spend at a spend version: what every spend cache keys on."""
+
+    rows: pd.DataFrame
+    refused_rows: int
+    data_warnings: int
+    data_end: dt.date | None
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,20 +76,29 @@ def terms_of(inputs: dict, policy: Policy) -> ContractTerms:
     return terms_from_client(ClientIn.model_validate(data), policy)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_spend(client_id: int, spend_version: int) -> StoredSpend:
+    """Stored rows + classification, typed once per spend version: a what-if on the terms
+    (which moves only the client's version) never reloads or re-validates them."""
+    e = engine()
+    stored = classified_spend(repo.load_rows(e, client_id), repo.get_classification(e, client_id))
+    refused = len({p.row for p in stored.errors}) if stored.errors else 0
+    end = None if stored.rows.empty else stored.rows["date"].max().date()
+    return StoredSpend(stored.rows, refused, repo.data_warnings(e, client_id), end)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_client(client_id: int, version: int) -> ClientInputs:
-    """A client's inputs and typed spend (stored rows + classification) at a version."""
-    e = engine()
-    client = repo.get_client(e, client_id)
+    """A client's inputs at a version, with its typed spend at the spend version it has."""
+    client = repo.get_client(engine(), client_id)
     if client is None:
         raise KeyError(client_id)
     policy = resolve_policy(client.policy)
     inputs = json.loads(client.inputs_json)
-    stored = classified_spend(repo.load_rows(e, client_id), repo.get_classification(e, client_id))
-    refused = len({p.row for p in stored.errors}) if stored.errors else 0
-    end = None if stored.rows.empty else stored.rows["date"].max().date()
+    spend = load_spend(client_id, client.spend_version)
     return ClientInputs(client.id, client.name, client.version, client.policy, inputs, terms_of(inputs, policy),
-                        stored.rows, client.as_of, refused, repo.data_warnings(e, client_id), end)
+                        spend.rows, client.as_of, spend.refused_rows, spend.data_warnings, spend.data_end,
+                        client.spend_version)
 
 
 def policy_of(client: ClientInputs) -> Policy:
@@ -100,19 +123,29 @@ def _saved_policy(url: str, ref: str) -> Policy:
 
 # The cached engine calls take the client's spend as `_spend` (not hashed: hashing a
 # year of rows costs more than some of the calls) and key it by `spend_key`, the client
-# id and version that load_client read it at — a write bumps the version.
+# id and the spend version load_spend read it at — every write to the rows or the
+# classification bumps it (store.repo._bump(spend=True)); the terms are hashed arguments.
 
 def spend_key(client: ClientInputs) -> tuple[int, int]:
-    return client.id, client.version
+    return client.id, client.spend_version
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def cached_row_totals(key: tuple[int, int], _spend: pd.DataFrame, rules_of: ContractTerms, policy_name: str,
+                      as_of: dt.date) -> tuple[QuarterTotals, frozenset[str]]:
+    """The rows' quarterly totals to a date, once per spend version and the inputs the row
+    rules read (`core.actuals.row_terms`)."""
+    return row_rules(_spend, rules_of, resolve_policy(policy_name), as_of)
+
+
 def cached_evaluation(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
                       as_of: dt.date) -> Evaluation:
-    return evaluate(_spend, terms, resolve_policy(policy_name), as_of)
+    """`core.evaluation.evaluate` on the cached row totals: a what-if on the target only settles."""
+    totals, readings = cached_row_totals(key, _spend, row_terms(terms), policy_name, as_of)
+    return evaluation_of(totals, readings, terms, resolve_policy(policy_name), as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)  # shared read-only, never copied: no pickling of the draws
 def cached_forecast_stage(key: tuple[int, int], _spend: pd.DataFrame, policy_name: str, as_of: dt.date,
                           method: str | None, paths: int = 10_000, seed: int = 0) -> ForecastStage:
     """Forecast, track record and Monte-Carlo draws: keyed without the contract terms, so a
@@ -120,12 +153,24 @@ def cached_forecast_stage(key: tuple[int, int], _spend: pd.DataFrame, policy_nam
     return forecast_stage(_spend, resolve_policy(policy_name), as_of, method, paths, seed)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)  # shared read-only, never copied: no pickling of the draws
+def cached_row_stage(key: tuple[int, int], _spend: pd.DataFrame, rules_of: ContractTerms, policy_name: str,
+                     as_of: dt.date, method: str | None, paths: int, seed: int, _stage: ForecastStage) -> RowStage:
+    """The rows classified and rated, and every path's quarterly totals, once per spend
+    version, date, forecast and the inputs the row rules read (`core.actuals.row_terms`):
+    a what-if on the target reuses it and only settles. ``_stage``: the forecast stage of
+    the same key, date, method, paths and seed."""
+    return stage_rows(_spend, rules_of, resolve_policy(policy_name), _stage)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def cached_outlook(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date,
                    method: str | None, paths: int = 10_000, seed: int = 0) -> Outlook:
-    """Forecast, Monte Carlo, required spend and ledger; recomputed only when an input changes."""
+    """Forecast, Monte Carlo, required spend and ledger; recomputed only when an input
+    changes, and then only the part that input touches (see the two stages)."""
     stage = cached_forecast_stage(key, _spend, policy_name, as_of, method, paths, seed)
-    return outlook(_spend, terms, resolve_policy(policy_name), as_of, method, paths, seed, stage=stage)
+    rows = cached_row_stage(key, _spend, row_terms(terms), policy_name, as_of, method, paths, seed, stage)
+    return outlook(_spend, terms, resolve_policy(policy_name), as_of, method, paths, seed, stage=stage, rows_stage=rows)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -151,6 +196,11 @@ def method_choice() -> str | None:
 def cached_daily_counted(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
                          as_of: dt.date) -> pd.DataFrame:
     return daily_counted(_spend, terms, resolve_policy(policy_name), as_of)
+
+
+def counted_by_day(client: ClientInputs, as_of: dt.date) -> pd.DataFrame:
+    """Counted spend per day (the Overview's chart), keyed on the row rules' inputs only."""
+    return cached_daily_counted(spend_key(client), client.spend, row_terms(client.terms), client.policy_name, as_of)
 
 
 def lang() -> str:
