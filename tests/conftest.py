@@ -18,23 +18,9 @@ if str(ROOT) not in sys.path:
 if not os.environ.get("KEEP_DATABASE_URL"):
     os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='rebate-test-')}/test.db"
 
-def _pin_navigation_mode() -> None:
-    """AppTest resets Streamlit's legacy `pages/` flag before every run, so each run would
-    start in the legacy mode a real server leaves for good after its first run (see
-    ui/router.py). Pin the flag to that production state so AppTest runs pages through
-    the router exactly as the browser does."""
-    from streamlit.runtime.pages_manager import PagesManager
+from ui.router import pin_navigation_for_apptest  # noqa: E402
 
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
-
-
-_pin_navigation_mode()
+pin_navigation_for_apptest()  # AppTest runs pages through the router, as a real server does
 
 from core.ingest import read_spend_file  # noqa: E402
 from core.policy import load_policy  # noqa: E402

@@ -36,6 +36,23 @@ def router_run() -> Iterator[None]:
         _run.active = False
 
 
+def pin_navigation_for_apptest() -> None:
+    """For AppTest (the tests and `python -m bench.pages`): AppTest resets Streamlit's legacy
+    `pages/` flag before every run, so each run would start in the legacy mode a real server
+    leaves for good after its first run (see above). Pin the flag to that production state
+    so AppTest runs pages through the router exactly as the browser does."""
+    original = PagesManager.__init__
+    if getattr(original, "_pinned", False):
+        return
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    init._pinned = True  # type: ignore[attr-defined]
+    PagesManager.__init__ = init
+
+
 def require_router() -> None:
     """Called first by every page: a page run on its own reruns through the router."""
     if not getattr(_run, "active", False):

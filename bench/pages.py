@@ -1,0 +1,90 @@
+"""python -m bench.pages [--rounds N]: the dashboard's own what-if path, timed in-process.
+
+Runs the real router and Overview page (Streamlit's AppTest, a fresh demo database) and
+times, interleaved round by round, a no-op rerun of the page, a target change and an
+evaluation-date change — the same cached functions a browser session goes through, with
+no browser or network in the way. Reports medians of wall and CPU time (CPU: the whole
+process, where the script thread runs) and each action's ratio to the no-op rerun of the
+same round. `python -m bench.browser` measures the same actions in Chromium.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ACTIONS = ("no-op rerun", "target change", "date change")
+
+
+def _timed(action: Callable[[], object]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    action()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def page_times(rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall, cpu) seconds per action and round on the demo client's Overview."""
+    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='bench-pages-')}/bench.db"  # only the demo client
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from streamlit.testing.v1 import AppTest
+
+    from store import repo
+    from store.db import database_url, get_engine
+    from store.demo import ensure_demo
+    from ui.router import pin_navigation_for_apptest
+
+    pin_navigation_for_apptest()
+    engine = get_engine(database_url())
+    ensure_demo(engine)
+    client_id = repo.list_clients(engine)[0].id  # the demo client of a fresh database
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
+    at.session_state["lang"], at.session_state["client"] = "en", client_id
+    at.session_state["as_of"] = dt.date(2024, 9, 15)
+    at.run()  # the first visit: forecast, draws and row stage computed once
+    target = at.number_input(key=f"target_{client_id}").value
+    out: dict[str, list[tuple[float, float]]] = {a: [] for a in ACTIONS}
+    for i in range(rounds):
+        out["no-op rerun"].append(_timed(at.run))
+        out["target change"].append(_timed(lambda: at.number_input(key=f"target_{client_id}").set_value(target + (i + 1) * 1e6).run()))
+        out["date change"].append(_timed(lambda: at.date_input(key="as_of").set_value(dt.date(2024, 9, 14) - dt.timedelta(days=i)).run()))
+        if at.exception:
+            raise RuntimeError(at.exception[0].message)
+    at.number_input(key=f"target_{client_id}").set_value(target).run()  # leave the demo as it was
+    return out
+
+
+def report(times: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
+    """Print medians and per-round ratios to the no-op rerun; return the median ratios."""
+    noop = times["no-op rerun"]
+    ratios = {}
+    for action in ACTIONS:
+        wall = statistics.median(w for w, _ in times[action])
+        cpu = statistics.median(c for _, c in times[action])
+        line = f"  {action:14s} wall {wall * 1000:7.1f} ms  cpu {cpu * 1000:7.1f} ms"
+        if action != "no-op rerun":
+            ratios[action] = statistics.median(w / n for (w, _), (n, _) in zip(times[action], noop))
+            line += f"  ratio to the no-op rerun of the same round (median): {ratios[action]:.2f}x"
+        print(line)
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    times = page_times(args.rounds)
+    print(f"Overview of the demo client at 2024-09-15 (AppTest, {args.rounds} interleaved rounds):")
+    ratios = report(times)
+    print(f"summary (pages): target change {ratios['target change']:.2f}x no-op, date change {ratios['date change']:.2f}x no-op")
+
+
+if __name__ == "__main__":
+    main()
