@@ -1,0 +1,159 @@
+"""python -m bench.browser [--rounds N]: what a user waits for, in Chromium.
+
+Starts `streamlit run` on a fresh demo database and drives Debian's headless Chromium
+(Playwright) on the demo client's Overview at 2024-09-15. Round by round, interleaved, it
+times four actions until the server's `script_finished` message has arrived over the
+page's websocket and the browser has drawn the result:
+
+- no-op rerun: the "R" shortcut (the same page, nothing changed) — the floor;
+- target change: a new target typed in the sidebar, until the Completion KPI shows the new value;
+- date change: a new evaluation date typed in the sidebar;
+- page switch: Overview -> Checkpoints -> Overview through the sidebar (each leg one sample).
+
+For each: median wall time, median server CPU time (the `streamlit run` process, from
+/proc), and the median of each round's ratio to that round's no-op rerun.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+from bench.load import FLAGS, start_server
+
+COMPLETION = "Completion"
+ACTIONS = ("no-op rerun", "target change", "date change", "page switch")
+
+
+def server_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Session:
+    """One browser page on the server, counting the runs it has seen finish."""
+
+    def __init__(self, page, base: str, pid: int):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self.page, self.pid, self.finished = page, pid, 0
+
+        def frame(payload) -> None:
+            msg = ForwardMsg()
+            try:
+                msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
+            except Exception:  # noqa: BLE001 — not a ForwardMsg (a ping): not a run's end
+                return
+            if msg.WhichOneof("type") == "script_finished":
+                self.finished += 1
+
+        page.on("websocket", lambda ws: ws.on("framereceived", frame))
+        page.goto(f"{base}?lang=en&as_of=2024-09-15")
+        self.kpi()  # the first run (forecast, draws) is not a sample
+
+    def kpi(self) -> str:
+        metric = self.page.locator('[data-testid="stMetric"]', has_text=COMPLETION).first
+        metric.wait_for(timeout=120_000)
+        return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+    def timed(self, act: Callable[[], None], done: Callable[[], None] | None = None,
+              prepare: Callable[[], None] | None = None) -> tuple[float, float]:
+        """Wall and server CPU seconds from the action until its run finished and was drawn
+        (``prepare``: untimed steps before it, such as opening a calendar)."""
+        if prepare:
+            prepare()
+        before, cpu, wall = self.finished, server_cpu(self.pid), time.perf_counter()
+        act()
+        while self.finished == before:
+            if time.perf_counter() - wall > 120:
+                raise TimeoutError("the action started no run (the page did not take the input)")
+            self.page.wait_for_timeout(2)
+        if done:
+            done()
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        return time.perf_counter() - wall, server_cpu(self.pid) - cpu
+
+    def sidebar_input(self, label: str, value: str) -> None:
+        field = self.page.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Enter")
+
+    def open_calendar(self) -> None:
+        field = self.page.locator('[data-testid="stDateInput"]').filter(has_text="Evaluation date")
+        field.get_by_test_id("stDateInputCalendarButton").click()
+
+    def pick_day(self, day: int) -> None:
+        """A September day in the open evaluation-date calendar."""
+        self.page.get_by_role("button", name=f"September {day}, 2024").click()
+
+    def rerun(self) -> None:
+        self.page.evaluate("() => document.activeElement && document.activeElement.blur()")  # "R" works outside inputs
+        self.page.keyboard.press("r")
+
+
+def server_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def measure(rounds: int) -> dict[str, list[tuple[float, float]]]:
+    from playwright.sync_api import sync_playwright
+
+    server, base = start_server()
+    out: dict[str, list[tuple[float, float]]] = {a: [] for a in ACTIONS}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            s = Session(browser.new_page(viewport={"width": 1280, "height": 900}), base, server.pid)
+            for i in range(rounds):
+                old = s.kpi()
+                out["no-op rerun"].append(s.timed(s.rerun))
+                out["target change"].append(s.timed(
+                    lambda: s.sidebar_input("Target amount (RMB)", f"{50_000_000 + (i + 1) * 1_000_000:.2f}"),
+                    lambda: s.page.wait_for_function(
+                        "([label, old]) => [...document.querySelectorAll('[data-testid=stMetric]')]"
+                        ".some(m => m.innerText.includes(label) && !m.innerText.includes(old))", arg=[COMPLETION, old])))
+                out["date change"].append(s.timed(lambda: s.pick_day(14 - i % 10), prepare=s.open_calendar))
+                for link in ("Checkpoints", "Overview"):
+                    out["page switch"].append(s.timed(lambda: s.page.get_by_role("link", name=link).first.click()))
+            s.sidebar_input("Target amount (RMB)", "50000000.00")  # leave the demo as it was
+            print(f"server RSS after {rounds} rounds: {server_rss_mb(server.pid):.0f} MB", flush=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return out
+
+
+def report(times: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
+    noop = [w for w, _ in times["no-op rerun"]]
+    ratios = {}
+    for action in ACTIONS:
+        wall = statistics.median(w for w, _ in times[action])
+        cpu = statistics.median(c for _, c in times[action])
+        line = f"  {action:14s} wall {wall * 1000:7.0f} ms  server cpu {cpu * 1000:6.0f} ms"
+        if action != "no-op rerun":
+            pairs = zip([w for w, _ in times[action]], noop * 2 if action == "page switch" else noop)
+            ratios[action] = statistics.median(w / n for w, n in pairs)
+            line += f"  {ratios[action]:.2f}x the no-op rerun of its round (median)"
+        print(line, flush=True)
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    times = measure(args.rounds)
+    print(f"Chromium, Overview of the demo client at 2024-09-15, {args.rounds} interleaved rounds:")
+    r = report(times)
+    print(f"summary (browser): target change {r['target change']:.2f}x no-op, date change {r['date change']:.2f}x, "
+          f"page switch {r['page switch']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
