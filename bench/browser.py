@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from collections.abc import Callable
 
 from bench.load import FLAGS, start_server
+from bench.pages import report
 
 COMPLETION = "Completion"
 ACTIONS = ("no-op rerun", "target change", "date change", "page switch")
@@ -129,28 +129,13 @@ def measure(rounds: int) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
-def report(times: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
-    noop = [w for w, _ in times["no-op rerun"]]
-    ratios = {}
-    for action in ACTIONS:
-        wall = statistics.median(w for w, _ in times[action])
-        cpu = statistics.median(c for _, c in times[action])
-        line = f"  {action:14s} wall {wall * 1000:7.0f} ms  server cpu {cpu * 1000:6.0f} ms"
-        if action != "no-op rerun":
-            pairs = zip([w for w, _ in times[action]], noop * 2 if action == "page switch" else noop)
-            ratios[action] = statistics.median(w / n for w, n in pairs)
-            line += f"  {ratios[action]:.2f}x the no-op rerun of its round (median)"
-        print(line, flush=True)
-    return ratios
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     times = measure(args.rounds)
     print(f"Chromium, Overview of the demo client at 2024-09-15, {args.rounds} interleaved rounds:")
-    r = report(times)
+    r = report(times, cpu_label="server cpu")
     print(f"summary (browser): target change {r['target change']:.2f}x no-op, date change {r['date change']:.2f}x, "
           f"page switch {r['page switch']:.2f}x")
 

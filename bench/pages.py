@@ -61,18 +61,21 @@ def page_times(rounds: int) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
-def report(times: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
-    """Print medians and per-round ratios to the no-op rerun; return the median ratios."""
-    noop = times["no-op rerun"]
+def report(times: dict[str, list[tuple[float, float]]], cpu_label: str = "cpu") -> dict[str, float]:
+    """Print each action's median wall and CPU time and the median of its ratio to the no-op
+    rerun of the same round (an action timed k times a round pairs each with that round's);
+    return those ratios. Shared with bench.browser."""
+    noop = [w for w, _ in times["no-op rerun"]]
     ratios = {}
-    for action in ACTIONS:
-        wall = statistics.median(w for w, _ in times[action])
-        cpu = statistics.median(c for _, c in times[action])
-        line = f"  {action:14s} wall {wall * 1000:7.1f} ms  cpu {cpu * 1000:7.1f} ms"
+    for action, samples in times.items():
+        wall = statistics.median(w for w, _ in samples)
+        cpu = statistics.median(c for _, c in samples)
+        line = f"  {action:14s} wall {wall * 1000:7.1f} ms  {cpu_label} {cpu * 1000:7.1f} ms"
         if action != "no-op rerun":
-            ratios[action] = statistics.median(w / n for (w, _), (n, _) in zip(times[action], noop))
-            line += f"  ratio to the no-op rerun of the same round (median): {ratios[action]:.2f}x"
-        print(line)
+            per_round = max(len(samples) // len(noop), 1)
+            ratios[action] = statistics.median(w / noop[k // per_round] for k, (w, _) in enumerate(samples))
+            line += f"  {ratios[action]:.2f}x the no-op rerun of its round (median)"
+        print(line, flush=True)
     return ratios
 
 

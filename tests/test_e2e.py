@@ -282,3 +282,16 @@ def test_a_client_named_like_markdown_never_makes_the_browser_fetch_or_link(app_
         assert bad.count() == 0, (nav, [bad.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML.slice(0, 400)") for i in range(bad.count())])
     assert fetched == [], fetched
     page.close()
+
+
+def test_the_browser_bench_runs_a_round_against_its_own_server():
+    """`python -m bench.browser` (README's live what-if figures) cannot rot: one round of
+    each action in Chromium on its own server; timings are not asserted, only that every
+    action started a run the page drew."""
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the bench makes its own demo database
+    run = subprocess.run([sys.executable, "-m", "bench.browser", "--rounds", "1"], capture_output=True, text=True,
+                         timeout=280, cwd=root, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("summary (browser): target change") and "page switch" in last
