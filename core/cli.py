@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     pf.add_argument("--as-of", dest="as_of", help="evaluation date (default: the policy's year end)")
     pf.add_argument("--out", help="write the table to results.xlsx, .csv or .json instead of stdout")
     pf.add_argument("--project", action="store_true", help="add Monte-Carlo probabilities per client (slower)")
+    pf.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
+                    help="dask: one task per group of clients on a Dask cluster (same table; see README, Beyond one machine)")
+    pf.add_argument("--scheduler", help="with --engine dask: a running scheduler's address (default: a LocalCluster here)")
     pf.add_argument("--policy", default=DEFAULT_POLICY)
     pf.add_argument("--strict", action="store_true", help="refuse (exit 2) when the spend file has any warning")
     return ap
@@ -221,7 +224,7 @@ def cmd_portfolio(args: argparse.Namespace) -> dict:
 
     from .export import csv_bytes, workbook_bytes
     from .policy import load_policy
-    from .portfolio import read_files, run_portfolio, to_output
+    from .portfolio import read_files, run_portfolio, to_output, unknown_clients
 
     policy = load_policy(args.policy)
     try:
@@ -235,12 +238,16 @@ def cmd_portfolio(args: argparse.Namespace) -> dict:
         if sys.stderr.isatty():
             print(f"\r{done}/{total} {name[:40]:<40}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
-    run = run_portfolio(clients, spend, policy, day, project=args.project, progress=progress)
-    table = to_output(run.table)
+    if args.engine == "dask":
+        from .portfolio_dask import portfolio_on_dask
+
+        table = to_output(portfolio_on_dask(clients, spend, policy, day, project=args.project, scheduler=args.scheduler))
+    else:
+        table = to_output(run_portfolio(clients, spend, policy, day, project=args.project, progress=progress).table)
     summary = {
         "as_of": day.isoformat(), "clients": len(table), "rows": len(spend.rows),
         "risk": {k: int(v) for k, v in table["risk"].value_counts().items()},
-        "unknown_clients": list(run.unknown_clients), "warnings": len(spend.warnings),
+        "unknown_clients": list(unknown_clients(spend.rows, clients)), "warnings": len(spend.warnings),
     }
     if not args.out:
         return {**summary, "results": table.to_dict("records")}

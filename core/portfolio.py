@@ -407,9 +407,7 @@ def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Pol
         raise InputError(f"{first.source}: {len(spend.errors)} rows with errors; first: row {first.row}, "
                          f"column {first.column}: {first.message}")
     rows = spend.rows
-    known = {c.client for c in clients}
-    present = {str(x) for x in rows["client"].unique()} if len(rows) else set()
-    unknown = tuple(sorted(str(x) for x in present - known))
+    unknown = unknown_clients(rows, clients)
     pt = portfolio_totals(rows, clients, policy, as_of)
     evaluations = evaluations_of(pt, clients, policy, as_of)
     expiring = expiring_balances(rows, clients, evaluations, pt.shares, policy, as_of)
@@ -419,6 +417,12 @@ def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Pol
     if project:
         run = run.with_projections(project_portfolio(rows, clients, policy, as_of, progress=progress, actual=pt.totals), policy)
     return run
+
+
+def unknown_clients(rows: pd.DataFrame, clients: list[PortfolioClient]) -> tuple[str, ...]:
+    """Client ids in the spend file that the clients file does not name (never evaluated)."""
+    present = {str(x) for x in rows["client"].unique()} if len(rows) else set()
+    return tuple(sorted(present - {c.client for c in clients}))
 
 
 def data_ends(rows: pd.DataFrame) -> dict[str, dt.date]:
