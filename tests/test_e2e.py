@@ -7,6 +7,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,15 +28,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url():
+@contextmanager
+def served(database_url: str) -> Iterator[str]:
+    """`streamlit run` on a database; yields its URL."""
     port = _free_port()
     log = open(Path(tempfile.gettempdir()) / f"streamlit-e2e-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='rebate-e2e-')}/e2e.db"},
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "DATABASE_URL": database_url},
     )
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -43,10 +45,18 @@ def app_url():
             break
         except OSError:
             time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}/"
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with served(f"sqlite:///{tempfile.mkdtemp(prefix='rebate-e2e-')}/e2e.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -295,3 +305,47 @@ def test_the_browser_bench_runs_a_round_against_its_own_server():
     assert run.returncode == 0, run.stderr[-2000:]
     last = run.stdout.strip().splitlines()[-1]
     assert last.startswith("summary (browser): target change") and "page switch" in last
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_POSTGRES_URL"), reason="needs PostgreSQL (TEST_POSTGRES_URL)")
+def test_two_replicas_on_one_postgresql_see_each_others_edits_and_never_lose_one(browser):
+    """The web tier scales by replicas on one database: two `streamlit run` processes on the
+    same PostgreSQL. A target saved through replica A is what replica B shows; B's edit made
+    on the version it had read is refused (version check), never written over A's."""
+    import uuid
+
+    from core.i18n import t
+    from store import repo
+    from store.db import get_engine
+
+    url = os.environ["TEST_POSTGRES_URL"]
+    engine = get_engine(url)
+    inputs = {"target_amount": 50000000, "customer_type": "regular", "main_industry": "other", "previous_year": 0,
+              "deposit_paid_on": "2024-01-01"}
+    client = repo.create_client(engine, f"Replicas {uuid.uuid4().hex[:6]}", inputs)
+    label = t("inputs.target", "en")
+
+    def target_field(page):
+        return page.locator('[data-testid="stSidebar"]').get_by_label(label, exact=True)
+
+    with served(url) as a_url, served(url) as b_url:
+        a, b = browser.new_page(), browser.new_page()
+        for page, base in ((a, a_url), (b, b_url)):
+            page.goto(f"{base}?lang=en&client={client.id}")
+            target_field(page).wait_for(timeout=120_000)
+        target_field(a).fill("60000000")
+        target_field(a).press("Enter")
+        a.get_by_text("¥60,000,000.00").first.wait_for(timeout=60_000)  # saved: the caption under the field
+        assert '"target_amount": 60000000.0' in repo.get_client(engine, client.id).inputs_json
+        b.reload()
+        target_field(b).wait_for(timeout=120_000)
+        assert target_field(b).input_value() == "60000000.00"  # A's edit, seen through B
+        target_field(a).fill("61000000")  # A moves on; B still shows the version it read
+        target_field(a).press("Enter")
+        a.get_by_text("¥61,000,000.00").first.wait_for(timeout=60_000)
+        target_field(b).fill("55000000")
+        target_field(b).press("Enter")
+        b.get_by_text(t("store.conflict", "en")).wait_for(timeout=60_000)
+        assert '"target_amount": 61000000.0' in repo.get_client(engine, client.id).inputs_json  # A's, not lost
+        a.close()
+        b.close()
