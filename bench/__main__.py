@@ -8,9 +8,10 @@ measured in the same run (data generated with fixed seeds; medians of >= 3 runs)
   change and an evaluation-date change against a no-op rerun of the same round; goals
   <= 2x and <= 4x.
 - portfolio: ingest + full evaluation of 150 clients from one CSV (1.1M rows: 3,000
-  accounts × 365 days; 5M rows: 13,700 accounts) vs Arrow's CSV read + one group-by of the
-  same file (the floor); goal <= 2.0×. Peak memory of the run (fresh process) vs the file's
-  Arrow table; goal <= 3×.
+  accounts × 365 days; 5M rows: 13,700 accounts) vs the same file's read + one group-by in
+  Arrow (the floor) and, when installed (requirements-bench.txt), polars and duckdb: each
+  run in a fresh process, interleaved over 5 rounds with the order rotated; medians of wall,
+  CPU and peak memory. Goals: CPU <= 1.5x polars, peak memory <= polars'.
 The last line is a one-line summary. --quick (CI) uses small sizes: its ratios mean little.
 """
 from __future__ import annotations
@@ -30,11 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pv
 
 from core.forecast import make_forecast, segment_history
 from core.policy import load_policy
-from core.portfolio import read_files, run_portfolio
 from core.projection import project
 from core.spend import normalise_spend
 from core.terms import ContractTerms
@@ -116,47 +115,43 @@ def whatif_figure(quick: bool) -> dict[str, float]:
     return report(page_times(rounds))
 
 
-def arrow_floor(spend: Path) -> float:
-    """The physical floor: Arrow's multithreaded CSV read + one group-by of the same file."""
-    table = pv.read_csv(spend)
-    table.group_by("client").aggregate([("amount", "sum")])
-    return table.nbytes
-
-
-def peak_memory(clients_csv: Path, spend_csv: Path, as_of: dt.date, *flags: str) -> dict:
-    """Peak resident memory of one run in a fresh process (see bench/memory.py)."""
-    out = subprocess.run([sys.executable, "-m", "bench.memory", str(clients_csv), str(spend_csv), str(as_of), *flags],
+def fresh_run(mode: str, clients_csv: Path, spend_csv: Path, as_of: dt.date) -> dict:
+    """One run of a mode in a fresh process (bench/memory.py): wall, CPU, peak memory."""
+    out = subprocess.run([sys.executable, "-m", "bench.memory", mode, str(clients_csv), str(spend_csv), str(as_of)],
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout
     return json.loads(out)
 
 
-def portfolio_figure(label: str, clients: int, accounts: int, repeat: int, workdir: Path) -> tuple[float, float, float]:
-    """Portfolio ingest + full evaluation vs the Arrow floor; peak memory vs the Arrow table
-    (and the floor's own peak memory vs the same table, for scale)."""
-    out = workdir / label
-    clients_csv, spend_csv = write_portfolio(out, clients, accounts)
-    policy = load_policy()
+def peers() -> list[str]:
+    """The product, Arrow's floor, and the optional peers that are installed here."""
+    from importlib.util import find_spec
+
+    return ["engine", "arrow"] + [m for m in ("polars", "duckdb") if find_spec(m) is not None]
+
+
+def portfolio_figure(label: str, clients: int, accounts: int, rounds: int, workdir: Path) -> dict[str, dict[str, float]]:
+    """Portfolio ingest + full evaluation against Arrow's CSV read + one group-by (the floor)
+    and, when installed, polars and duckdb doing the same read + group-by: every run in a
+    fresh process, the modes interleaved round by round with the order rotated, medians of
+    wall time, CPU time and peak memory above the interpreter."""
+    clients_csv, spend_csv = write_portfolio(workdir / label, clients, accounts)
     as_of = dt.date(2024, 9, 30)
-
-    def engine_run():
-        cs, spend = read_files(clients_csv, spend_csv, policy)
-        run_portfolio(cs, spend, policy, as_of)
-
-    nbytes = arrow_floor(spend_csv)  # warm the page cache for both
-    floor_s = median_time(lambda: arrow_floor(spend_csv), repeat)
-    engine_s = median_time(engine_run, repeat)
-    mem, floor_mem = (peak_memory(clients_csv, spend_csv, as_of, *flag) for flag in ((), ("--floor",)))
-    rows = mem["rows"]
-    peak = mem["peak_bytes"] - mem["base_bytes"]
-    floor_peak = floor_mem["peak_bytes"] - floor_mem["base_bytes"]
-    print(f"portfolio {label}: {rows:,} rows, {clients} clients, {accounts:,} accounts, CSV {spend_csv.stat().st_size / 1e6:.0f} MB")
-    print(f"  ingest + full evaluation:              {engine_s:.2f} s (median of {repeat})")
-    print(f"  floor (Arrow CSV read + one group-by): {floor_s:.2f} s  -> {engine_s / floor_s:.2f}x, goal <= 2.0x")
-    print(f"  peak memory above the interpreter:     {peak / 1e6:.0f} MB vs Arrow table {nbytes / 1e6:.0f} MB "
-          f"-> {peak / nbytes:.2f}x, goal <= 3x")
-    print(f"  (the floor itself peaks at {floor_peak / 1e6:.0f} MB = {floor_peak / nbytes:.2f}x its table; "
-          f"the run is {peak / floor_peak:.2f}x the floor's peak)")
-    return engine_s / floor_s, peak / nbytes, floor_peak / nbytes
+    modes = peers()
+    samples: dict[str, list[dict]] = {m: [] for m in modes}
+    for r in range(rounds):
+        for mode in modes[r % len(modes):] + modes[:r % len(modes)]:
+            samples[mode].append(fresh_run(mode, clients_csv, spend_csv, as_of))
+    med = {m: {k: statistics.median(s[k] for s in runs) for k in ("wall", "cpu")}
+           | {"peak": statistics.median(s["peak_bytes"] - s["base_bytes"] for s in runs)} for m, runs in samples.items()}
+    rows = samples["engine"][0]["rows"]
+    print(f"portfolio {label}: {rows:,} rows, {clients} clients, {accounts:,} accounts, CSV {spend_csv.stat().st_size / 1e6:.0f} MB, "
+          f"{rounds} rounds (fresh process per run, order rotated)")
+    for m, v in med.items():
+        what = "ingest + full evaluation" if m == "engine" else "CSV read + one group-by"
+        ratio = "" if m == "engine" else (f"  product/{m}: wall {med['engine']['wall'] / v['wall']:.2f}x, "
+                                           f"cpu {med['engine']['cpu'] / v['cpu']:.2f}x, memory {med['engine']['peak'] / v['peak']:.2f}x")
+        print(f"  {m:7s} {what:26s} wall {v['wall']:6.2f} s  cpu {v['cpu']:6.2f} s  peak {v['peak'] / 1e6:6.0f} MB{ratio}")
+    return med
 
 
 def main() -> None:
@@ -168,14 +163,16 @@ def main() -> None:
           f"{platform.python_version()}, pandas {pd.__version__}, pyarrow {pa.__version__}")
     engine_s, base_s = projection_figure(args.quick)
     whatif = whatif_figure(args.quick)
-    sizes = [("quick", 20, 150, 3)] if args.quick else [("1.1M", 150, 3000, 3)] + ([] if args.no_5m else [("5M", 150, 13_700, 3)])
+    sizes = [("quick", 20, 150, 2)] if args.quick else [("1.1M", 150, 3000, 5)] + ([] if args.no_5m else [("5M", 150, 13_700, 5)])
     with tempfile.TemporaryDirectory(prefix="rebate-bench-") as tmp:
         results = {label: portfolio_figure(label, c, a, r, Path(tmp)) for label, c, a, r in sizes}
     parts = [f"projection {engine_s * 1000:.0f} ms = {engine_s / base_s:.2f}x numpy baseline",
              f"what-if target {whatif['target change']:.2f}x no-op rerun (goal <= 2), "
              f"date {whatif['date change']:.2f}x (goal <= 4)"]
-    parts += [f"portfolio {label} {ratio:.2f}x Arrow floor (goal <= 2.0), memory {mem:.2f}x Arrow table "
-              f"(goal <= 3; the floor's own {floor_mem:.2f}x)" for label, (ratio, mem, floor_mem) in results.items()]
+    for label, med in results.items():
+        e = med["engine"]
+        parts += [f"portfolio {label} cpu " + ", ".join(f"{e['cpu'] / v['cpu']:.2f}x {m}" for m, v in med.items() if m != "engine")
+                  + " (goal <= 1.5x polars), peak memory " + ", ".join(f"{e['peak'] / v['peak']:.2f}x {m}" for m, v in med.items() if m != "engine")]
     print("summary: " + "; ".join(parts))
 
 

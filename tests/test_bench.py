@@ -13,7 +13,7 @@ def test_bench_quick_runs_every_figure_and_prints_a_summary():
     assert run.returncode == 0, run.stderr
     last = run.stdout.strip().splitlines()[-1]
     assert last.startswith("summary: projection") and "x numpy baseline" in last
-    assert "what-if target" in last and "x no-op rerun" in last and "portfolio quick" in last and "Arrow floor" in last and "Arrow table" in last
+    assert "what-if target" in last and "x no-op rerun" in last and "portfolio quick cpu" in last and "x arrow" in last and "peak memory" in last
 
 
 def test_load_bench_quick_drives_the_real_server_without_errors():
