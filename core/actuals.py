@@ -56,12 +56,14 @@ class RowStage:
 
 
 def row_stage(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, segments: pd.DataFrame,
-              draws: np.ndarray, mean_draw: np.ndarray, share: np.ndarray) -> RowStage:
+              draws: np.ndarray, mean_draw: np.ndarray, share: np.ndarray,
+              actual: tuple[QuarterTotals, frozenset[str]] | None = None) -> RowStage:
     """Classify and rate once; ``terms`` may be the full terms or `row_terms` of them.
     ``draws``/``mean_draw``: projected spend [path, segment, quarter] of the forecast stage;
-    ``share``: each segment's return-funded share (neither counts nor earns)."""
+    ``share``: each segment's return-funded share (neither counts nor earns); ``actual``:
+    `row_rules` of the same rows, row terms and date when already computed."""
     rt = row_terms(terms)
-    actual, readings = row_rules(rows, rt, policy, as_of)
+    actual, readings = actual or row_rules(rows, rt, policy, as_of)
     factors = segment_factors(segments, rt, policy)
     cash = (1 - share)[None, :, None]
     daily = daily_counted(rows, rt, policy, as_of)

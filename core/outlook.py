@@ -17,6 +17,7 @@ from .forecast import Forecast, History, segment_history
 from .ledger import bucket_of, consume, credits, daily_use
 from .money import fen_to_yuan
 from .policy import QUARTERS, Policy
+from .pre_return import QuarterTotals
 from .projection import (
     DEFAULT_PATHS,
     Projection,
@@ -157,10 +158,12 @@ def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: s
                          draw_paths(forecast, paths, seed), seed, use)
 
 
-def stage_rows(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, stage: ForecastStage) -> RowStage:
-    """The row stage of these rows for a forecast stage (its segments, draws and mean path)."""
+def stage_rows(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, stage: ForecastStage,
+               actual: tuple[QuarterTotals, frozenset[str]] | None = None) -> RowStage:
+    """The row stage of these rows for a forecast stage (its segments, draws and mean path;
+    ``actual``: the rows' `row_rules` at the stage's date, when known)."""
     return row_stage(rows, terms, policy, stage.as_of, stage.history.segments, stage.draws,
-                     draw_paths(stage.forecast, 1, stage.seed), stage.share)
+                     draw_paths(stage.forecast, 1, stage.seed), stage.share, actual)
 
 
 def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, method: str | None = None,

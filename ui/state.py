@@ -160,10 +160,11 @@ def cached_row_stage(key: tuple[int, int], _spend: pd.DataFrame, rules_of: Contr
     version, date, forecast and the inputs the row rules read (`core.actuals.row_terms`):
     a what-if on the target reuses it and only settles. ``_stage``: the forecast stage of
     the same key, date, method, paths and seed."""
-    return stage_rows(_spend, rules_of, resolve_policy(policy_name), _stage)
+    actual = cached_row_totals(key, _spend, rules_of, policy_name, _stage.as_of)  # shared with the evaluation
+    return stage_rows(_spend, rules_of, resolve_policy(policy_name), _stage, actual)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)  # shared read-only (pages never write into it): not pickled per hit
 def cached_outlook(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str, as_of: dt.date,
                    method: str | None, paths: int = 10_000, seed: int = 0) -> Outlook:
     """Forecast, Monte Carlo, required spend and ledger; recomputed only when an input
