@@ -2,8 +2,6 @@
 (replace or append), undo a batch, and classify the accounts."""
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -22,7 +20,8 @@ from core.spend import (
     SPEND_FIELDS,
 )
 from core.validation import InputError
-from store import repo
+from services import WriteRefused
+from services import spend as use
 from ui.state import engine, page_start, user_email, user_team, write_failure
 from ui.text import plain
 
@@ -78,7 +77,7 @@ def mapping_step(table, remembered: dict[str, str] | None):
             st.selectbox(t("data.file_platform", L), ["", *PLATFORMS], key="file_platform",
                          format_func=lambda v: t("data.file_platform.by_account", L) if v == "" else v)
         if st.button(t("data.remember_mapping", L)):
-            repo.remember_mapping(db, layout_key(table.headers), chosen, team=user_team())
+            use.remember_mapping(db, table.headers, chosen, user_team())
             st.toast(t("data.mapping_saved", L))
     return mapping
 
@@ -121,10 +120,9 @@ if upload is not None:
             if picked != table.sheet.split(", ")[0]:
                 st.session_state["upload_sheet"] = (upload.name, picked)
                 table = read_upload(data, upload.name, picked)
-        key = layout_key(table.headers)
-        mapping = mapping_step(table, repo.recall_mapping(db, key, team=user_team()))
+        mapping = mapping_step(table, use.recalled_mapping(db, table.headers, user_team()))
         with st.spinner(t("data.validating", L)):
-            saved = repo.get_classification(db, client.id)
+            saved = use.classification(db, client.id)
             file_values = {"platform": st.session_state["file_platform"]} \
                 if "platform" not in mapping.fields and st.session_state.get("file_platform") else None
             parsed, given = prepare_spend(table, mapping, policy, saved if len(saved) else None, file_values=file_values)
@@ -140,7 +138,7 @@ if upload is not None:
             st.dataframe(report.head(500), hide_index=True, width="stretch")
             st.download_button(t("data.download_report", L), csv_bytes(report), file_name="validation_report.csv", mime="text/csv")
             st.session_state["last_validation_report"] = (client.id, report)  # only this client's export may show it
-        overlap = repo.count_overlap(db, client.id, parsed.rows)
+        overlap = use.overlapping_rows(db, client.id, parsed.rows)
         mode = "replace"
         if overlap:
             mode = st.radio(t("data.overlap", L, n=f"{overlap:,}"), ["replace", "append"], horizontal=True,
@@ -151,10 +149,9 @@ if upload is not None:
             new_accounts = accounts_of_upload(parsed.rows, given, cells, saved if len(saved) else None)
             new_accounts = new_accounts[~new_accounts["account_id"].isin(saved["account_id"])]
             bar = st.progress(0.0, text=t("data.importing", L))
-            result = repo.import_batch(db, client.id, upload.name, hashlib.sha256(data).hexdigest(), parsed.rows, given,
-                                       mode=mode, layout_key=key, expected_version=client.version, who=user_email(),
-                                       progress=lambda done, total: bar.progress(done / total, text=t("data.importing", L)),
-                                       new_accounts=new_accounts, warnings=len(warnings))
+            result = use.import_spend(db, client.id, client.version, upload.name, data, parsed.rows, given, mode, user_email(),
+                                      progress=lambda done, total: bar.progress(done / total, text=t("data.importing", L)),
+                                      new_accounts=new_accounts, warnings=len(warnings), headers=table.headers)
             # Every control is rebuilt from the stored client (new version); the uploader is emptied.
             st.session_state["_flash"] = ("success" if result.status == "imported" else "info", result.message)
             st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
@@ -162,11 +159,11 @@ if upload is not None:
             st.rerun()
     except InputError as exc:
         st.error(plain(localise(exc.problems[0], L)))
-    except (repo.ConflictError, repo.BusyError) as exc:
+    except WriteRefused as exc:
         st.warning(write_failure(exc, L))
 
 st.subheader(t("data.batches", L))
-batches = repo.list_batches(db, client.id)
+batches = use.batches(db, client.id)
 if batches.empty:
     st.info(t("data.no_batches", L))
 else:
@@ -183,14 +180,14 @@ else:
             at=f"{pd.Timestamp(active.at[i, 'created_at']):%Y-%m-%d %H:%M}"))
         if col2.button(t("data.undo", L)):
             try:
-                repo.undo_batch(db, client.id, int(undo_id), expected_version=client.version, who=user_email())
+                use.undo_batch(db, client.id, client.version, int(undo_id), user_email())
                 st.rerun()
-            except (repo.ConflictError, repo.BusyError) as exc:
+            except WriteRefused as exc:
                 st.warning(write_failure(exc, L))
 
 st.subheader(t("data.classification", L))
 st.caption(t("data.classification_help", L))
-classes = repo.get_classification(db, client.id)
+classes = use.classification(db, client.id)
 if classes.empty:
     st.info(t("data.no_accounts", L))
 else:
@@ -210,11 +207,11 @@ else:
                 bulk = classes.copy()
                 bulk.loc[bulk["account_id"].isin(picked), field] = value
                 try:
-                    n = repo.save_classification(db, client.id, bulk, expected_version=client.version, who=user_email())
+                    n = use.save_classification(db, client.id, client.version, bulk, user_email())
                     st.session_state.pop("data_editor", None)
                     st.toast(t("data.classification_saved", L, n=n))
                     st.rerun()
-                except (repo.ConflictError, repo.BusyError) as exc:
+                except WriteRefused as exc:
                     st.warning(write_failure(exc, L))
     SC = st.column_config.SelectboxColumn
     edited = st.data_editor(
@@ -235,8 +232,8 @@ else:
     changed = not edited.equals(classes)
     if st.button(t("data.save_classification", L), type="primary", disabled=not changed):
         try:
-            n = repo.save_classification(db, client.id, edited, expected_version=client.version, who=user_email())
+            n = use.save_classification(db, client.id, client.version, edited, user_email())
             st.toast(t("data.classification_saved", L, n=n))
             st.rerun()
-        except (repo.ConflictError, repo.BusyError) as exc:
+        except WriteRefused as exc:
             st.warning(write_failure(exc, L))

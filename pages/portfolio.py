@@ -14,8 +14,7 @@ from core.i18n import fmt_money, fmt_pct, localise, report_frame, t
 from core.portfolio import client_rows, project_portfolio
 from core.spend import SPEND_FIELDS
 from core.validation import InputError
-from store import repo
-from store.demo import DEMO_DIR
+from services.clients import demo_portfolio_files, open_portfolio_client
 from ui.charts import layout, money
 from ui.router import require_router
 from ui.state import (
@@ -47,8 +46,7 @@ spend_up = c2.file_uploader(t("portfolio.spend_file", L), type=["csv", "xlsx", "
 if clients_up is not None and spend_up is not None:
     files = (clients_up.getvalue(), clients_up.name, spend_up.getvalue(), spend_up.name)
 else:
-    files = ((DEMO_DIR / "portfolio_clients.csv").read_bytes(), "portfolio_clients.csv",
-             (DEMO_DIR / "portfolio_spend.parquet").read_bytes(), "portfolio_spend.parquet")
+    files = demo_portfolio_files()
     st.info(t("portfolio.demo_note", L))
 spend_sha = hashlib.sha256(files[2]).hexdigest()  # also the import batch's hash when a client is opened
 key = hashlib.sha256(files[0]).hexdigest() + spend_sha
@@ -140,16 +138,9 @@ rows_picked = picked.selection.rows if picked is not None else []
 if rows_picked:
     chosen = run.clients[int(order[rows_picked[0]])]
     if bar[0].button(t("portfolio.open", L, name=plain(chosen.name)), type="primary", key="pf_open"):
-        name = f"{chosen.name} ({chosen.client})"
-        existing = {c.name: c.id for c in repo.list_clients(engine(), team=user_team())}
-        if name in existing:
-            st.session_state["_select_client"] = existing[name]
-        else:
-            rows = client_rows(spend.rows, chosen.client)
-            created = repo.create_client_with_rows(
-                engine(), name, chosen.inputs, rows, files[3], spend_sha,
-                [f for f in SPEND_FIELDS if f != "amount"], day, policy.name, team=user_team(), who=user_email())
-            st.session_state["_select_client"] = created.id
+        st.session_state["_select_client"] = open_portfolio_client(
+            engine(), f"{chosen.name} ({chosen.client})", chosen.inputs, client_rows(spend.rows, chosen.client), files[3],
+            spend_sha, [f for f in SPEND_FIELDS if f != "amount"], day, policy.name, user_team(), user_email())
         st.switch_page("pages/overview.py")
 
 fig = go.Figure()

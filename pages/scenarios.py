@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import column_label, fmt_money, fmt_pct, t
-from store import repo
+from services import WriteRefused
+from services.clients import audit_log, save_scenario, scenarios
 from ui.state import (
     cached_evaluation,
     cached_outlook,
@@ -35,15 +36,14 @@ with st.form("save_scenario", clear_on_submit=True):
     if st.form_submit_button(t("scenarios.save", L)):
         if name.strip():
             try:
-                repo.save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of, who=user_email(),
-                                   policy=client.policy_name)
+                save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of, client.policy_name, user_email())
                 st.success(t("scenarios.saved", L, name=plain(name.strip())))
-            except repo.BusyError as exc:
+            except WriteRefused as exc:
                 st.warning(write_failure(exc, L))
         else:
             st.warning(t("scenarios.name_needed", L))
 
-saved = repo.list_scenarios(db, client.id)
+saved = scenarios(db, client.id)
 options = {"current": t("scenarios.current", L), **{str(s.id): f"{s.name} ({s.as_of or ''})" for s in saved}}
 if len(options) < 2:
     st.info(t("scenarios.empty", L))
@@ -84,7 +84,7 @@ else:
     st.dataframe(table, width="stretch")
 
 st.subheader(t("scenarios.audit", L))
-log = repo.audit_log(db, client.id)
+log = audit_log(db, client.id)
 if log.empty:
     st.info(t("scenarios.no_audit", L))
 else:

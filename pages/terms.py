@@ -11,7 +11,7 @@ import streamlit as st
 from core.i18n import column_label, t
 from core.policy import PolicyError, parse_policy
 from core.policy_edit import changes, set_value, validated, with_year
-from store import repo
+from services import WriteRefused
 from ui.state import page_start, write_failure
 from ui.terms import (
     change_label,
@@ -114,14 +114,14 @@ if c1.button(t("terms.save", L), type="primary", disabled=not diff, key="terms_s
         ref = save_terms(name, text, base_ref)
         st.session_state["terms_saved"] = ref
         st.success(t("terms.saved", L, name=plain(name), ref=ref))
-    except (repo.BusyError,) as exc:
+    except WriteRefused as exc:
         st.warning(write_failure(exc, L))
 saved = st.session_state.get("terms_saved")
 if saved and c2.button(t("terms.use", L, client=plain(client.name)), key="terms_use"):
     try:
         use_terms(client, saved)
         st.rerun()
-    except (repo.ConflictError, repo.BusyError) as exc:
+    except WriteRefused as exc:
         st.warning(write_failure(exc, L))
 st.caption(t("terms.current", L, policy=plain(choices.get(client.policy_name, client.policy_name)),
              label=column_label("policy", L)))

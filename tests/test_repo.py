@@ -47,3 +47,21 @@ def test_every_key_used_in_the_code_is_in_the_catalogue():
     missing = sorted(used - set(catalogue()))
     assert not missing, f"missing i18n keys: {missing}"
     assert len(used) > 20
+
+
+def test_pages_are_views_that_never_touch_the_store():
+    """Architecture: a page imports core, ui and services — never store, sqlmodel or
+    sqlalchemy (use cases live in services/, every write there with its version check)."""
+    import ast
+
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert name.split(".")[0] not in ("store", "sqlmodel", "sqlalchemy"), f"{path.name} imports {name}"
+
+
+def test_services_never_import_streamlit():
+    for path in (ROOT / "services").rglob("*.py"):
+        assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(encoding="utf-8"), re.M), path
