@@ -63,11 +63,11 @@ def row_stage(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: d
     ``share``: each segment's return-funded share (neither counts nor earns); ``actual``:
     `row_rules` of the same rows, row terms and date when already computed."""
     rt = row_terms(terms)
-    actual, readings = actual or row_rules(rows, rt, policy, as_of)
+    totals, readings = actual or row_rules(rows, rt, policy, as_of)
     factors = segment_factors(segments, rt, policy)
     cash = (1 - share)[None, :, None]
     daily = daily_counted(rows, rt, policy, as_of)
-    return RowStage(as_of, actual, readings, factors, bucket_pre_return_shares(rows, rt, policy),
-                    actual + projected_totals(draws * cash, factors, policy),
-                    actual + projected_totals(mean_draw * cash, factors, policy),
+    return RowStage(as_of, totals, readings, factors, bucket_pre_return_shares(rows, rt, policy),
+                    totals + projected_totals(draws * cash, factors, policy),
+                    totals + projected_totals(mean_draw * cash, factors, policy),
                     pd.Series(daily["cumulative_fen"].to_numpy(), index=pd.DatetimeIndex(daily["date"])))

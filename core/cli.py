@@ -176,7 +176,7 @@ def read_flags(path: str):
 
 def cmd_payouts(args: argparse.Namespace) -> dict:
     import datetime as dt
-    from contextlib import nullcontext
+    from contextlib import AbstractContextManager, nullcontext
     from pathlib import Path
 
     from .money import fen_to_yuan
@@ -202,7 +202,8 @@ def cmd_payouts(args: argparse.Namespace) -> dict:
     if problems:
         raise InputError(problems)
     policy = load_settlement_policy()
-    with weekends_only_beyond_calendar() if args.weekends_only else nullcontext(set()) as fallback_years:
+    fallback: AbstractContextManager[set[int]] = weekends_only_beyond_calendar() if args.weekends_only else nullcontext(set())
+    with fallback as fallback_years:
         ledger = settle_payouts(earnings, read_flags(args.flags) if args.flags else [], policy)
     money = [c for c in ledger.columns if c.endswith("_fen")]
     rows = ledger.assign(**{c: ledger[c].map(fen_to_yuan) for c in money}).rename(columns={c: c[:-4] for c in money})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -140,7 +141,7 @@ def layout_key(headers: list[str]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
-def header_score(cells: list[object], section: str = "columns") -> int:
+def header_score(cells: Sequence[object], section: str = "columns") -> int:
     """How many cells of a row look like known headers (to find the header row)."""
     lookup = _column_lookup(section)
     return sum(1 for c in cells if normalise_header(c) in lookup)

@@ -77,7 +77,7 @@ def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy
 def negotiation_sheets(client_name: str, contract: str, settings: dict, table: pd.DataFrame, lang: str) -> dict[str, pd.DataFrame]:
     """Next year's negotiation as a workbook: its settings (money in RMB) and one row per
     candidate target (probabilities as fractions, money in RMB rounded once to the fen)."""
-    rows = [("client", client_name), ("policy", contract)]
+    rows: list[tuple[str, object]] = [("client", client_name), ("policy", contract)]
     for key, value in settings.items():
         money = key.endswith("_fen")
         rows.append((key[:-4] if money else key, fen_to_yuan(int(round(value))) if money else value))

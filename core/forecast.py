@@ -196,7 +196,7 @@ def component_paths(total: np.ndarray, t: int, profile: np.ndarray, previous: np
 
 
 def combine(paths: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    return sum(weights[m] * paths[m] for m in COMPONENTS)
+    return np.sum([weights[m] * paths[m] for m in COMPONENTS], axis=0)
 
 
 def _year_days(policy: Policy) -> pd.DatetimeIndex:

@@ -48,7 +48,7 @@ def headline(view: Outlook) -> Headline:
     losses = _loss_by_rule(view)
     if p_met >= ON_COURSE or not losses or max(losses.values()) <= 0:
         return Headline("on_course", "target_met", p_met, deposit + clawback, deposit, clawback, None)
-    rule = max(losses, key=losses.get)
+    rule = max(losses, key=lambda r: losses[r])
     key = LEVEL_OF_RULE.get(rule)
     requirement = next((r for r in view.requirements if r.key == key), None) if key else None
     kind = "at_risk" if requirement is not None and requirement.status in ("open", "unreachable") else "fixed"

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def _sniff_separator(lines: list[str], section: str = "columns") -> str:
     return best
 
 
-def _header_index(rows: list[list[object]], section: str = "columns") -> int:
+def _header_index(rows: Sequence[Sequence[object]], section: str = "columns") -> int:
     """First row (of the first 30) with the most known headers: title lines are skipped."""
     scores = [header_score(r, section) for r in rows[:HEADER_SEARCH_ROWS]]
     if not scores or max(scores) == 0:
@@ -104,7 +105,7 @@ def _header_index(rows: list[list[object]], section: str = "columns") -> int:
     return scores.index(max(scores))
 
 
-def _unique_headers(cells: list[object]) -> list[str]:
+def _unique_headers(cells: Sequence[object]) -> list[str]:
     """Header texts, blanks named and repeats numbered (merged or duplicated headers)."""
     seen: dict[str, int] = {}
     out = []
@@ -372,7 +373,7 @@ def canonical(table: RawTable, mapping: HeaderMapping) -> Canonical:
             "choose the column for it in the mapping step",
             fields=", ".join(missing), headers=", ".join(table.headers[:12]),
         )
-    money = {mapping.fields.get("amount"), *mapping.funding_columns.values(), *mapping.cash_parts} - {None}
+    money = {c for c in (mapping.fields.get("amount"), *mapping.funding_columns.values(), *mapping.cash_parts) if c is not None}
     summary, found_rows = layouts.summary_rows(table.cells, money, table.name, table.row_numbers, tuple(mapping.fields.values()))
     problems = [*table.problems, *found_rows]
     cells, rows = (table.cells.loc[~summary].reset_index(drop=True), table.row_numbers[~summary]) if summary.any() \

@@ -30,7 +30,7 @@ def _ctx() -> Any:
         if "forkserver" in methods:
             _context.set_forkserver_preload(_PRELOAD)
         if not hasattr(mp_spawn.get_preparation_data, "__wrapped__"):
-            mp_spawn.get_preparation_data = _preparation_without_main(mp_spawn.get_preparation_data)
+            mp_spawn.get_preparation_data = _preparation_without_main(mp_spawn.get_preparation_data)  # type: ignore[assignment]
     return _context
 
 

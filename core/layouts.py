@@ -154,6 +154,8 @@ def amounts(cells: pd.DataFrame, mapping: HeaderMapping, name: str, row_numbers:
         problems += _reconcile(fen, parts, cash, cash_ok, total_col, name, row_numbers)
     out: dict[str, pd.Series] = {}
     cash_source_col = parts.get("cash") or next(iter(mapping.cash_parts), total_col)  # whose text names a bad cell
+    if cash_source_col is None:  # the caller maps a cash, part or total column before it gets here
+        raise ValueError("no column holds the cash amount")
     out["cash"] = _fen_text(cash, cash_ok, text[cash_source_col])
     for funding in ("grant", "return"):
         if funding in parts:
@@ -203,7 +205,7 @@ def _reconcile(scaled: dict[str, tuple[np.ndarray, np.ndarray]], parts: dict[str
     return out
 
 
-def _yuan(fen: object) -> str:
+def _yuan(fen: int | np.integer) -> str:
     return f"{Decimal(int(fen)) / 100:,.2f}"
 
 

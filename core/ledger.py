@@ -161,7 +161,7 @@ def consume(credit_list: list[Credit], daily_use: pd.DataFrame, as_of: dt.date) 
                                        "balance_at_as_of_fen", "projected_unused_fen", "needed_per_day_fen"])
 
 
-def daily_use(rows: pd.DataFrame, future: pd.DataFrame, policy: Policy, as_of: dt.date) -> pd.DataFrame:
+def daily_use(rows: pd.DataFrame, future: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Return-funded spend per bucket and day up to as_of, then projected bidding spend
     (``future``: date, bucket, fen) after it."""
     past = rows[(rows["funding"] == "return").to_numpy(dtype=bool) & (rows["date"] <= pd.Timestamp(as_of)).to_numpy()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ def fen_to_yuan(fen: int) -> float:
     return float(Decimal(int(fen)) / FEN_PER_YUAN)
 
 
-def div_round_half_up(numer: np.ndarray, denom: int | np.ndarray) -> np.ndarray:
+def div_round_half_up(numer: Any, denom: Any) -> Any:
     """Integer numer/denom rounded half-up, elementwise (numer >= 0, denom > 0)."""
     return (2 * numer + denom) // (2 * denom)
 

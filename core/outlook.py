@@ -153,7 +153,7 @@ def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: s
             f" (weights and error bands learned from {model.client_years} client-years: {model.source})"
     forecast, record, spread = calibrated_forecast(chosen, history, policy, as_of, model, plan)
     share = np.zeros(len(history.segments)) if chosen == "plan" else return_share(rows, history, policy, as_of)
-    use = daily_use(rows, _future_bidding_use(history, forecast, policy), policy, as_of)
+    use = daily_use(rows, _future_bidding_use(history, forecast, policy), as_of)
     return ForecastStage(as_of, chosen, reason, record, weights, spread, history, forecast, share,
                          draw_paths(forecast, paths, seed), seed, use)
 

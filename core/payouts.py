@@ -96,9 +96,10 @@ def settle_payouts(earnings: pd.DataFrame, flags: list[Flag], policy: Settlement
         hit = (e["product"] == flag.product) & (e["month"] >= flag.from_month) & (e["month"] <= flag.to_month)
         for idx in e.index[hit]:
             amount = int(e.at[idx, "share_fen"])
-            settled = flag.action == "clawback" and flag.flagged_on is not None and cycle_of(e.at[idx, "month"], policy).statement < flag.flagged_on
-            if settled:  # paid (or carried) already: recovered from later payables
-                recover.setdefault(e.at[idx, "developer"], []).append((flag.flagged_on, amount))
+            flagged = flag.flagged_on if flag.action == "clawback" else None
+            if flagged is not None and cycle_of(e.at[idx, "month"], policy).statement < flagged:
+                # paid (or carried) already: recovered from later payables
+                recover.setdefault(e.at[idx, "developer"], []).append((flagged, amount))
                 e.at[idx, "clawback_fen"] = amount
             else:
                 e.at[idx, "withheld_fen"] = amount

@@ -12,6 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import tomlkit
 
@@ -67,7 +68,7 @@ def set_values(text: str, values: dict[str, object]) -> str:
     doc = tomlkit.parse(text)
     for dotted, value in values.items():
         *path, leaf = steps(dotted)
-        node = doc
+        node: Any = doc  # tables and arrays, walked by name and index
         try:
             for part in path:
                 node = node[part]
@@ -166,7 +167,9 @@ def _leaves(data: object, prefix: str) -> list[Number]:
             return [n for i, x in enumerate(data) for n in _leaves(x, f"{prefix}[{i}]")]
         return []  # lists of names (networks, platforms) are not numbers
     kind = _kind(data)
-    return [Number(prefix, data.isoformat() if kind == "date" else str(data), kind)] if kind else []
+    if kind is None:
+        return []
+    return [Number(prefix, data.isoformat() if isinstance(data, dt.date) else str(data), kind)]
 
 
 def numbers(text: str) -> list[Number]:
@@ -222,6 +225,6 @@ def _same(number: Number, value: object) -> bool:
             return Decimal(number.value) == Decimal(value)
         except InvalidOperation:
             return number.value == value
-    if number.kind == "date":
-        return number.value == value.isoformat()  # type: ignore[union-attr]
+    if isinstance(value, dt.date):
+        return number.value == value.isoformat()
     return number.value == str(value)

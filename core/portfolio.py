@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -257,7 +258,7 @@ def _expiring_by_ledger(funded: pd.DataFrame, clients: list[PortfolioClient], ta
     no_use = pd.DataFrame(columns=["date", "bucket", "fen"])
     for i, mine in table.groupby("group", sort=False):
         c = clients[int(i)]
-        ledger = consume(credit_list(mine), daily_use(by_client.get(c.client, funded.iloc[:0]), no_use, None, as_of), as_of)
+        ledger = consume(credit_list(mine), daily_use(by_client.get(c.client, funded.iloc[:0]), no_use, as_of), as_of)
         soon = ledger["quarter"].isin(window) & (ledger["expiry"] >= as_of)
         out[int(i)] = int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
     return out
@@ -271,7 +272,7 @@ def portfolio_table(clients: list[PortfolioClient], evaluations: list[Evaluation
     client's last day of data, so a stale client is never read as a settled one)."""
     records = []
     for c, ev, exp in zip(clients, evaluations, expiring_fen):
-        rec = {
+        rec: dict[str, Any] = {
             "client": c.client, "name": c.name, "customer_type": c.terms.customer_type,
             "data_end": (data_end or {}).get(c.client),
             "target_fen": ev.target_fen, "actual_fen": ev.actual_fen, "completion_rate": ev.completion_rate,

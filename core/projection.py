@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,7 +147,7 @@ class Projection:
             "target_met": {"yes": float(np.mean(o.actual.astype(float) >= self.target_fen))},
         }
 
-    def expected_fen(self) -> dict[str, object]:
+    def expected_fen(self) -> dict[str, Any]:
         """Mean over the paths of each amount, rounded once to the fen (half-up): the one
         source of every "expected" figure the pages show, so Overview and Returns agree."""
         o = self.outcome

@@ -7,7 +7,7 @@ turns raw cells (JSON values or file text) into typed columns with row-numbered 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -230,7 +230,8 @@ def normalise_spend(
             if sev == "error":
                 bad |= mask
         if not spec.required or name == "customer":
-            values_u = np.where(missing_u, spec.default if spec.default is not None else values_u, values_u)
+            fill: Any = spec.default if spec.default is not None else values_u
+            values_u = np.where(missing_u, fill, values_u)
         out[name] = _Column(codes, np.asarray(values_u))
     if prefen is not None:
         out["amount"] = prefen

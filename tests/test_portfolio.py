@@ -54,7 +54,7 @@ def own_expiring(mine: pd.DataFrame, client, policy, as_of: dt.date, window: int
     """The single-client ledger, as the Returns page computes it without a forecast."""
     ev = evaluate(mine, client.terms, policy, as_of)
     ledger = consume(credits(dict(zip(QUARTERS, ev.credited_fen)), bucket_pre_return_shares(mine, client.terms, policy), policy),
-                     daily_use(mine, pd.DataFrame(columns=["date", "bucket", "fen"]), policy, as_of), as_of)
+                     daily_use(mine, pd.DataFrame(columns=["date", "bucket", "fen"]), as_of), as_of)
     soon = (ledger["expiry"] >= as_of) & (ledger["expiry"] <= as_of + dt.timedelta(days=window)) \
         & (ledger["credit_date"] <= as_of)
     return int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
