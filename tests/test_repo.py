@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from core.i18n import LANGUAGES, catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,3 +67,15 @@ def test_pages_are_views_that_never_touch_the_store():
 def test_services_never_import_streamlit():
     for path in (ROOT / "services").rglob("*.py"):
         assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(encoding="utf-8"), re.M), path
+
+
+@pytest.mark.slow
+def test_core_type_checks_clean_with_mypy():
+    """`mypy core/` reports nothing (CI runs it through this test)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("mypy")
+    run = subprocess.run([sys.executable, "-m", "mypy", "--ignore-missing-imports", "--no-error-summary", "core/"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=280)
+    assert run.returncode == 0, run.stdout[-3000:]
