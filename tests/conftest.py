@@ -30,6 +30,27 @@ from core.terms import ContractTerms  # noqa: E402
 
 MILLION_FEN = 100_000_000  # 1,000,000 RMB in fen
 
+# Test lanes (README, "Tests"): `pytest` runs everything; the inner loop is
+# `pytest -m "not slow and not e2e"`. Tests marked bench, fuzz (coverage-guided and long
+# hypothesis runs) or app (whole pages through AppTest) are slow as well, and the fast lane
+# runs every property test with fewer examples (`examples`).
+def pytest_configure(config) -> None:
+    # an environment variable, not a global: test modules import this file as tests.conftest,
+    # a second copy of the module pytest loaded as conftest
+    fast = "not slow" in " ".join((config.getoption("markexpr") or "").split())
+    os.environ["REBATE_FAST_LANE"] = "1" if fast else ""
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if any(item.get_closest_marker(m) for m in ("bench", "fuzz", "app")):
+            item.add_marker(pytest.mark.slow)
+
+
+def examples(n: int) -> int:
+    """Hypothesis examples for a property: n in the full lane, at most 8 in the fast lane."""
+    return min(n, 8) if os.environ.get("REBATE_FAST_LANE") else n
+
 
 @pytest.fixture(scope="session")
 def policy():

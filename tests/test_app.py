@@ -12,6 +12,8 @@ from core.evaluation import evaluate
 from core.i18n import column_label, fmt_money, fmt_pct, t
 from tests.conftest import demo_portfolio_table, demo_scenario
 
+pytestmark = pytest.mark.app  # whole pages through AppTest
+
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 PAGES = ["pages/overview.py", "pages/checkpoints.py", "pages/returns.py", "pages/deposit.py", "pages/negotiation.py", "pages/scenarios.py", "pages/portfolio.py", "pages/payouts.py", "pages/data.py", "pages/terms.py", "pages/assumptions.py"]
 
@@ -543,7 +545,10 @@ def test_a_negotiation_is_saved_as_shown_and_exported_with_cores_numbers():
     shown = next(d.value for d in at.dataframe if t("negotiation.p_below", "zh") in d.value.columns)
     assert shown[t("negotiation.p_target", "zh")].tolist() == [fmt_pct(v, "zh", 0) for v in table["p_target_met"]]
     assert any(e.label == t("negotiation.saved_heading", "zh", n=1) for e in at.expander)
-    from core.export import negotiation_sheets, workbook_bytes  # what the export button downloads
+    from core.export import (  # what the export button downloads
+        negotiation_sheets,
+        workbook_bytes,
+    )
 
     settings = json.loads(saved[0].settings_json)
     book = pd.read_excel(io.BytesIO(workbook_bytes(negotiation_sheets(client.name, settings["contract"], settings, table, "zh"))),

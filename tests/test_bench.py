@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.bench  # a benchmark in its quick size
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -118,6 +118,7 @@ def test_every_statistical_method_has_its_own_learned_bands():
         assert np.array_equal(fc.bands, load().ratios[method][period(D(2024, 8, 31))])
 
 
+@pytest.mark.slow  # a subprocess CLI run: the full lane
 def test_calibrate_cli_learns_from_a_teams_own_history(tmp_path):
     """Two full years per client in one file with a client column → a model the app can load."""
     frames = []

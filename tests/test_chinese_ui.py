@@ -9,6 +9,8 @@ import pytest
 from tests.test_app import PAGES, run_app
 from tests.ui_text import WORD, english_words, texts
 
+pytestmark = pytest.mark.app  # whole pages through AppTest
+
 # Words that are user data on a page, not UI text (a file's own column name the user must write).
 PAGE_ALLOWED = {"pages/portfolio.py": {"client"}}
 

@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+from hostile import Case, cases
 from streamlit.testing.v1 import AppTest
 
 from core.cli import main as cli
 from core.limits import reader_limits
-from hostile import Case, cases
+
+pytestmark = pytest.mark.slow  # the full lane: minutes, not seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"

@@ -120,7 +120,12 @@ def test_100k_rows_load_exactly():
     assert len(parsed.rows) == n and int(parsed.rows["amount_fen"].sum()) == int(fen.sum())
 
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_FUZZ_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def FUZZ(test):  # noqa: N802 — reads as the decorator it is
+    """Long hypothesis runs on hostile input: the fuzz lane."""
+    return pytest.mark.fuzz(_FUZZ_SETTINGS(test))
 
 
 @FUZZ
@@ -181,6 +186,7 @@ def test_every_bad_file_gets_a_chinese_message_naming_the_same_place(name):
             assert f"第 {p.row} 行" in zh
 
 
+@pytest.mark.fuzz
 def test_coverage_guided_fuzzing_of_every_reader_finds_no_crash(tmp_path):
     """A short atheris (libFuzzer) run from the real fixtures: only InputError, never a
     traceback, and no input slower than 30 s (libFuzzer reports it with its bytes). The run

@@ -18,6 +18,8 @@ from store.db import database_url, get_engine
 from tests.test_app import PAGES, run_app
 from ui.text import plain, plotly_text
 
+pytestmark = pytest.mark.app  # whole pages through AppTest
+
 EVIL = "![x](http://evil.test/p.png) [a](javascript:alert(1)) <img src=http://evil.test/i.png> www.evil.test :red[x] $x$"
 MD = MarkdownIt("gfm-like", {"linkify": True, "html": True})
 

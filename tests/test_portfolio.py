@@ -29,6 +29,7 @@ from core.portfolio import (
     run_portfolio,
 )
 from core.validation import InputError
+from tests.conftest import examples
 from tools.portfolio_data import portfolio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def own_expiring(mine: pd.DataFrame, client, policy, as_of: dt.date, window: int
     return int(ledger.loc[soon, "balance_at_as_of_fen"].sum())
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
     n_clients=st.integers(1, 4),
@@ -162,6 +163,7 @@ def test_columnar_reader_hands_headless_files_to_the_row_reader(data):
     assert ingest._read_csv_columnar(data, "spend.csv", "columns") is None
 
 
+@pytest.mark.slow  # a subprocess CLI run: the full lane
 def test_cli_portfolio_writes_excel_and_json(tmp_path):
     c, s = files(3, 5, 4)
     (tmp_path / "clients.csv").write_bytes(c)
@@ -207,6 +209,7 @@ def test_projection_from_the_runs_totals_equals_projection_from_each_clients_row
         project_portfolio(spend.rows, clients, policy, day, paths=200)
 
 
+@pytest.mark.slow  # a subprocess CLI run: the full lane
 def test_every_red_or_amber_row_says_why_and_no_green_row_does():
     """Every red has a reason (the list said nothing while 149 of 150 demo clients were red
     at year end); the reasons follow the same tests as the risk level."""

@@ -17,7 +17,7 @@ from core.outlook import outlook
 from core.projection import project
 from core.required_spend import required_spend
 from core.spend import normalise_spend
-from tests.conftest import demo_scenario
+from tests.conftest import demo_scenario, examples
 
 D = dt.date
 SCEN = demo_scenario()
@@ -40,7 +40,7 @@ def planned_rows(history, plan: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return normalise_spend(pd.DataFrame(items, dtype=object)).rows
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_plan_projection_equals_evaluate_of_actual_plus_planned_rows(data):
     as_of = data.draw(st.sampled_from([D(2024, 3, 31), D(2024, 6, 12), D(2024, 9, 30), D(2024, 11, 20)]))

@@ -12,6 +12,7 @@ from core.evaluation import evaluate
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES, load_policy
 from core.spend import AD_MODELS, FUNDINGS, NETWORKS, PLATFORMS, normalise_spend
 from core.terms import ContractTerms, CustomerChange, ListedChange
+from tests.conftest import examples
 
 POLICY = load_policy("ocean_engine_2024")
 MONEY_FIELDS = ("final_return_fen", "year_end_settlement_fen", "clawback_fen", "deposit_deducted_fen", "deposit_refundable_fen")
@@ -47,7 +48,7 @@ terms_st = st.builds(
     frame_splicing=st.booleans(),
     non_bidding_framework=st.booleans(),
 )
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def typed(items: list[dict]) -> pd.DataFrame:
@@ -130,7 +131,7 @@ scenario_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(json_value, scenario_like))
 def test_fuzzed_scenarios_raise_only_input_error(data):
     from core.scenario import parse_scenario
@@ -145,7 +146,7 @@ def test_fuzzed_scenarios_raise_only_input_error(data):
     assert r.actual_fen >= 0 and all(v >= 0 for v in r.pre_return_fen)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 4), st.integers(1, 6), st.integers(1, 10**6)), min_size=1, max_size=40),
        st.lists(st.integers(0, 10**9), min_size=16, max_size=16))
 def test_credits_split_each_quarter_exactly_and_clients_do_not_interact(units, amounts):

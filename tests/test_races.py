@@ -17,6 +17,7 @@ import pytest
 from store import repo
 from store.db import get_engine
 
+pytestmark = pytest.mark.slow  # the full lane: minutes, not seconds
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = {"target_amount": 50000000, "customer_type": "regular", "main_industry": "other", "actual_2023": 0}
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])

@@ -11,6 +11,7 @@ import pytest
 from core.ingest import read_spend_file
 from core.policy import load_policy
 from core.validation import InputError
+from tests.conftest import examples
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"
 TRUTH = json.loads((REAL / "truth.json").read_text(encoding="utf-8"))
@@ -132,7 +133,7 @@ def layout(draw):
     return "\n".join(lines).encode(encoding), truth
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(layout())
 def test_random_layouts_count_the_truth_or_are_refused(case):
     from core.columns import map_headers

@@ -158,6 +158,7 @@ repo.import_batch(engine, cid, "big.csv", "k" * 64, rows, ("date", "account_id",
 """
 
 
+@pytest.mark.slow  # a subprocess CLI run: the full lane
 def test_killing_the_writer_in_the_middle_of_an_import_leaves_the_previous_state(engine, tmp_path):
     import signal
     import subprocess
