@@ -45,7 +45,7 @@ def sheet_names(lang: str, projected: bool, report: bool) -> list[str]:
 
 
 def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy: Policy, lang: str,
-                  view: Outlook | None = None, problems: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                  outlook: Outlook | None = None, problems: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The tables of the workbook, in money units of RMB (2 decimals)."""
     e = evaluation.to_dict(policy)
     sheets: dict[str, pd.DataFrame] = {
@@ -60,15 +60,15 @@ def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy
         }),
         "Result": pd.DataFrame([(k, v) for k, v in e.items() if not isinstance(v, (dict, list))], columns=["field", "value"]),
     }
-    if view is not None:
-        d = view.to_dict()
+    if outlook is not None:
+        d = outlook.to_dict()
         sheets["Projection"] = pd.DataFrame(
             [("probability", group, k, v) for group, table in d["probabilities"].items() for k, v in table.items()]
             + [("distribution", name, k, v) for name, table in d["distributions"].items() for k, v in table.items()],
             columns=["kind", "measure", "statistic", "value"])
         sheets["Required spend"] = pd.DataFrame(d["required_spend"])
         sheets["Balances"] = pd.DataFrame(d["ledger"])
-        sheets["Track record"] = view.track_record
+        sheets["Track record"] = outlook.track_record
     if problems is not None and len(problems):
         sheets["Validation report"] = problems
     return {t(f"sheet.{name}", lang): _localised(frame, lang) for name, frame in sheets.items()}

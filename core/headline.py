@@ -31,26 +31,26 @@ class Headline:
     requirement: Requirement | None  # the spend that avoids the outcome, when one does
 
 
-def _loss_by_rule(view: Outlook) -> dict[str, float]:
+def _loss_by_rule(outlook: Outlook) -> dict[str, float]:
     """Expected loss (fen, over all paths) carried by each year-end rule."""
-    o = view.projection.outcome
+    o = outlook.projection.outcome
     loss = np.asarray(o.deposit_deducted, dtype=np.float64) + np.asarray(o.clawback, dtype=np.float64)
     rules = np.asarray(o.year_end_rule)
     return {str(r): float(loss[rules == r].sum()) / len(loss) for r in np.unique(rules) if r != "target_met"}
 
 
-def headline(view: Outlook) -> Headline:
+def headline(outlook: Outlook) -> Headline:
     """The driving outcome of a projected year (see the module docstring)."""
-    expected = view.projection.expected_fen()
+    expected = outlook.projection.expected_fen()
     deposit, clawback = expected["deposit_deducted"], expected["clawback"]
-    probs = view.projection.probabilities()["year_end_rule"]
-    p_met = view.projection.probabilities()["target_met"]["yes"]
-    losses = _loss_by_rule(view)
+    probs = outlook.projection.probabilities()["year_end_rule"]
+    p_met = outlook.projection.probabilities()["target_met"]["yes"]
+    losses = _loss_by_rule(outlook)
     if p_met >= ON_COURSE or not losses or max(losses.values()) <= 0:
         return Headline("on_course", "target_met", p_met, deposit + clawback, deposit, clawback, None)
     rule = max(losses, key=lambda r: losses[r])
     key = LEVEL_OF_RULE.get(rule)
-    requirement = next((r for r in view.requirements if r.key == key), None) if key else None
+    requirement = next((r for r in outlook.requirements if r.key == key), None) if key else None
     kind = "at_risk" if requirement is not None and requirement.status in ("open", "unreachable") else "fixed"
     return Headline(kind, rule, probs.get(rule, 0.0), deposit + clawback, deposit, clawback,
                     requirement if kind == "at_risk" else None)

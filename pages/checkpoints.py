@@ -13,7 +13,7 @@ from ui.state import page_start
 ctx = page_start("checkpoints.heading")
 L, policy = ctx.lang, ctx.policy
 final = ctx.as_of >= policy.year_end
-view = None if final else ctx.outlook()
+outlook = None if final else ctx.outlook()
 st.subheader(t("checkpoints.final" if final else "checkpoints.required", L))
 table = pd.DataFrame([
     {
@@ -37,15 +37,15 @@ if final:
     st.stop()
 
 st.subheader(t("checkpoints.probabilities", L))
-probs = view.projection.probabilities()
+probs = outlook.projection.probabilities()
 cols = st.columns(3)
 for col, name in zip(cols, ("assessment_630", "assessment_930", "year_end_rule")):
     shown = {t(f"outcome.{k}", L): fmt_pct(v, L) for k, v in probs[name].items() if v > 0}
     col.markdown(f"**{t('overview.a630' if name == 'assessment_630' else 'overview.a930' if name == 'assessment_930' else 'overview.year_end', L)}**")
     col.dataframe(pd.Series(shown, name="%"), width="stretch")
-reliability_panel(view, L, expanded=True)
+reliability_panel(outlook, L, expanded=True)
 
 st.subheader(t("checkpoints.cost", L))
-o = view.expected.outcome
+o = outlook.expected.outcome
 q3 = int(o.pre_return[0][policy.assessment_930.withheld_quarter - 1])
 st.markdown(t("checkpoints.cost_text", L, reduced=fmt_money(reduction_cost_fen(o.totals, policy), L), q3=fmt_money(q3, L)))

@@ -28,11 +28,11 @@ result = ctx.evaluation()
 fig.add_vline(x=result.actual_fen / terms.target_fen, line_color="#1f4e9c", annotation_text=t("deposit.to_date", L),
               annotation_position="bottom right")
 if ctx.as_of < policy.year_end:
-    view = ctx.outlook()
-    completion = np.asarray(view.projection.outcome.actual, dtype=float) / terms.target_fen
+    outlook = ctx.outlook()
+    completion = np.asarray(outlook.projection.outcome.actual, dtype=float) / terms.target_fen
     fig.add_trace(go.Histogram(x=completion, nbinsx=60, yaxis="y2", opacity=0.35, name=t("deposit.projected", L),
                                histnorm="probability"))
-    d = view.projection.distributions()["deposit_deducted"]
+    d = outlook.projection.distributions()["deposit_deducted"]
     cols = st.columns(3)
     cols[0].metric(t("deposit.expected", L), fmt_money(round(d["mean"] * 100), L))
     cols[1].metric(t("deposit.p90", L), fmt_money(round(d["p90"] * 100), L))

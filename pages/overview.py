@@ -19,7 +19,7 @@ from ui.text import plain
 ctx = page_start("overview.heading")
 L, client, policy, day = ctx.lang, ctx.client, ctx.policy, ctx.as_of
 result = ctx.evaluation()
-view = ctx.outlook() if day < policy.year_end else None
+outlook = ctx.outlook() if day < policy.year_end else None
 
 
 def show_headline(h: Headline) -> None:
@@ -41,7 +41,7 @@ def show_headline(h: Headline) -> None:
 
 def status_or_probability(decided: str, probabilities: dict[str, float], good: str) -> tuple[str, str | None]:
     """A decided checkpoint shows its outcome; an open one the probability of passing."""
-    if decided != "pending" or view is None:
+    if decided != "pending" or outlook is None:
         return t(f"outcome.{decided}", L), None
     return t("overview.chance", L, pct=fmt_pct(probabilities.get(good, 0.0), L, 0)), t("overview.chance_help", L)
 
@@ -49,19 +49,19 @@ def status_or_probability(decided: str, probabilities: dict[str, float], good: s
 cols = st.columns(5)
 cols[0].metric(t("overview.completion", L), fmt_pct(result.completion_rate, L),
                help=t("overview.completion_help", L, target=fmt_money(result.target_fen, L)))
-if view is not None:
-    dist = view.projection.distributions()
-    probs = view.projection.probabilities()
+if outlook is not None:
+    dist = outlook.projection.distributions()
+    probs = outlook.projection.probabilities()
     c = dist["completion_rate"]
     cols[1].metric(t("overview.projected_completion", L), fmt_pct(c["p50"], L),
-                   help=t("overview.projected_help", L, p10=fmt_pct(c["p10"], L), p90=fmt_pct(c["p90"], L), method=t(f"method.{view.method}", L)))
+                   help=t("overview.projected_help", L, p10=fmt_pct(c["p10"], L), p90=fmt_pct(c["p90"], L), method=t(f"method.{outlook.method}", L)))
     value, help_ = status_or_probability(result.assessment_630, probs["assessment_630"], "pass")
     if result.assessment_630 == "pending" and probs["assessment_630"]["not_applicable"] == 1.0:
         value, help_ = t("outcome.not_applicable", L), None
     cols[2].metric(t("overview.a630", L), value, help=help_)
     value, help_ = status_or_probability(result.assessment_930, probs["assessment_930"], "pass")
     cols[3].metric(t("overview.a930", L), value, help=help_)
-    expected = view.projection.expected_fen()
+    expected = outlook.projection.expected_fen()
     cols[4].metric(t("overview.deposit_at_risk", L), fmt_money(expected["deposit_deducted"], L),
                    help=t("overview.deposit_at_risk_help", L, p90=fmt_money(round(dist["deposit_deducted"]["p90"] * 100), L)))
     cols = st.columns(5)
@@ -69,11 +69,11 @@ if view is not None:
     cols[1].metric(t("overview.target_chance", L), fmt_pct(probs["target_met"]["yes"], L, 0))
     cols[2].metric(t("overview.expected_return", L), fmt_money(expected["final_return"], L), help=t("overview.expected_help", L))
     cols[3].metric(t("overview.expected_clawback", L), fmt_money(expected["clawback"], L), help=t("overview.expected_help", L))
-    ledger = view.ledger
+    ledger = outlook.ledger
     soon = ledger[(ledger["expiry"] >= day) & (ledger["expiry"] <= day + dt.timedelta(days=30))]
     cols[4].metric(t("overview.expiring_30", L), fmt_money(int(soon["balance_at_as_of_fen"].sum()), L),
                    help=t("overview.expiring_help", L))
-    show_headline(headline(view))
+    show_headline(headline(outlook))
     deadlines = [(policy.assessment_630.date, "630"), (policy.assessment_930.date, "930"), (policy.year_end, t("overview.year_end_short", L))]
     deadlines += [(e, t("overview.credit_expiry", L, q=q)) for q, e in zip(ledger["quarter"], ledger["expiry"])]
     upcoming = sorted((d_, name) for d_, name in deadlines if d_ > day)
@@ -92,21 +92,21 @@ else:
     cols[3].metric(t("overview.clawback", L), fmt_money(result.clawback_fen, L))
     cols[4].metric(t("overview.refundable", L), fmt_money(result.deposit_refundable_fen, L))
 
-if view is not None:
-    st.caption(t("overview.method_caption", L, method=t(f"method.{view.method}", L), reason=method_reason(view, L),
-                 paths=f"{view.projection.paths:,}"))
-    reliability_panel(view, L)
+if outlook is not None:
+    st.caption(t("overview.method_caption", L, method=t(f"method.{outlook.method}", L), reason=method_reason(outlook, L),
+                 paths=f"{outlook.projection.paths:,}"))
+    reliability_panel(outlook, L)
 
 left, right = st.columns([3, 2])
 with left:
     daily = counted_by_day(client, day)
-    st.plotly_chart(cumulative_chart(daily, view.fan if view is not None else None, policy, client.terms, L), width="stretch")
+    st.plotly_chart(cumulative_chart(daily, outlook.fan if outlook is not None else None, policy, client.terms, L), width="stretch")
 with right:
-    pre = view.expected.outcome.pre_return[0] if view is not None else result.pre_return_fen
+    pre = outlook.expected.outcome.pre_return[0] if outlook is not None else result.pre_return_fen
     frame = pd.DataFrame({"q": list(QUARTERS), "pre": money([int(v) for v in pre], L),
                           "credited": list(money(result.credited_fen, L)) + [None]})
     bars = go.Figure([
-        go.Bar(x=frame["q"], y=frame["pre"], name=t("overview.pre_return_expected" if view is not None else "overview.pre_return", L)),
+        go.Bar(x=frame["q"], y=frame["pre"], name=t("overview.pre_return_expected" if outlook is not None else "overview.pre_return", L)),
         go.Bar(x=frame["q"], y=frame["credited"], name=t("overview.credited", L)),
     ])
     bars.update_layout(barmode="group")
@@ -123,14 +123,14 @@ report = report if report_of == client.id and report is not None and len(report)
 
 def sheets() -> dict:
     """The workbook's tables, built on click (not on every rerun of a what-if)."""
-    return export_sheets(client.name, client.inputs, result, policy, L, view, report)
+    return export_sheets(client.name, client.inputs, result, policy, L, outlook, report)
 
 
 c1, c2, c3 = st.columns([1, 1, 2])
 c1.download_button(t("export.excel", L), lambda: workbook_bytes(sheets()),
                    file_name=f"rebate_{day:%Y%m%d}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="export_xlsx")
-which = c3.selectbox(t("export.csv_which", L), sheet_names(L, view is not None, report is not None), key="export_csv_sheet",
+which = c3.selectbox(t("export.csv_which", L), sheet_names(L, outlook is not None, report is not None), key="export_csv_sheet",
                      label_visibility="collapsed")
 c2.download_button(t("export.csv", L), lambda: csv_bytes(sheets()[which]), file_name=f"{which.lower().replace(' ', '_')}.csv",
                    mime="text/csv", key="export_csv")

@@ -13,11 +13,11 @@ from ui.state import page_start
 
 ctx = page_start("returns.heading")
 L, policy = ctx.lang, ctx.policy
-view = ctx.outlook()
+outlook = ctx.outlook()
 final = ctx.as_of >= policy.year_end
 result = ctx.evaluation()
-st.caption(t("returns.basis_actual", L) if final else t("returns.basis_expected", L, paths=f"{view.projection.paths:,}"))
-expected = None if final else view.projection.expected_fen()  # the same means as the Overview's KPIs
+st.caption(t("returns.basis_actual", L) if final else t("returns.basis_expected", L, paths=f"{outlook.projection.paths:,}"))
+expected = None if final else outlook.projection.expected_fen()  # the same means as the Overview's KPIs
 pre = list(result.pre_return_fen) if final else list(expected["pre_return"])
 credited = list(result.credited_fen) if final else list(expected["credited"])
 entitlement = result.final_return_fen if final else expected["final_return"]
@@ -43,7 +43,7 @@ with right:
     st.caption(f"{t('returns.w.settlement', L)}: {fmt_money(settlement, L)} · {t('returns.w.clawback', L)}: {fmt_money(clawback, L)}")
 
 st.subheader(t("returns.ledger", L))
-ledger = view.ledger
+ledger = outlook.ledger
 if ledger.empty:
     st.info(t("returns.no_credits", L))
 else:

@@ -69,8 +69,8 @@ else:
             t("overview.completion", L): fmt_pct(result.completion_rate, L),
         }
         if day < pinned.year_end and not client.spend.empty:
-            view = cached_outlook(spend_key(client), client.spend, terms, ref, day, method_choice())
-            d, p = view.projection.distributions(), view.projection.probabilities()
+            outlook = cached_outlook(spend_key(client), client.spend, terms, ref, day, method_choice())
+            d, p = outlook.projection.distributions(), outlook.projection.probabilities()
             row[t("overview.projected_completion", L)] = fmt_pct(d["completion_rate"]["p50"], L)
             row[t("overview.target_chance", L)] = fmt_pct(p["target_met"]["yes"], L, 0)
             row[t("overview.expected_return", L)] = fmt_money(round(d["final_return"]["mean"] * 100), L)

@@ -75,11 +75,11 @@ def cumulative_chart(daily: pd.DataFrame, fan: pd.DataFrame | None, policy: Poli
     return layout(fig, t("overview.cumulative", lang), lang)
 
 
-def method_reason(view, lang: str) -> str:
+def method_reason(outlook, lang: str) -> str:
     """Why this projection method: the learned weights of the combined forecast, or the user's choice."""
-    if view.method != "combined":
+    if outlook.method != "combined":
         return t("method.reason_user", lang)
-    weights = ", ".join(f"{t(f'method.{m}', lang)} {fmt_pct(w, lang, 0)}" for m, w in view.weights.items() if w > 0)
+    weights = ", ".join(f"{t(f'method.{m}', lang)} {fmt_pct(w, lang, 0)}" for m, w in outlook.weights.items() if w > 0)
     return t("method.reason_combined", lang, weights=weights)
 
 

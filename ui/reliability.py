@@ -27,10 +27,10 @@ def spread_text(spread: float, lang: str) -> str:
     return t("track.as_pool", lang)
 
 
-def reliability_panel(view, lang: str, expanded: bool = False) -> None:
+def reliability_panel(outlook, lang: str, expanded: bool = False) -> None:
     """Coverage of this client's earlier P10–P90 bands, the chart, the weights and the pool."""
     with st.expander(t("track.heading", lang), expanded=expanded):
-        record = view.track_record
+        record = outlook.track_record
         if record.empty:
             st.info(t("track.none", lang))
         else:
@@ -38,6 +38,6 @@ def reliability_panel(view, lang: str, expanded: bool = False) -> None:
             st.markdown(t("track.coverage", lang, k=inside, n=len(record), pct=fmt_pct(inside / len(record), lang, 0),
                           first=f"{record['origin'].min():%Y-%m-%d}"))
             st.plotly_chart(track_record_chart(record, lang), width="stretch")
-            st.caption(spread_text(view.spread, lang))
-        st.caption(t("track.method", lang, reason=method_reason(view, lang)))
+            st.caption(spread_text(outlook.spread, lang))
+        st.caption(t("track.method", lang, reason=method_reason(outlook, lang)))
         st.caption(pool_text(lang))
