@@ -22,7 +22,7 @@ def compare_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as
                     method: str | None = None, paths: int = DEFAULT_PATHS, seed: int = 0) -> pd.DataFrame:
     """Per target: chance of each checkpoint, expected return, deposit loss and net value
     (final return − deposit deducted − clawback), all in fen."""
-    as_of = min(max(as_of, policy.year_start), policy.year_end)
+    as_of = policy.clip(as_of)
     history = segment_history(rows, policy, as_of)
     forecast = calibrated_forecast(method or "combined", history, policy, as_of, load_error_model())[0]
     out = []

@@ -141,7 +141,7 @@ class ForecastStage:
 def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: str | None = None,
                    paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None) -> ForecastStage:
     """Forecast, track record and draws for a client's rows at a date (terms-independent)."""
-    as_of = min(max(as_of, policy.year_start), policy.year_end)
+    as_of = policy.clip(as_of)
     chosen = method or "combined"
     model = load_error_model()
     history = segment_history(rows, policy, as_of)

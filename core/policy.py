@@ -255,6 +255,11 @@ class Policy(_Frozen):
                 return r
         raise KeyError(reading_id)
 
+    def clip(self, day: dt.date) -> dt.date:
+        """The day inside the policy year (an evaluation date after Dec 31, as today often
+        is, is the year end; one before Jan 1 is the first day): the one clipping rule."""
+        return min(max(day, self.year_start), self.year_end)
+
     def quarter_end(self, quarter: int) -> dt.date:
         """Last day of quarter 1..4 of the policy year."""
         year = self.year_start.year

@@ -259,15 +259,10 @@ def current_client() -> ClientInputs:
     return load_client(client_id, version)
 
 
-def clip_to_year(day: dt.date, policy: Policy) -> dt.date:
-    """Evaluation dates outside the policy year are clipped to it (today is often later)."""
-    return min(max(day, policy.year_start), policy.year_end)
-
-
 def default_day(client: ClientInputs, policy: Policy) -> dt.date:
     """Where a client opens: its saved date, else the data's last day — never today or Dec 31
     for a file that ends in September (that showed a partial year as a settled one)."""
-    return clip_to_year(client.default_as_of or client.data_end or dt.date.today(), policy)
+    return policy.clip(client.default_as_of or client.data_end or dt.date.today())
 
 
 def follow_data_end(client: ClientInputs, policy: Policy) -> None:
@@ -279,14 +274,14 @@ def follow_data_end(client: ClientInputs, policy: Policy) -> None:
     if chosen is None or chosen == auto:  # never picked by the user (or cleared): the data's last day
         st.session_state["as_of"] = st.session_state["_as_of_auto"] = default_day(client, policy)
     else:
-        st.session_state["as_of"] = clip_to_year(chosen, policy)
+        st.session_state["as_of"] = policy.clip(chosen)
 
 
 def as_of(client: ClientInputs) -> dt.date:
     """The evaluation date the user asked for (the sidebar), clipped to the policy year."""
     policy = policy_of(client)
     chosen = st.session_state.get("as_of")
-    return clip_to_year(chosen, policy) if chosen else default_day(client, policy)
+    return policy.clip(chosen) if chosen else default_day(client, policy)
 
 
 def evaluated_at(client: ClientInputs, requested: dt.date) -> dt.date:
