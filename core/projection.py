@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .checkpoints import OUTCOMES_630, OUTCOMES_930
 from .classification import classify_rows
 from .engine import Outcome, settle, totals_from_rows
 from .error_model import sample_ratios
@@ -26,6 +27,7 @@ from .pre_return import QuarterTotals
 from .rates import N_ZERO_GROUPS, row_rates
 from .spend import typed_rows
 from .terms import ContractTerms
+from .year_end import YEAR_END_RULES
 
 DEFAULT_PATHS = 10_000
 
@@ -139,11 +141,11 @@ class Projection:
     def probabilities(self) -> dict[str, dict[str, float]]:
         o = self.outcome
         share = lambda values, v: float(np.mean(values == v))  # noqa: E731
+        decided = lambda outcomes: [v for v in outcomes if v != "pending"]  # noqa: E731 — a projection settles every path
         return {
-            "assessment_630": {v: share(o.assessment_630, v) for v in ("pass", "reduced", "terminated", "not_applicable")},
-            "assessment_930": {v: share(o.assessment_930, v) for v in ("pass", "q3_withheld")},
-            "year_end_rule": {v: share(o.year_end_rule, v) for v in
-                              ("target_met", "shortfall", "below_threshold", "terminated", "forfeited", "not_effective")},
+            "assessment_630": {v: share(o.assessment_630, v) for v in decided(OUTCOMES_630)},
+            "assessment_930": {v: share(o.assessment_930, v) for v in decided(OUTCOMES_930)},
+            "year_end_rule": {v: share(o.year_end_rule, v) for v in decided(YEAR_END_RULES)},
             "target_met": {"yes": float(np.mean(o.actual.astype(float) >= self.target_fen))},
         }
 
