@@ -92,9 +92,6 @@ class HeaderMapping:
     cash_parts: tuple[str, ...] = ()  # 预付消耗, 授信消耗: cash = their sum when no cash column exists
     units: dict[str, Fraction] = field(default_factory=dict)  # source column -> RMB factor its header states
 
-    def known_count(self) -> int:
-        return len(self.fields) + len(self.funding_columns)
-
 
 def map_headers(headers: list[str], remembered: dict[str, str] | None = None, section: str = "columns") -> HeaderMapping:
     """Map headers by the alias table; ``remembered`` (source -> field or '') wins."""

@@ -37,12 +37,6 @@ def units_to_fen(units: np.ndarray) -> np.ndarray:
     return div_round_half_up(units, PPM)
 
 
-def scale(values: np.ndarray, factor: Decimal | Fraction) -> np.ndarray:
-    """values × an exact rational factor, rounded half-up to an integer."""
-    f = Fraction(factor)
-    return div_round_half_up(values * f.numerator, f.denominator)
-
-
 def at_least(numer: np.ndarray, denom: np.ndarray | int, threshold: Decimal) -> np.ndarray:
     """numer / denom >= threshold, exactly (the contract's bands are written with >=)."""
     n, d = Fraction(threshold).as_integer_ratio()

@@ -202,12 +202,6 @@ def portfolio_totals(rows: pd.DataFrame, clients: list[PortfolioClient], policy:
     return PortfolioTotals(totals, readings, pd.concat(shares, ignore_index=True))
 
 
-def evaluate_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date
-                       ) -> list[Evaluation]:
-    """Each client's Evaluation, equal to `evaluate` on that client's rows alone."""
-    return evaluations_of(portfolio_totals(rows, clients, policy, as_of), clients, policy, as_of)
-
-
 def evaluations_of(pt: PortfolioTotals, clients: list[PortfolioClient], policy: Policy, as_of: dt.date) -> list[Evaluation]:
     return [evaluation_of(pt.totals.path(i), pt.readings[i], c.terms, policy, as_of) for i, c in enumerate(clients)]
 

@@ -91,11 +91,6 @@ class SpendParse:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-def empty_spend() -> pd.DataFrame:
-    """A typed table with no rows (a client before any upload)."""
-    return normalise_spend(pd.DataFrame(columns=[n for n, f in SPEND_FIELDS.items() if f.required])).rows
-
-
 def _shown(value: object, limit: int = 60) -> str:
     """A cell as shown in a message: long values cut, so a report stays readable."""
     text = str(value)
