@@ -10,15 +10,15 @@ import streamlit as st
 from core.forecast import STATISTICAL
 from core.i18n import t
 from ui.auth import require_team
+from ui.caches import policy_of
 from ui.inputs import contract_inputs, new_client_form
 from ui.router import router_run
-from ui.state import (
+from ui.session import (
     apply_query_params,
     client_choices,
     current_client,
     follow_data_end,
     open_remembered_client,
-    policy_of,
     remember_opened,
     remember_shared_widgets,
     restore_shared_widgets,

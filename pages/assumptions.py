@@ -7,8 +7,9 @@ import streamlit as st
 
 from core.forecast import settings
 from core.i18n import t
+from ui.context import page_start
 from ui.reliability import pool_text
-from ui.state import method_choice, page_start
+from ui.session import method_choice
 
 ctx = page_start("assumptions.heading", needs_spend=False)
 L, client, policy = ctx.lang, ctx.client, ctx.policy

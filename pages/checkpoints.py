@@ -7,8 +7,8 @@ import streamlit as st
 
 from core.checkpoints import reduction_cost_fen
 from core.i18n import fmt_money, fmt_pct, t
+from ui.context import page_start
 from ui.reliability import reliability_panel
-from ui.state import page_start
 
 ctx = page_start("checkpoints.heading")
 L, policy = ctx.lang, ctx.policy

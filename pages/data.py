@@ -22,7 +22,9 @@ from core.spend import (
 from core.validation import InputError
 from services import WriteRefused
 from services import spend as use
-from ui.state import engine, page_start, user_email, user_team, write_failure
+from ui.caches import engine
+from ui.context import page_start
+from ui.session import user_email, user_team, write_failure
 from ui.text import plain
 
 ctx = page_start("data.heading", needs_spend=False)

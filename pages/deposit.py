@@ -9,7 +9,7 @@ import streamlit as st
 from core.deposit import deduction_curve
 from core.i18n import fmt_money, fmt_pct, t
 from ui.charts import layout, money, share_axis
-from ui.state import page_start
+from ui.context import page_start
 
 ctx = page_start("deposit.heading")
 L, client, policy = ctx.lang, ctx.client, ctx.policy

@@ -15,8 +15,10 @@ from core.export import negotiation_sheets, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, t
 from core.negotiation import best_targets, break_even_target
 from core.next_year import NextYear
+from ui.caches import cached_compare, spend_key
 from ui.charts import layout, money, share_axis
-from ui.state import cached_compare, method_choice, page_start, spend_key
+from ui.context import page_start
+from ui.session import method_choice
 from ui.terms import (
     NEXT,
     cached_next_year,

@@ -11,9 +11,10 @@ from core.export import csv_bytes, export_sheets, sheet_names, workbook_bytes
 from core.headline import Headline, headline
 from core.i18n import fmt_money, fmt_pct, t
 from core.policy import QUARTERS
+from ui.caches import counted_by_day
 from ui.charts import cumulative_chart, layout, method_reason, money
+from ui.context import page_start
 from ui.reliability import reliability_panel
-from ui.state import counted_by_day, page_start
 from ui.text import plain
 
 ctx = page_start("overview.heading")

@@ -27,7 +27,7 @@ from core.working_days import (
 )
 from ui.charts import layout, money
 from ui.router import require_router
-from ui.state import lang
+from ui.session import lang
 from ui.text import plain
 
 require_router()

@@ -15,19 +15,10 @@ from core.portfolio import client_rows, project_portfolio
 from core.spend import SPEND_FIELDS
 from core.validation import InputError
 from services.clients import demo_portfolio_files, open_portfolio_client
+from ui.caches import cached_portfolio_files, cached_portfolio_run, engine, policy_of
 from ui.charts import layout, money
 from ui.router import require_router
-from ui.state import (
-    as_of,
-    cached_portfolio_files,
-    cached_portfolio_run,
-    current_client,
-    engine,
-    lang,
-    policy_of,
-    user_email,
-    user_team,
-)
+from ui.session import as_of, current_client, lang, user_email, user_team
 from ui.text import plain, plotly_text
 
 RISK_COLOR = {"red": "#f8d0d0", "amber": "#fde3b8", "green": "#d4edd4"}  # cell backgrounds (emoji fonts are not everywhere)

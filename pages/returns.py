@@ -9,7 +9,7 @@ import streamlit as st
 from core.i18n import fmt_money, t, value_label
 from core.policy import QUARTERS
 from ui.charts import layout, money
-from ui.state import page_start
+from ui.context import page_start
 
 ctx = page_start("returns.heading")
 L, policy = ctx.lang, ctx.policy

@@ -10,18 +10,16 @@ import streamlit as st
 from core.i18n import column_label, fmt_money, fmt_pct, t
 from services import WriteRefused
 from services.clients import audit_log, save_scenario, scenarios
-from ui.state import (
+from ui.caches import (
     cached_evaluation,
     cached_outlook,
     engine,
-    method_choice,
-    page_start,
     resolve_policy,
     spend_key,
     terms_of,
-    user_email,
-    write_failure,
 )
+from ui.context import page_start
+from ui.session import method_choice, user_email, write_failure
 from ui.tables import audit_table
 from ui.terms import policy_choices
 from ui.text import plain

@@ -12,7 +12,8 @@ from core.i18n import column_label, t
 from core.policy import PolicyError, parse_policy
 from core.policy_edit import changes, set_value, validated, with_year
 from services import WriteRefused
-from ui.state import page_start, write_failure
+from ui.context import page_start
+from ui.session import write_failure
 from ui.terms import (
     change_label,
     imported_text,

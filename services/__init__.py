@@ -3,7 +3,7 @@
 Why a layer: pages are views (inputs -> one call -> figures) and never touch the store;
 every write goes through here as one transaction of `store.repo` with its version check,
 and a write the database refused is one error type a page catches (`WriteRefused`), shown
-in the UI's language by `ui.state.write_failure`. No Streamlit here: the same functions
+in the UI's language by `ui.session.write_failure`. No Streamlit here: the same functions
 serve a test, a script or another front end.
 """
 from __future__ import annotations

@@ -137,7 +137,7 @@ def _expected(engine, client_id, as_of: dt.date = dt.date(2024, 12, 31)):
     from core.accounts import classified_spend
     from core.policy import load_policy
     from store import repo
-    from ui.state import terms_of
+    from ui.caches import terms_of
 
     policy = load_policy()
     spend = classified_spend(repo.load_rows(engine, client_id), repo.get_classification(engine, client_id)).rows

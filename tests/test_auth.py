@@ -97,7 +97,9 @@ def test_names_are_unique_per_team_and_b_learns_nothing_of_a_names():
 def test_opening_a_portfolio_client_whose_name_another_team_uses_works():
     import hashlib
 
-    from conftest import row, rows as typed_rows
+    from conftest import row
+    from conftest import rows as typed_rows
+
     from core.spend import SPEND_FIELDS
 
     engine = get_engine(database_url())

@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.evaluation import evaluate
-from core.export import csv_bytes, export_sheets, neutralise, sheet_names, workbook_bytes
+from core.export import (
+    csv_bytes,
+    export_sheets,
+    neutralise,
+    sheet_names,
+    workbook_bytes,
+)
 from core.i18n import t
 from core.outlook import outlook
 from tests.conftest import demo_scenario

@@ -14,7 +14,8 @@ from core.policy import CUSTOMER_TYPES, load_policy
 from store import repo
 from store.repo import BusyError, ConflictError
 
-from .state import ClientInputs, engine, policy_of, user_email, user_team, write_failure
+from .caches import ClientInputs, engine, policy_of
+from .session import user_email, user_team, write_failure
 from .text import plain
 
 

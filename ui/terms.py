@@ -30,7 +30,8 @@ from core.policy_edit import (
 from core.terms import ContractTerms
 from store import repo
 
-from .state import engine, resolve_policy, user_email, user_team, write_failure
+from .caches import engine, resolve_policy
+from .session import user_email, user_team, write_failure
 
 
 def policy_choices(lang: str) -> dict[str, str]:
