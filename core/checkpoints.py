@@ -10,6 +10,7 @@ import datetime as dt
 import numpy as np
 
 from .classification import quarter_of
+from .clauses import clause
 from .money import at_least
 from .policy import Policy
 from .pre_return import QuarterTotals
@@ -24,12 +25,14 @@ def counted_through(totals: QuarterTotals, date: dt.date, policy: Policy) -> np.
     return totals.counted[:, : quarter_of(date, policy)].sum(axis=1)
 
 
+@clause("III.3")
 def assessment_630_applies(terms: ContractTerms, policy: Policy) -> bool:
     """III.3: regular customers that signed before June 30; new customers are not assessed."""
     a = policy.assessment_630
     return terms.customer_type in a.customer_types and (terms.signed_on is None or terms.signed_on < a.signed_before)
 
 
+@clause("III.3")
 def assess_630(totals: QuarterTotals, terms: ContractTerms, policy: Policy, as_of: dt.date) -> np.ndarray:
     """pass (h1 >= 30 %), reduced (20 % <= h1 < 30 %), terminated (< 20 %), per path."""
     a = policy.assessment_630
@@ -45,6 +48,7 @@ def assess_630(totals: QuarterTotals, terms: ContractTerms, policy: Policy, as_o
     ).astype(object)
 
 
+@clause("III.4")
 def assess_930(totals: QuarterTotals, terms: ContractTerms, policy: Policy, as_of: dt.date) -> np.ndarray:
     """III.4: Q3 pre-return withheld when Jan–Sep completion < 60 %, per path."""
     a = policy.assessment_930
@@ -54,6 +58,7 @@ def assess_930(totals: QuarterTotals, terms: ContractTerms, policy: Policy, as_o
     return np.where(at_least(s9, terms.target_fen, a.pass_at), "pass", "q3_withheld").astype(object)
 
 
+@clause("III.3(1)")
 def reduced_quarter_mask(policy: Policy) -> np.ndarray:
     """Quarters whose pre-return is cut by the 630 reduction (III.3(1))."""
     return np.isin(np.arange(1, 5), policy.assessment_630.reduced_quarters)

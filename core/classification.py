@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .clauses import clause
 from .policy import Policy
 from .terms import ContractTerms
 
@@ -61,6 +62,7 @@ def quarters(rows: pd.DataFrame) -> np.ndarray:
     return ((rows["date"].dt.month.to_numpy() - 1) // 3 + 1).astype(np.int8)
 
 
+@clause("I.7", "I.11", "II.2(3)")
 def counted_mask(rows: pd.DataFrame, policy: Policy, terms: ContractTerms) -> np.ndarray:
     """§1.1 (I.11, I.7, II.2(3)): cash spend on counting platforms and networks."""
     platform, network = rows["platform"], rows["network"]
@@ -79,6 +81,7 @@ def counted_mask(rows: pd.DataFrame, policy: Policy, terms: ContractTerms) -> np
     return counted
 
 
+@clause("III.5", "III.7", "V.1")
 def _customer_quarter_window(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: ContractTerms) -> np.ndarray:
     """§1.3 (III.5, III.7, V.1): an added customer counts from its quarter; a customer
     that lost its association stops from the quarter of the change."""
@@ -92,6 +95,7 @@ def _customer_quarter_window(rows: pd.DataFrame, q: np.ndarray, policy: Policy, 
     return (q >= lo) & (q < hi)
 
 
+@clause("IV.1(3)")
 def deposit_quarter(policy: Policy, terms: ContractTerms) -> int:
     """IV.1(3): first quarter whose bidding spend earns returns (5 = never)."""
     if terms.deposit_paid_on is None:
@@ -99,6 +103,7 @@ def deposit_quarter(policy: Policy, terms: ContractTerms) -> int:
     return max(1, quarter_of(terms.deposit_paid_on, policy))
 
 
+@clause("I.5", "I.15")
 def classify_rows(rows: pd.DataFrame, policy: Policy, terms: ContractTerms) -> RowClasses:
     """Counted and rebate-base masks for in-scope rows (rules §1.1–§1.3)."""
     q = quarters(rows)

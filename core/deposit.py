@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .clauses import clause
 from .money import at_least, div_round_half_up, exact
 from .policy import Policy
 from .terms import ContractTerms
@@ -16,16 +17,19 @@ from .terms import ContractTerms
 FULL_DEDUCTION_RULES = ("terminated", "forfeited", "below_threshold")
 
 
+@clause("VIII.3")
 def agreement_effective(terms: ContractTerms, policy: Policy) -> bool:
     """VIII.3: the agreement takes effect once the deposit is paid in full (within the year)."""
     return terms.deposit_paid_on is not None and terms.deposit_paid_on <= policy.year_end
 
 
+@clause("IV.1")
 def deposit_paid(terms: ContractTerms, policy: Policy) -> int:
     """The deposit held by Party A at year end (0 if it was never paid)."""
     return terms.deposit_amount(policy) if agreement_effective(terms, policy) else 0
 
 
+@clause("IV.2")
 def band_deduction(party_b_counted: np.ndarray, terms: ContractTerms, policy: Policy) -> np.ndarray:
     """IV.2 bands for a target not met: the first band whose completion is reached decides;
     below every band the whole deposit is deducted."""
@@ -47,6 +51,7 @@ def band_deduction(party_b_counted: np.ndarray, terms: ContractTerms, policy: Po
     return result
 
 
+@clause("IV.2")
 def deposit_deduction(
     rule: np.ndarray, party_b_counted: np.ndarray, terms: ContractTerms, policy: Policy
 ) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .classification import RowClasses
+from .clauses import clause
 from .money import exact
 from .policy import Policy, to_ppm
 from .rates import N_ZERO_GROUPS, RowRates
@@ -79,6 +80,7 @@ def _by_quarter(group: np.ndarray, q: np.ndarray, fen: np.ndarray, mask: np.ndar
     return out
 
 
+@clause("III.2(1)")
 def quarter_totals(fen: np.ndarray, classes: RowClasses, rates: RowRates, policy: Policy,
                    group: np.ndarray | None = None, groups: int = 1) -> QuarterTotals:
     """Sum rows into QuarterTotals: one path, or with ``group`` (0..groups-1 per row) one

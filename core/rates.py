@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .classification import distinct_combinations, quarter_of
+from .clauses import clause
 from .policy import BUSINESS_MODELS, INDUSTRY_CLASSES, Policy, to_ppm
 from .terms import ContractTerms
 
@@ -46,6 +47,7 @@ def _codes(values: pd.Series, index: dict[str, int]) -> np.ndarray:
     return values.astype(object).map(index).to_numpy(dtype=np.int64)
 
 
+@clause("III.1(2)")
 def _special_class(rows: pd.DataFrame, policy: Policy) -> np.ndarray:
     """III.1(2): a special industry row takes its Class E (E1/E2) instead of its class."""
     cls = rows["industry_class"].astype(object).to_numpy()
@@ -58,6 +60,7 @@ def _special_class(rows: pd.DataFrame, policy: Policy) -> np.ndarray:
     return np.where((special == "special_authority") & pd.notna(authority), authority, out)
 
 
+@clause("III.1(4)")
 def _listed_class(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: ContractTerms) -> np.ndarray:
     """III.1(4): listed from the notice's quarter; unlisted from the quarter after. '' = not listed."""
     if not terms.listed_changes:
@@ -77,6 +80,7 @@ def _listed_class(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: Cont
 RATE_COLUMNS = ("industry_class", "special", "business_model", "kol_reuses_xingtu_video", "platform", "ad_model")
 
 
+@clause("III.1")
 def row_rates(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: ContractTerms) -> RowRates:
     """Agreed rate per row: Class E mapping, listing (1), KOL reuse (2), traffic e-commerce cap (3).
     The 630 reduction (4) depends on the checkpoint, so it is applied per quarter later.

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .clauses import clause
 from .money import at_least, div_round_half_up, to_fen, units_to_fen
 from .policy import PPM, Policy
 from .rates import ZERO_CLASS_E, ZERO_LISTED_D
@@ -25,6 +26,7 @@ def floor_fen(terms: ContractTerms, policy: Policy) -> int:
     return max(to_fen(policy.threshold(terms.customer_type, terms.main_industry)), terms.previous_year_fen)
 
 
+@clause("III.2(2)", "IV.2")
 def year_end_rule(
     actual: np.ndarray, outcome_630: np.ndarray, effective: bool, terms: ContractTerms, policy: Policy
 ) -> np.ndarray:
@@ -47,6 +49,7 @@ def year_end_rule(
     ).astype(object)
 
 
+@clause("III.2(2)")
 def final_entitlement(
     rule: np.ndarray,
     actual: np.ndarray,

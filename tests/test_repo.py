@@ -79,3 +79,25 @@ def test_core_type_checks_clean_with_mypy():
     run = subprocess.run([sys.executable, "-m", "mypy", "--ignore-missing-imports", "--no-error-summary", "core/"],
                          capture_output=True, text=True, cwd=ROOT, timeout=280)
     assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_the_readmes_clause_table_is_what_the_code_declares():
+    """Each row of "How the engine maps to the contract" lists exactly the clauses its
+    module's rule functions carry (`@clause`); a module marked — declares none."""
+    import importlib
+
+    from core.clauses import module_clauses
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("| module | rules (rebate-rules.md) | clauses |"):].split("\n\n")[0].splitlines()[2:]
+    checked = 0
+    for row in table:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        modules = re.findall(r"`core/(\w+)\.py`", cells[0])
+        declared = [module_clauses(importlib.import_module(f"core.{m}")) for m in modules]
+        if cells[2] == "—":
+            assert not any(declared), (cells[0], declared)
+        else:
+            assert len(modules) == 1 and ", ".join(declared[0]) == cells[2], (cells[0], declared, cells[2])
+        checked += 1
+    assert checked >= 9
