@@ -112,14 +112,15 @@ def measure(rounds: int) -> dict[str, list[tuple[float, float]]]:
             for i in range(rounds):
                 old = s.kpi()
                 out["no-op rerun"].append(s.timed(s.rerun))
+                target = f"{50_000_000 + (i + 1) * 1_000_000:.2f}"
                 out["target change"].append(s.timed(
-                    lambda: s.sidebar_input("Target amount (RMB)", f"{50_000_000 + (i + 1) * 1_000_000:.2f}"),
-                    lambda: s.page.wait_for_function(
+                    lambda target=target: s.sidebar_input("Target amount (RMB)", target),
+                    lambda old=old: s.page.wait_for_function(
                         "([label, old]) => [...document.querySelectorAll('[data-testid=stMetric]')]"
                         ".some(m => m.innerText.includes(label) && !m.innerText.includes(old))", arg=[COMPLETION, old])))
-                out["date change"].append(s.timed(lambda: s.pick_day(14 - i % 10), prepare=s.open_calendar))
+                out["date change"].append(s.timed(lambda day=14 - i % 10: s.pick_day(day), prepare=s.open_calendar))
                 for link in ("Checkpoints", "Overview"):
-                    out["page switch"].append(s.timed(lambda: s.page.get_by_role("link", name=link).first.click()))
+                    out["page switch"].append(s.timed(lambda link=link: s.page.get_by_role("link", name=link).first.click()))
             s.sidebar_input("Target amount (RMB)", "50000000.00")  # leave the demo as it was
             print(f"server RSS after {rounds} rounds: {server_rss_mb(server.pid):.0f} MB", flush=True)
             browser.close()

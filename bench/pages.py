@@ -53,8 +53,9 @@ def page_times(rounds: int) -> dict[str, list[tuple[float, float]]]:
     out: dict[str, list[tuple[float, float]]] = {a: [] for a in ACTIONS}
     for i in range(rounds):
         out["no-op rerun"].append(_timed(at.run))
-        out["target change"].append(_timed(lambda: at.number_input(key=f"target_{client_id}").set_value(target + (i + 1) * 1e6).run()))
-        out["date change"].append(_timed(lambda: at.date_input(key="as_of").set_value(dt.date(2024, 9, 14) - dt.timedelta(days=i)).run()))
+        amount, day = target + (i + 1) * 1e6, dt.date(2024, 9, 14) - dt.timedelta(days=i)
+        out["target change"].append(_timed(lambda amount=amount: at.number_input(key=f"target_{client_id}").set_value(amount).run()))
+        out["date change"].append(_timed(lambda day=day: at.date_input(key="as_of").set_value(day).run()))
         if at.exception:
             raise RuntimeError(at.exception[0].message)
     at.number_input(key=f"target_{client_id}").set_value(target).run()  # leave the demo as it was

@@ -69,7 +69,9 @@ def seed_corpus() -> Path:
     seeds = [path.read_bytes() for path, _ in files]
     routes = [route for _, route in files]
     sys.path.insert(0, str(ROOT / "tests"))
-    from hostile import cases  # the hostile corpus's small files: JSON, long lines, odd unicode
+    from hostile import (
+        cases,  # the hostile corpus's small files: JSON, long lines, odd unicode
+    )
 
     for case in cases():
         if not case.slow and case.kind in ("scenario", "spend", "clients") and not case.name.endswith((".xlsx", ".xls")):
