@@ -349,3 +349,21 @@ def test_two_replicas_on_one_postgresql_see_each_others_edits_and_never_lose_one
         assert '"target_amount": 61000000.0' in repo.get_client(engine, client.id).inputs_json  # A's, not lost
         a.close()
         b.close()
+
+
+def test_a_fresh_servers_first_run_from_a_direct_link_goes_through_the_router(browser):
+    """The pages/ folder puts Streamlit in its legacy multipage mode until the first
+    st.navigation call (ui/router.py). The very first request to a fresh server, a direct
+    /data link, must still be the router's run: the shared sidebar (language, client,
+    evaluation date) is there and the Data page is drawn inside it."""
+    from core.i18n import t
+
+    with served(f"sqlite:///{tempfile.mkdtemp(prefix='rebate-e2e-')}/fresh.db") as url:
+        page = browser.new_page()
+        page.goto(f"{url}data?lang=en")
+        page.get_by_text(t("data.upload", "en")).first.wait_for(timeout=120_000)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.get_by_text("Language / 语言").count() == 1
+        assert sidebar.get_by_text(t("app.as_of", "en")).count() >= 1
+        assert page.get_by_role("link", name=t("page.overview", "en")).count() >= 1  # the router's navigation
+        page.close()
