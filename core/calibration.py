@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from itertools import product
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -202,7 +203,7 @@ def fit(pool: list[SpendYear], source: str, every: int = 3) -> ErrorModel:
 
 
 def _track_year(year: int, total: np.ndarray, previous: np.ndarray | None, last: int, model: ErrorModel,
-                method: str, every: int) -> list[dict]:
+                method: str, every: int) -> list[dict[str, Any]]:
     """Origins every ``every`` days of one year: the band predicted for each quarter end
     up to day ``last`` against the spend to that quarter end."""
     days = _year_days(year)
@@ -270,7 +271,7 @@ def track_record(history: History, as_of: dt.date, model: ErrorModel, method: st
     if method not in ("combined",) + COMPONENTS:
         return pd.DataFrame(columns=RECORD_COLUMNS)
     year = history.days[0].year if len(history.days) else as_of.year
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     prev = history.previous_year
     if prev is not None and len(prev) >= 365 and prev[-31:].sum() > 0:
         rows += _track_year(year - 1, prev, None, len(prev) - 1, model, method, every)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ def quarter_of(date: dt.date, policy: Policy) -> int:
     return (date.month - 1) // 3 + 1
 
 
-def distinct_combinations(columns: list) -> tuple[np.ndarray, np.ndarray]:
+def distinct_combinations(columns: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Each row's combination number over a few columns, and one representative row per
     combination. Why: a rule that reads only low-cardinality columns (rates, ledger
     buckets) runs once per combination — a few dozen in a million rows — not per row."""

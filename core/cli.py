@@ -9,10 +9,19 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .forecast import METHODS
 from .policy import DEFAULT_POLICY
 from .validation import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .payouts import Flag
+    from .policy import Policy
+    from .scenario import Scenario
+    from .validation import Problem
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 MAX_WARNING_LINES = 20
 
 
-def report_warnings(warnings, strict: bool) -> None:
+def report_warnings(warnings: Sequence[Problem], strict: bool) -> None:
     """Every reader warning reaches the user: one line each on stderr (capped, with a count);
     --strict makes any warning a refusal (exit 2) for pipelines that must not guess."""
     for w in warnings[:MAX_WARNING_LINES]:
@@ -81,12 +90,12 @@ def report_warnings(warnings, strict: bool) -> None:
         raise InputError(f"--strict: {len(warnings)} warning(s) in the spend file; fix them or run without --strict")
 
 
-def _scenario(args: argparse.Namespace):
+def _scenario(args: argparse.Namespace) -> Scenario:
     """The scenario file, with its rows replaced by --spend when given."""
     from .ingest import read_spend_file
     from .scenario import load_scenario
 
-    def from_file(policy):
+    def from_file(policy: Policy) -> pd.DataFrame:
         parsed = read_spend_file(args.spend, policy)
         if parsed.errors:
             raise InputError(list(parsed.errors))
@@ -96,7 +105,7 @@ def _scenario(args: argparse.Namespace):
     return load_scenario(args.scenario, spend=from_file if args.spend else None, policy=args.policy)
 
 
-def cmd_evaluate(args: argparse.Namespace) -> dict:
+def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from .evaluation import evaluate
 
     scenario = _scenario(args)
@@ -104,7 +113,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
     return result.to_dict(scenario.policy)
 
 
-def read_plan(path: str):
+def read_plan(path: str) -> pd.DataFrame:
     """A plan CSV: month (YYYY-MM), amount (RMB), optional account_id -> amount_fen."""
     import pandas as pd
 
@@ -129,7 +138,7 @@ def read_plan(path: str):
     return plan.assign(amount_fen=amounts.fen)
 
 
-def cmd_project(args: argparse.Namespace) -> dict:
+def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
     from .outlook import outlook
 
     if args.paths < 1 or args.paths > 1_000_000:
@@ -143,7 +152,7 @@ def cmd_project(args: argparse.Namespace) -> dict:
     return result.to_dict()
 
 
-def read_flags(path: str):
+def read_flags(path: str) -> list[Flag]:
     """Cheating flags CSV -> Flag list; errors name the row and column."""
     import datetime as dt
 
@@ -174,7 +183,7 @@ def read_flags(path: str):
     return flags
 
 
-def cmd_payouts(args: argparse.Namespace) -> dict:
+def cmd_payouts(args: argparse.Namespace) -> dict[str, Any]:
     import datetime as dt
     from contextlib import AbstractContextManager, nullcontext
     from pathlib import Path
@@ -219,7 +228,7 @@ def cmd_payouts(args: argparse.Namespace) -> dict:
     }
 
 
-def cmd_portfolio(args: argparse.Namespace) -> dict:
+def cmd_portfolio(args: argparse.Namespace) -> dict[str, Any]:
     import datetime as dt
     from pathlib import Path
 
@@ -265,7 +274,7 @@ def cmd_portfolio(args: argparse.Namespace) -> dict:
     return {**summary, "written": str(out)}
 
 
-def cmd_calibrate(args: argparse.Namespace) -> dict:
+def cmd_calibrate(args: argparse.Namespace) -> dict[str, Any]:
     """Fit the error model from a team's own history (full calendar years per client)."""
     from pathlib import Path
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 ALIASES = Path(__file__).resolve().parents[1] / "data" / "aliases.toml"
 IGNORE = ""  # mapping target meaning "not used"
@@ -52,7 +53,7 @@ def normalise_header(header: object) -> str:
 
 
 @lru_cache(maxsize=1)
-def aliases() -> dict:
+def aliases() -> dict[str, Any]:
     return tomllib.loads(ALIASES.read_text(encoding="utf-8"))
 
 

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def period(day: dt.date) -> int:
     return (day.timetuple().tm_yday - 1) // 7
 
 
-def leap_day_indices(days) -> np.ndarray:
+def leap_day_indices(days: Any) -> np.ndarray:
     """Each day's place in a leap year (0–365), so every calendar day has one place in the share curve."""
     starts = np.cumsum([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30])
     return starts[days.month.to_numpy() - 1] + days.day.to_numpy() - 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -57,7 +58,7 @@ class Evaluation:
             texts.append((r.zh if lang == "zh" else r.en).replace("{factor}", self.shortfall_factor))
         return texts
 
-    def to_dict(self, policy: Policy) -> dict:
+    def to_dict(self, policy: Policy) -> dict[str, Any]:
         """The output object of scenario-format.md (money in RMB to 0.01, rates to 6 places)."""
         money = _money_or_none
         return {
@@ -90,7 +91,7 @@ def _money_or_none(fen: int | None) -> float | None:
     return None if fen is None else fen_to_yuan(fen)
 
 
-def _scalar(values) -> int | None:
+def _scalar(values: Any) -> int | None:
     v = values[0]
     return None if v is None else int(v)
 

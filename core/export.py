@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import pandas as pd
 
@@ -44,7 +45,7 @@ def sheet_names(lang: str, projected: bool, report: bool) -> list[str]:
     return [t(f"sheet.{name}", lang) for name in names]
 
 
-def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy: Policy, lang: str,
+def export_sheets(client_name: str, inputs: dict[str, Any], evaluation: Evaluation, policy: Policy, lang: str,
                   outlook: Outlook | None = None, problems: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The tables of the workbook, in money units of RMB (2 decimals)."""
     e = evaluation.to_dict(policy)
@@ -74,7 +75,7 @@ def export_sheets(client_name: str, inputs: dict, evaluation: Evaluation, policy
     return {t(f"sheet.{name}", lang): _localised(frame, lang) for name, frame in sheets.items()}
 
 
-def negotiation_sheets(client_name: str, contract: str, settings: dict, table: pd.DataFrame, lang: str) -> dict[str, pd.DataFrame]:
+def negotiation_sheets(client_name: str, contract: str, settings: dict[str, Any], table: pd.DataFrame, lang: str) -> dict[str, pd.DataFrame]:
     """Next year's negotiation as a workbook: its settings (money in RMB) and one row per
     candidate target (probabilities as fractions, money in RMB rounded once to the fen)."""
     rows: list[tuple[str, object]] = [("client", client_name), ("policy", contract)]

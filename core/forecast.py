@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ METHODS = STATISTICAL + ("plan",)
 
 
 @lru_cache(maxsize=1)
-def settings() -> dict:
+def settings() -> dict[str, Any]:
     return tomllib.loads(SETTINGS.read_text(encoding="utf-8"))
 
 

@@ -9,8 +9,14 @@ import tomllib
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .validation import Problem
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "i18n.toml"
 LANGUAGES = ("zh", "en")
@@ -97,7 +103,7 @@ def fmt_pct(rate: float | None, lang: str, places: int = 1) -> str:
     return f"{_q(Decimal(str(rate)) * 100, places)}%"
 
 
-def localise(problem, lang: str) -> str:
+def localise(problem: Problem, lang: str) -> str:
     """A validation problem in the UI's language: the English one-liner, or the catalogue's
     text for its code with the same file, row, column and value."""
     key = f"problem.{problem.code}"
@@ -113,7 +119,7 @@ def localise(problem, lang: str) -> str:
     return f"{'，'.join(where)}：{text}{value}" if where else f"{text}{value}"
 
 
-def report_frame(problems, lang: str) -> pd.DataFrame:
+def report_frame(problems: Iterable[Problem], lang: str) -> pd.DataFrame:
     """A validation report (file, row, column, value, message) as the user reads it — the
     table on the page, its CSV download and the workbook sheet are this one frame."""
     from .validation import problems_frame

@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,7 @@ RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 OPEN_QUOTE = re.compile(r"EOF inside string starting (?:at|on) (?:row|line) (\d+)")
 
 
-def csv_problem(name: str, detail: str):
+def csv_problem(name: str, detail: str) -> InputError:
     """The CSV parser's complaint as a problem with its own code and the file's line number
     (the parser counts every line of the file), so the message reads in the UI's language
     (pandas speaks English)."""
@@ -220,7 +221,7 @@ def _read_excel(data: bytes, name: str, section: str, sheet: str | None = None) 
     return RawTable(name, headers, cells, rows, ", ".join(f[1] for f in same), tuple(notes), tuple(f[1] for f in found))
 
 
-def _sheet_cells(sheets: dict, sheet: str, at: int) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+def _sheet_cells(sheets: dict[str, Any], sheet: str, at: int) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     frame = sheets[sheet] if sheet in sheets else next(v for k, v in sheets.items() if str(k) == sheet)
     headers = _unique_headers(list(frame.iloc[at]))
     cells = frame.iloc[at + 1 :].reset_index(drop=True)
@@ -232,7 +233,7 @@ def _sheet_cells(sheets: dict, sheet: str, at: int) -> tuple[list[str], pd.DataF
 def _arrow_table_to_cells(table: pa.Table) -> pd.DataFrame:
     """Dictionary columns become pandas categoricals (codes, no per-cell strings); the
     free-text amount columns stay Arrow strings for the decimal fast path."""
-    def mapper(t: pa.DataType):
+    def mapper(t: pa.DataType) -> pd.ArrowDtype | None:
         return pd.ArrowDtype(t) if pa.types.is_string(t) or pa.types.is_large_string(t) else None
     return table.to_pandas(types_mapper=mapper)
 

@@ -37,12 +37,12 @@ def _ctx() -> Any:
 WORKER_NAME = "rebate-reader"
 
 
-def _preparation_without_main(original: Callable[[str], dict]) -> Callable[[str], dict]:
+def _preparation_without_main(original: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
     """multiprocessing re-imports the caller's __main__ in every child. In a Streamlit server
     __main__ is the running page script (Streamlit swaps sys.modules["__main__"] per run),
     and a script without a main guard would recurse. The readers were preloaded by the fork
     server and need nothing from it, so our workers' preparation data leaves it out."""
-    def prepare(name: str) -> dict:
+    def prepare(name: str) -> dict[str, Any]:
         data = original(name)
         if name.startswith(WORKER_NAME):
             data.pop("init_main_from_path", None)
@@ -70,7 +70,7 @@ def _limit_memory(extra_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple, memory_mb: int) -> None:
+def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
     """The worker: limit itself, run, send ('ok', result) or why not."""
     try:
         _limit_memory(memory_mb)
@@ -92,7 +92,7 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple, memory_mb: int) -> No
         conn.close()
 
 
-def run_isolated(fn: Callable[..., Any], args: tuple, name: str, limits: ReaderLimits | None = None) -> Any:
+def run_isolated(fn: Callable[..., Any], args: tuple[Any, ...], name: str, limits: ReaderLimits | None = None) -> Any:
     """fn(*args) in a worker; its InputError comes back as is, a death or a limit as one
     InputError naming the file. fn must be a module-level function (it is pickled)."""
     limits = limits or reader_limits()

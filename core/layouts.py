@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,7 +164,8 @@ def amounts(cells: pd.DataFrame, mapping: HeaderMapping, name: str, row_numbers:
     return Amounts(out, problems)
 
 
-def _cash(scaled: dict[str, tuple[np.ndarray, np.ndarray]], parts: dict[str, str], cash_parts: tuple[str, ...], total_col: str | None, name: str):
+def _cash(scaled: dict[str, tuple[np.ndarray, np.ndarray]], parts: dict[str, str], cash_parts: tuple[str, ...], total_col: str | None,
+          name: str) -> tuple[np.ndarray, np.ndarray, str]:
     """Cash per row: the cash column; else the sum of its parts (预付 + 授信); else the total
     minus grant and return. None of these: the file cannot say what was cash — refused."""
     if "cash" in parts:
@@ -186,7 +188,7 @@ def _cash(scaled: dict[str, tuple[np.ndarray, np.ndarray]], parts: dict[str, str
                        "export the report with 非赠款消耗 or 总消耗", columns=listed)
 
 
-def _reconcile(scaled: dict[str, tuple[np.ndarray, np.ndarray]], parts: dict[str, str], cash, cash_ok, total_col: str, name: str, row_numbers: np.ndarray) -> list[Problem]:
+def _reconcile(scaled: dict[str, tuple[np.ndarray, np.ndarray]], parts: dict[str, str], cash: np.ndarray, cash_ok: np.ndarray, total_col: str, name: str, row_numbers: np.ndarray) -> list[Problem]:
     """Parts must add up to the total, row by row; the parts are used, a mismatch is named."""
     total, total_ok = scaled[total_col]
     summed, ok = cash, cash_ok & total_ok
@@ -261,7 +263,7 @@ def account_keys(col: pd.Series, header: str, name: str, row_numbers: np.ndarray
     return pd.Series(pd.Categorical.from_codes(new_codes, categories=pd.Index(keys, dtype=object)), index=col.index)
 
 
-def _distinct(col: pd.Series) -> tuple[np.ndarray, list]:
+def _distinct(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Codes and distinct values (a categorical's own categories, else a factorisation)."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         return col.cat.codes.to_numpy(), list(col.cat.categories)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .classification import classify_rows, distinct_combinations, in_scope
+from .classification import RowClasses, classify_rows, distinct_combinations, in_scope
 from .credit_timing import credit_timing
 from .policy import QUARTERS, Policy
-from .rates import row_rates
+from .rates import RowRates, row_rates
 from .terms import ContractTerms
 
 LEDGER_PLATFORMS = ("ocean_ads", "oesa", "local", "xingtu_xgl")
@@ -53,7 +53,7 @@ def bucket_pre_return_shares(rows: pd.DataFrame, terms: ContractTerms, policy: P
     return pre_return_shares(scoped, classes, rates).drop(columns="group")
 
 
-def pre_return_shares(rows: pd.DataFrame, classes, rates, group: np.ndarray | None = None) -> pd.DataFrame:
+def pre_return_shares(rows: pd.DataFrame, classes: RowClasses, rates: RowRates, group: np.ndarray | None = None) -> pd.DataFrame:
     """Columns group, quarter, bucket, share: each (group, quarter)'s Σ base × agreed rate
     split by bucket. ``group`` numbers a portfolio's clients (None: one client, group 0)."""
     m = classes.base & (rates.agreed_ppm > 0)

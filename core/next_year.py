@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,7 @@ class NextYear:
     deposit_cost_per_10m_fen: int  # extra expected deposit loss of 1,000万 more target around it
     growth: tuple[float, float] = (-0.2, 0.4)
 
-    def settings(self) -> dict:
+    def settings(self) -> dict[str, Any]:
         """What the table was computed from and its headline answers (saved and exported with it)."""
         return {"base_year": self.base.year, "base_total_fen": self.base.total_fen, "base_projected": self.base.projected,
                 "growth_low": self.growth[0], "growth_high": self.growth[1], "confidence": self.confidence,
@@ -98,7 +99,7 @@ def next_year_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, 
                            draws=base.quarters[None]).outcome.actual[0]
     next_terms = replace(next_terms, previous_year_fen=int(counted_base))
 
-    def judge(target: int) -> dict:
+    def judge(target: int) -> dict[str, Any]:
         p = project(rows.iloc[:0], history, dummy, next_terms.with_target(int(target)), next_policy, before,
                     paths, seed, cash_only=True, draws=draws)
         o = p.outcome

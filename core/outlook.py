@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from .pre_return import QuarterTotals
 from .projection import (
     DEFAULT_PATHS,
     Projection,
+    SegmentFactors,
     draw_paths,
     return_share,
     settled,
@@ -43,7 +45,7 @@ class Outlook:
     ledger: pd.DataFrame
     fan: pd.DataFrame  # date, p10, p50, p90 cumulative counted fen (future days)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         p = self.projection
         return {
             "as_of": self.as_of.isoformat(),
@@ -85,7 +87,7 @@ class Outlook:
         }
 
 
-def _future_bidding_use(history: History, forecast, policy: Policy) -> pd.DataFrame:
+def _future_bidding_use(history: History, forecast: Forecast, policy: Policy) -> pd.DataFrame:
     """Projected bidding spend per bucket and day, continued to the final deadline at the
     pace of the last four forecast weeks (for the year-end credit)."""
     seg = history.segments
@@ -104,8 +106,8 @@ def _future_bidding_use(history: History, forecast, policy: Policy) -> pd.DataFr
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["date", "bucket", "fen"])
 
 
-def _fan(history: History, forecast, projection: Projection, expected: Projection,
-         factors, share: np.ndarray) -> pd.DataFrame:
+def _fan(history: History, forecast: Forecast, projection: Projection, expected: Projection,
+         factors: SegmentFactors, share: np.ndarray) -> pd.DataFrame:
     """Cumulative counted spend bands: each path's projected total scales the mean path."""
     q = (forecast.days.month.to_numpy() - 1) // 3
     counted_daily = (forecast.mean * (1 - share)[:, None] * factors.counted[:, q]).sum(axis=0)

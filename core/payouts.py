@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -168,7 +168,7 @@ def parse_months(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, out, ""), ok
 
 
-def read_earnings(data: bytes, name: str) -> tuple[pd.DataFrame, list]:
+def read_earnings(data: bytes, name: str) -> tuple[pd.DataFrame, list[Any]]:
     """An earnings export (CSV/XLSX, 中文 or English headers) -> month, developer, product,
     earnings_fen; rows with problems are left out and reported (file row, column, value)."""
     from .columns import map_headers

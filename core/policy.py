@@ -11,7 +11,7 @@ import tomllib
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -65,12 +65,12 @@ class Rates(_Frozen):
 
     @field_validator("local", mode="before")
     @classmethod
-    def _local(cls, v: dict) -> dict:
+    def _local(cls, v: dict[str, Any]) -> dict[str, Any]:
         return {k: tuple(_rate(x) for x in parts) for k, parts in v.items()}
 
     @field_validator("ads", mode="before")
     @classmethod
-    def _ads(cls, v: dict) -> dict:
+    def _ads(cls, v: dict[str, Any]) -> dict[str, Any]:
         return {col: {k: _rate(x) for k, x in table.items()} for col, table in v.items()}
 
     @model_validator(mode="after")
@@ -242,7 +242,7 @@ class Policy(_Frozen):
     def threshold(self, customer_type: str, main_industry: str) -> Decimal:
         return self.thresholds[customer_type][main_industry]
 
-    def new_client_inputs(self) -> dict:
+    def new_client_inputs(self) -> dict[str, Any]:
         """Scenario inputs of a new client: the contract's minimum target, deposit paid on
         the first day of the policy year (well before the due date)."""
         d = self.client_defaults

@@ -26,7 +26,7 @@ def shift_day(day: dt.date, years: int) -> dt.date:
     return day.replace(year=day.year + years, day=28 if (day.month, day.day) == (2, 29) else day.day)
 
 
-def _walk_dates(node, years: int) -> None:
+def _walk_dates(node: Any, years: int) -> None:
     """Move every date value of a tomlkit container, in place."""
     items = node.items() if hasattr(node, "items") else enumerate(node)
     for key, value in list(items):

@@ -57,7 +57,7 @@ class PortfolioClient:
     client: str
     name: str
     terms: ContractTerms
-    inputs: dict  # the ClientIn fields as JSON values (stored when the client is opened in the dashboard)
+    inputs: dict[str, Any]  # the ClientIn fields as JSON values (stored when the client is opened in the dashboard)
 
 
 # ---------------------------------------------------------------- the clients file
@@ -104,7 +104,7 @@ def read_clients(data: bytes, name: str, policy: Policy) -> list[PortfolioClient
     return out
 
 
-def _json_inputs(model: ClientIn) -> dict:
+def _json_inputs(model: ClientIn) -> dict[str, Any]:
     """ClientIn as the store keeps client inputs: money as numbers (JSON floats read back as
     Decimal, exact for amounts to the fen), dates as ISO text."""
     def plain(v: object) -> object:
@@ -131,11 +131,12 @@ def _client_column(table: RawTable, header: str, field: str, kind: str, name: st
         i = int(np.flatnonzero(bad)[0])
         why = f": {reason[i]}" if reason[i] else ""
         raise InputError(f"{name}: row {table.row_numbers[i]}, column {header}: cannot read '{as_text(cells).iat[i]}' as {field}{why}")
+    shown: list[Any] = list(values)
     if kind == "money":
-        values = [Decimal(int(f)) / 100 for f in values]
+        shown = [Decimal(int(f)) / 100 for f in values]
     elif kind == "date":
-        values = [str(d) for d in np.asarray(values).astype("datetime64[D]")]
-    return [None if m else v for v, m in zip(list(values), missing)]
+        shown = [str(d) for d in np.asarray(values).astype("datetime64[D]")]
+    return [None if m else v for v, m in zip(shown, missing)]
 
 
 # ---------------------------------------------------------------- the spend file
@@ -165,7 +166,7 @@ def client_codes(column: pd.Series, clients: list[PortfolioClient]) -> np.ndarra
     return pd.Index(ids).get_indexer(column.astype(object)).astype(np.int64)
 
 
-def _row_rule_profile(terms: ContractTerms, policy: Policy) -> tuple:
+def _row_rule_profile(terms: ContractTerms, policy: Policy) -> tuple[Any, ...]:
     """What of a client's terms the row rules read; clients with equal profiles share a pass."""
     return (terms.non_bidding_framework, deposit_quarter(policy, terms), terms.listed_changes, terms.customer_changes)
 
@@ -185,7 +186,7 @@ def portfolio_totals(rows: pd.DataFrame, clients: list[PortfolioClient], policy:
     totals = zero_totals(len(clients))
     kol = np.zeros(len(clients), dtype=bool)
     shares = []
-    profiles: dict[tuple, list[int]] = {}
+    profiles: dict[tuple[Any, ...], list[int]] = {}
     for i, c in enumerate(clients):
         profiles.setdefault(_row_rule_profile(c.terms, policy), []).append(i)
     for members in profiles.values():
@@ -259,7 +260,7 @@ def _expiring_by_ledger(funded: pd.DataFrame, clients: list[PortfolioClient], ta
 
 
 def portfolio_table(clients: list[PortfolioClient], evaluations: list[Evaluation], expiring_fen: np.ndarray,
-                    as_of: dt.date, policy: Policy, projections: dict[str, dict] | None = None,
+                    as_of: dt.date, policy: Policy, projections: dict[str, dict[str, Any]] | None = None,
                     data_end: dict[str, dt.date] | None = None) -> pd.DataFrame:
     """One row per client: what finance previews at quarter end (money in fen; `risk`
     red/amber/green from `risk_level`, `reasons` from `risk_reasons`; `data_end` the
@@ -308,7 +309,7 @@ def stale(data_end: dt.date | None, as_of: dt.date, policy: Policy) -> bool:
     return data_end is None or (day - data_end).days > STALE_DAYS
 
 
-def risk_reasons(rec: dict, as_of: dt.date, policy: Policy) -> tuple[str, ...]:
+def risk_reasons(rec: dict[str, Any], as_of: dt.date, policy: Policy) -> tuple[str, ...]:
     """Why a row is red or amber, as codes the UI translates (every red has a reason: a
     client at 120 % completion is red because its target is below the industry threshold,
     and the list must say so). Empty for a green row."""
@@ -338,7 +339,7 @@ def risk_reasons(rec: dict, as_of: dt.date, policy: Policy) -> tuple[str, ...]:
 
 def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy: Policy, as_of: dt.date,
                       method: str = "combined", paths: int = 2_000, seed: int = 0,
-                      progress: Progress | None = None, actual: QuarterTotals | None = None) -> dict[str, dict]:
+                      progress: Progress | None = None, actual: QuarterTotals | None = None) -> dict[str, dict[str, Any]]:
     """Monte-Carlo outlook per client (per client, not per account: the issue's AutoETS
     figure is ~0.1 s a series). Each client's rows go through the same forecast and
     `project` as the dashboard (the combined forecast), with fewer paths. ``actual``: the
@@ -348,7 +349,7 @@ def project_portfolio(rows: pd.DataFrame, clients: list[PortfolioClient], policy
     from .forecast import segment_history
     from .projection import project, segment_factors
 
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     by_client = dict(tuple(rows.groupby("client", observed=True, sort=False)))
     for i, c in enumerate(clients):
         if progress:
@@ -387,7 +388,7 @@ class PortfolioRun:
     totals: QuarterTotals  # each client's totals to as_of (the projection starts from them)
     data_end: dict[str, dt.date]  # each client's last day of data
 
-    def with_projections(self, projections: dict[str, dict], policy: Policy) -> PortfolioRun:
+    def with_projections(self, projections: dict[str, dict[str, Any]], policy: Policy) -> PortfolioRun:
         """The same positions with Monte-Carlo columns (and risk) added."""
         table = portfolio_table(self.clients, self.evaluations, self.expiring_fen, self.as_of, policy, projections,
                                 self.data_end)

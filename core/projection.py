@@ -140,8 +140,13 @@ class Projection:
 
     def probabilities(self) -> dict[str, dict[str, float]]:
         o = self.outcome
-        share = lambda values, v: float(np.mean(values == v))  # noqa: E731
-        decided = lambda outcomes: [v for v in outcomes if v != "pending"]  # noqa: E731 — a projection settles every path
+
+        def share(values: np.ndarray, v: str) -> float:
+            return float(np.mean(values == v))
+
+        def decided(outcomes: tuple[str, ...]) -> list[str]:
+            return [v for v in outcomes if v != "pending"]  # a projection settles every path
+
         return {
             "assessment_630": {v: share(o.assessment_630, v) for v in decided(OUTCOMES_630)},
             "assessment_930": {v: share(o.assessment_930, v) for v in decided(OUTCOMES_930)},
@@ -154,7 +159,7 @@ class Projection:
         source of every "expected" figure the pages show, so Overview and Returns agree."""
         o = self.outcome
 
-        def mean(values: np.ndarray, axis: int | None = None):
+        def mean(values: np.ndarray, axis: int | None = None) -> Any:
             m = np.asarray(values, dtype=np.float64).mean(axis=axis)
             return np.floor(m + 0.5).astype(np.int64)
 

@@ -6,6 +6,7 @@ turns raw cells (JSON values or file text) into typed columns with row-numbered 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -97,7 +98,7 @@ def _shown(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _shown_cells(uniques: pd.Series, codes: np.ndarray):
+def _shown_cells(uniques: pd.Series, codes: np.ndarray) -> Callable[[int], str]:
     """The cell text of row i, looked up through its distinct value (only failing rows ask)."""
     return lambda i: as_text(uniques.iloc[[codes[i]]]).iat[0]
 
@@ -105,7 +106,7 @@ def _shown_cells(uniques: pd.Series, codes: np.ndarray):
 OUTSIDE_ROWS_LISTED = 20  # more rows outside the policy year are one summary line (a previous year's export)
 
 
-def _outside_year(frame: pd.DataFrame, bad: np.ndarray, rows_no: np.ndarray, policy, source: str) -> list[Problem]:
+def _outside_year(frame: pd.DataFrame, bad: np.ndarray, rows_no: np.ndarray, policy: Policy, source: str) -> list[Problem]:
     """Rows dated outside the policy year: a few are likely typos and are listed row by
     row; many are another year's data (kept: the previous year shapes the forecast) and
     get one line with their count and date range — not 166,000 warnings."""
@@ -124,7 +125,7 @@ def _outside_year(frame: pd.DataFrame, bad: np.ndarray, rows_no: np.ndarray, pol
 
 
 def _problems_for(
-    mask: np.ndarray, column: str, shown, rows: np.ndarray, message: str, source: str,
+    mask: np.ndarray, column: str, shown: pd.Series | Callable[[int], str], rows: np.ndarray, message: str, source: str,
     severity: str = "error", code: str = "", params: tuple[tuple[str, str], ...] = (),
 ) -> list[Problem]:
     """One problem per masked row; ``shown`` is the rows' text or a function of the row index."""
@@ -265,7 +266,8 @@ def _default_column(spec: Field, n: int) -> np.ndarray:
     return np.full(n, spec.default if spec.default is not None else "", dtype=object)
 
 
-def parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None):
+def parse_column(spec: Field, col: pd.Series, aliases: dict[str, str] | None
+                 ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, str, str, str]], np.ndarray]:
     """Parse one column of cells by its field kind; returns values, ok mask, extra (mask,
     message, severity, code) checks, and the missing mask. Shared by the spend validator
     (on distinct cells) and the portfolio's clients file."""
@@ -307,7 +309,7 @@ def _not_thousands(text: pd.Series) -> np.ndarray:
     return has_comma & ~grouped
 
 
-def _amount_checks(parsed, european: np.ndarray) -> list[tuple[np.ndarray, str, str, str]]:
+def _amount_checks(parsed: Any, european: np.ndarray) -> list[tuple[np.ndarray, str, str, str]]:
     return [
         (european, "looks like a European decimal comma (1.234,56 or 1234,56); write 1234.56 or 1,234.56", "error", "european"),
         (parsed.negative, "negative amount: spend must be 0 or more (enter refunds as a separate adjustment)", "error", "negative"),

@@ -12,7 +12,7 @@ import re
 import zipfile
 
 from .limits import ReaderLimits
-from .validation import file_problem
+from .validation import InputError, file_problem
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d{1,9})(?::\$?([A-Z]{1,3})\$?(\d{1,9}))?"')
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
@@ -82,7 +82,7 @@ def inspect_workbook(data: bytes, name: str, limits: ReaderLimits) -> None:
     _check_dimensions(zf, infos, name, limits)
 
 
-def _bomb(name: str, part: str, size: int, limits: ReaderLimits):
+def _bomb(name: str, part: str, size: int, limits: ReaderLimits) -> InputError:
     return file_problem(
         name, "xlsx_inflates",
         f"the workbook inflates to {size // MB:,} MB{f' ({part})' if part else ''}, more than the {limits.xlsx_uncompressed_mb:,} MB allowed; "
