@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from .forecast import METHODS
 from .policy import DEFAULT_POLICY
-from .validation import InputError
+from .problems import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .payouts import Flag
     from .policy import Policy
+    from .problems import Problem
     from .scenario import Scenario
-    from .validation import Problem
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .checkpoints import (
+from .assessments import (
     assess_630,
     assess_930,
     reduced_quarter_mask,

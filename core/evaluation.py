@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .checkpoints import counted_through
+from .assessments import counted_through
 from .engine import Outcome, row_rules, settle
 from .money import fen_to_yuan, ratio
 from .policy import QUARTERS, Policy

@@ -16,7 +16,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .validation import Problem
+    from .problems import Problem
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "i18n.toml"
 LANGUAGES = ("zh", "en")
@@ -122,7 +122,7 @@ def localise(problem: Problem, lang: str) -> str:
 def report_frame(problems: Iterable[Problem], lang: str) -> pd.DataFrame:
     """A validation report (file, row, column, value, message) as the user reads it — the
     table on the page, its CSV download and the workbook sheet are this one frame."""
-    from .validation import problems_frame
+    from .problems import problems_frame
 
     frame = problems_frame(list(problems))
     frame["message"] = [localise(p, lang) for p in problems]

@@ -34,8 +34,8 @@ from .columns import (
 from .isolation import run_isolated
 from .limits import reader_limits
 from .policy import Policy
+from .problems import InputError, Problem, file_problem
 from .spend import Field, SpendParse, normalise_spend
-from .validation import InputError, Problem, file_problem
 from .workbook_guard import inspect_workbook, stale_formulas
 
 MAX_BYTES = reader_limits().upload_mb * 1024 * 1024

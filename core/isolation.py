@@ -15,7 +15,7 @@ import os
 from typing import Any, Callable
 
 from .limits import ReaderLimits, reader_limits
-from .validation import InputError, file_problem
+from .problems import InputError, file_problem
 
 _PRELOAD = ["core.ingest", "core.payouts", "core.portfolio"]
 _context: Any = None

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .limits import JSON_LIMITS, JsonLimits
-from .validation import InputError
+from .problems import InputError
 
 
 class _Refused(ValueError):

@@ -174,7 +174,7 @@ def read_earnings(data: bytes, name: str) -> tuple[pd.DataFrame, list[Any]]:
     from .columns import map_headers
     from .ingest import read_table
     from .parsing import as_text, parse_amount_fen
-    from .validation import InputError, Problem
+    from .problems import InputError, Problem
 
     table = read_table(data, name, section="earnings_columns")
     mapping = map_headers(table.headers, section="earnings_columns")

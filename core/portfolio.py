@@ -39,11 +39,11 @@ from .money import fen_to_yuan
 from .parsing import as_text
 from .policy import CUSTOMER_TYPES, QUARTERS, Policy
 from .pre_return import QuarterTotals, quarter_totals, zero_totals
+from .problems import InputError, file_problem
 from .rates import row_rates
 from .scenario import ClientIn, terms_from_client
 from .spend import Field, SpendParse, parse_column
 from .terms import ContractTerms
-from .validation import InputError, file_problem
 
 CLIENT_FIELD = Field("client", "category")
 EXPIRY_WINDOW_DAYS = 30

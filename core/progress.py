@@ -32,7 +32,7 @@ class Checkpoint:
 def checkpoints(policy: Policy, terms: ContractTerms, all_deposit_bands: bool = False) -> list[Checkpoint]:
     """630 bands (if assessed), 930, the deposit bands of this customer type (or of every
     type), the target."""
-    from .checkpoints import assessment_630_applies
+    from .assessments import assessment_630_applies
 
     out: list[Checkpoint] = []
     a630 = policy.assessment_630

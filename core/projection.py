@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .checkpoints import OUTCOMES_630, OUTCOMES_930
+from .assessments import OUTCOMES_630, OUTCOMES_930
 from .classification import classify_rows
 from .engine import Outcome, settle, totals_from_rows
 from .error_model import sample_ratios

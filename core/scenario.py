@@ -26,9 +26,9 @@ from pydantic import (
 from .json_input import loads_strict
 from .money import to_fen
 from .policy import DEFAULT_POLICY, Policy, load_policy
+from .problems import InputError, Problem
 from .spend import SPEND_FIELDS, normalise_spend
 from .terms import ContractTerms, CustomerChange, ListedChange
-from .validation import InputError, Problem
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -24,7 +24,7 @@ from .parsing import (
     plain_decimal_fen,
 )
 from .policy import BUSINESS_MODELS, INDUSTRY_CLASSES, Policy
-from .validation import Problem
+from .problems import Problem
 
 PLATFORMS = ("ocean_ads", "oesa", "local", "xingtu_xgl", "xingtu_service", "dou_plus_upgraded", "dou_plus", "other")
 NETWORKS = ("douyin", "toutiao", "ixigua", "fanqie", "csj", "dongchedi", "xingfuli", "other")

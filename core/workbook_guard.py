@@ -12,7 +12,7 @@ import re
 import zipfile
 
 from .limits import ReaderLimits
-from .validation import InputError, file_problem
+from .problems import InputError, file_problem
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d{1,9})(?::\$?([A-Z]{1,3})\$?(\d{1,9}))?"')
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import chinese_calendar
 
-from .validation import InputError, Problem
+from .problems import InputError, Problem
 
 
 class CalendarRangeError(InputError):

@@ -24,8 +24,8 @@ with atheris.instrument_imports(include=["core"]):
     from core.ingest import read_table_in_process as read_table
     from core.policy import load_policy
     from core.portfolio import read_clients
+    from core.problems import InputError
     from core.scenario import scenario_from_bytes
-    from core.validation import InputError
 
 import core.portfolio  # noqa: E402
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.checkpoints import reduction_cost_fen
+from core.assessments import reduction_cost_fen
 from core.i18n import fmt_money, fmt_pct, t
 from ui.context import page_start
 from ui.reliability import reliability_panel

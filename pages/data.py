@@ -11,6 +11,7 @@ from core.export import csv_bytes
 from core.i18n import catalogue, localise, localise_frame, report_frame, t, value_label
 from core.ingest import canonical_cells, missing_columns, prepare_spend, read_table
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES
+from core.problems import InputError
 from core.spend import (
     AD_MODELS,
     NETWORKS,
@@ -19,7 +20,6 @@ from core.spend import (
     SPECIALS,
     SPEND_FIELDS,
 )
-from core.validation import InputError
 from services import WriteRefused
 from services import spend as use
 from ui.caches import engine

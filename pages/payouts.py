@@ -19,7 +19,7 @@ from core.payouts import (
     read_earnings,
     settle_payouts,
 )
-from core.validation import InputError
+from core.problems import InputError
 from core.working_days import (
     CalendarRangeError,
     weekends_only_assumption,

@@ -12,8 +12,8 @@ import streamlit as st
 from core.export import csv_bytes, workbook_bytes
 from core.i18n import fmt_money, fmt_pct, localise, report_frame, t
 from core.portfolio import client_rows, project_portfolio
+from core.problems import InputError
 from core.spend import SPEND_FIELDS
-from core.validation import InputError
 from services.clients import demo_portfolio_files, open_portfolio_client
 from ui.caches import cached_portfolio_files, cached_portfolio_run, engine, policy_of
 from ui.charts import layout, money

@@ -348,7 +348,7 @@ def test_IV_2_deduction_curve_matches_settlement_at_every_band_edge(policy):
 
 
 def test_III_3_1_reduction_cost_is_one_point_of_the_q2_to_q4_base(policy):
-    from core.checkpoints import reduction_cost_fen
+    from core.assessments import reduction_cost_fen
     from core.engine import totals_from_rows
 
     spend = quarterly(10 * M, 10 * M, 10 * M, 10 * M) + [row("2024-05-01", 5 * M, industry_class="E1")]

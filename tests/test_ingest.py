@@ -15,7 +15,7 @@ from core.columns import map_headers
 from core.ingest import prepare_spend, read_table, read_table_in_process
 from core.parsing import parse_amount_fen, parse_dates
 from core.policy import load_policy
-from core.validation import InputError
+from core.problems import InputError
 from tools.make_fixtures import BAD, outcome
 
 FIX = Path(__file__).parent / "fixtures"

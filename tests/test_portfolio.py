@@ -28,7 +28,7 @@ from core.portfolio import (
     read_portfolio_spend,
     run_portfolio,
 )
-from core.validation import InputError
+from core.problems import InputError
 from tests.conftest import examples
 from tools.portfolio_data import portfolio
 

@@ -134,8 +134,8 @@ scenario_like = st.fixed_dictionaries(
 @settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(json_value, scenario_like))
 def test_fuzzed_scenarios_raise_only_input_error(data):
+    from core.problems import InputError
     from core.scenario import parse_scenario
-    from core.validation import InputError
 
     try:
         s = parse_scenario(data, "fuzz.json")

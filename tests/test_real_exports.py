@@ -10,7 +10,7 @@ import pytest
 
 from core.ingest import read_spend_file
 from core.policy import load_policy
-from core.validation import InputError
+from core.problems import InputError
 from tests.conftest import examples
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"

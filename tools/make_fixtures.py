@@ -128,7 +128,7 @@ def outcome(path: Path) -> tuple:
     from core.columns import map_headers
     from core.ingest import prepare_spend, read_table
     from core.policy import load_policy
-    from core.validation import InputError
+    from core.problems import InputError
 
     try:
         table = read_table(path.read_bytes(), path.name)
