@@ -164,6 +164,10 @@ def test_the_pages_generic_grid_writes_back_only_what_the_user_changed():
     grid = other_numbers(text, "zh")
     assert "deposit.rate" not in grid.index and not any(k.startswith("thresholds.") for k in grid.index)  # own widgets
     assert grid.loc["credit_timing.expiry_days"].iloc[0] == "返货到账时间 · 返货有效期（天）"
+    from tests.ui_text import english_words
+
+    labels = [label.replace("shortfall", "") for label in grid.iloc[:, 0]]  # "shortfall" is the value one types
+    assert not [label for label in labels if english_words(label)]  # business models, special industries in 中文
     assert with_other_numbers(text, grid) == text  # nothing typed, nothing changed (comments and layout kept)
     grid.loc["deposit.deduction.regular[0].min_completion", grid.columns[1]] = "0.75"
     edited = with_other_numbers(text, grid)

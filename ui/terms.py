@@ -174,10 +174,11 @@ def change_label(key: str, lang: str) -> str:
 
 def _segment_label(step: str | int, previous: str | int | None, lang: str) -> str:
     """One step of a contract key as people read it: a deduction band or a part of a list by
-    number, a known section by name, else as written (class codes, quarters)."""
+    number, a known section, industry, business model or special industry by name, else as
+    written (class codes, quarters)."""
     if isinstance(step, int):
         return t("terms.seg.band" if previous in CUSTOMER_TYPES else "terms.seg.item", lang, n=step + 1)
-    for key in (f"terms.seg.{step}", f"industry.{step}"):
+    for key in (f"terms.seg.{step}", f"industry.{step}", f"enum.business_model.{step}", f"enum.special.{step}"):
         if has(key):
             return t(key, lang)
     return step
