@@ -395,13 +395,18 @@ class PortfolioRun:
         return replace(self, table=table)
 
 
-def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Policy, as_of: dt.date,
-                  project: bool = False, progress: Progress | None = None) -> PortfolioRun:
-    """Evaluate (and optionally project) every client of a validated spend file."""
+def refuse_errors(spend: SpendParse) -> None:
+    """A spend file with row errors is not evaluated: one InputError naming the first."""
     if spend.errors:
         first = spend.errors[0]
         raise InputError(f"{first.source}: {len(spend.errors)} rows with errors; first: row {first.row}, "
                          f"column {first.column}: {first.message}")
+
+
+def run_portfolio(clients: list[PortfolioClient], spend: SpendParse, policy: Policy, as_of: dt.date,
+                  project: bool = False, progress: Progress | None = None) -> PortfolioRun:
+    """Evaluate (and optionally project) every client of a validated spend file."""
+    refuse_errors(spend)
     rows = spend.rows
     unknown = unknown_clients(rows, clients)
     pt = portfolio_totals(rows, clients, policy, as_of)

@@ -20,7 +20,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .policy import Policy
-from .portfolio import PortfolioClient, run_portfolio
+from .portfolio import PortfolioClient, refuse_errors, run_portfolio
 from .spend import SpendParse
 
 
@@ -54,8 +54,7 @@ def portfolio_on_dask(clients: list[PortfolioClient], spend: SpendParse, policy:
     file are not evaluated, exactly as in process."""
     from distributed import Client, LocalCluster
 
-    if spend.errors:  # the same refusal as in process, before any work is shipped
-        run_portfolio(clients, spend, policy, as_of)
+    refuse_errors(spend)  # the same refusal as in process, before any work is shipped
     with tempfile.TemporaryDirectory(prefix="rebate-portfolio-") as tmp:
         directory = str(write_partitioned(spend.rows, Path(tmp) / "spend"))
         cluster = None if scheduler else LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
