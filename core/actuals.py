@@ -57,16 +57,17 @@ class RowStage:
 
 def row_stage(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, segments: pd.DataFrame,
               draws: np.ndarray, mean_draw: np.ndarray, share: np.ndarray,
-              actual: tuple[QuarterTotals, frozenset[str]] | None = None) -> RowStage:
+              actual: tuple[QuarterTotals, frozenset[str]] | None = None, daily: pd.DataFrame | None = None) -> RowStage:
     """Classify and rate once; ``terms`` may be the full terms or `row_terms` of them.
     ``draws``/``mean_draw``: projected spend [path, segment, quarter] of the forecast stage;
     ``share``: each segment's return-funded share (neither counts nor earns); ``actual``:
-    `row_rules` of the same rows, row terms and date when already computed."""
+    `row_rules` of the same rows, row terms and date when already computed; ``daily``: their
+    `daily_counted` likewise (the Overview's chart)."""
     rt = row_terms(terms)
     totals, readings = actual or row_rules(rows, rt, policy, as_of)
     factors = segment_factors(segments, rt, policy)
     cash = (1 - share)[None, :, None]
-    daily = daily_counted(rows, rt, policy, as_of)
+    daily = daily_counted(rows, rt, policy, as_of) if daily is None else daily
     return RowStage(as_of, totals, readings, factors, bucket_pre_return_shares(rows, rt, policy),
                     totals + projected_totals(draws * cash, factors, policy),
                     totals + projected_totals(mean_draw * cash, factors, policy),

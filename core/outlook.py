@@ -161,11 +161,11 @@ def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: s
 
 
 def stage_rows(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, stage: ForecastStage,
-               actual: tuple[QuarterTotals, frozenset[str]] | None = None) -> RowStage:
+               actual: tuple[QuarterTotals, frozenset[str]] | None = None, daily: pd.DataFrame | None = None) -> RowStage:
     """The row stage of these rows for a forecast stage (its segments, draws and mean path;
-    ``actual``: the rows' `row_rules` at the stage's date, when known)."""
+    ``actual``, ``daily``: the rows' `row_rules` and `daily_counted` at the stage's date, when known)."""
     return row_stage(rows, terms, policy, stage.as_of, stage.history.segments, stage.draws,
-                     draw_paths(stage.forecast, 1, stage.seed), stage.share, actual)
+                     draw_paths(stage.forecast, 1, stage.seed), stage.share, actual, daily)
 
 
 def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, method: str | None = None,

@@ -160,7 +160,8 @@ def cached_row_stage(key: tuple[int, int], _spend: pd.DataFrame, rules_of: Contr
     a what-if on the target reuses it and only settles. ``_stage``: the forecast stage of
     the same key, date, method, paths and seed."""
     actual = cached_row_totals(key, _spend, rules_of, policy_name, _stage.as_of)  # shared with the evaluation
-    return stage_rows(_spend, rules_of, resolve_policy(policy_name), _stage, actual)
+    daily = cached_daily_counted(key, _spend, rules_of, policy_name, _stage.as_of)  # shared with the Overview's chart
+    return stage_rows(_spend, rules_of, resolve_policy(policy_name), _stage, actual, daily)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)  # shared read-only (pages never write into it): not pickled per hit
