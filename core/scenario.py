@@ -129,6 +129,14 @@ def _pydantic_problem(err: ValidationError, source: str) -> Problem:
     return Problem("error", f"{'.'.join(loc) or 'scenario'}: {first['msg']}", source=source)
 
 
+def canonical_client(data: dict[str, Any]) -> dict[str, Any]:
+    """Client inputs under today's names: `actual_2023` (the 2024 scenario format, and inputs
+    stored before the rename) becomes `previous_year`, so a saved change never leaves both."""
+    if "actual_2023" in data and "previous_year" not in data:
+        data = {("previous_year" if k == "actual_2023" else k): v for k, v in data.items()}
+    return data
+
+
 def terms_from_client(client: ClientIn, policy: Policy) -> ContractTerms:
     """Validated client inputs -> exact contract terms (and a policy-aware industry check)."""
     if client.main_industry not in policy.main_industries:

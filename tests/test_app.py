@@ -648,3 +648,19 @@ def test_a_what_if_on_the_target_reuses_the_rows_and_the_forecast():
     assert what_if.get("settle", 0) >= 1
     assert not {"load_rows", "classify_rows", "row_rates", "calibrated_forecast"} & set(what_if), what_if
     assert date_change.get("calibrated_forecast") == 1 and "load_rows" not in date_change, date_change
+
+
+def test_inputs_stored_under_the_old_name_are_saved_under_the_new_one():
+    """A client stored with `actual_2023` (before the rename) shows it as the previous-year
+    amount, and a change is saved as `previous_year` only — never both names."""
+    import json
+
+    from store import repo
+
+    engine, client = _new_client("AppTest previous year")  # stored with "actual_2023": 0
+    at = run_app("en", client.id)
+    assert at.number_input(key=f"prev_{client.id}").value == 0.0
+    at.number_input(key=f"prev_{client.id}").set_value(30_000_000.0).run()
+    assert not at.exception
+    stored = json.loads(repo.get_client(engine, client.id).inputs_json)
+    assert stored["previous_year"] == 30_000_000.0 and "actual_2023" not in stored

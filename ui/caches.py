@@ -29,7 +29,7 @@ from core.policy import Policy, PolicyError, load_policy, parse_policy
 from core.pre_return import QuarterTotals
 from core.progress import daily_counted
 from core.required_spend import required_spend
-from core.scenario import ClientIn, terms_from_client
+from core.scenario import ClientIn, canonical_client, terms_from_client
 from core.terms import ContractTerms
 from store import repo
 from store.db import database_url, get_engine
@@ -93,7 +93,7 @@ def load_client(client_id: int, version: int) -> ClientInputs:
     if client is None:
         raise KeyError(client_id)
     policy = resolve_policy(client.policy)
-    inputs = json.loads(client.inputs_json)
+    inputs = canonical_client(json.loads(client.inputs_json))
     spend = load_spend(client_id, client.spend_version)
     return ClientInputs(client.id, client.name, client.version, client.policy, inputs, terms_of(inputs, policy),
                         spend.rows, client.as_of, spend.refused_rows, spend.data_warnings, spend.data_end,

@@ -22,8 +22,6 @@ from .text import plain
 def _save(client: ClientInputs, key: str, field: str, convert) -> None:
     inputs = dict(client.inputs)
     inputs[field] = convert(st.session_state[key])
-    if field == "previous_year":
-        inputs.pop("actual_2023", None)  # inputs stored before the rename: one name per value
     try:
         with st.spinner(t("inputs.saving", st.session_state.get("lang", "zh"))):
             repo.update_client_inputs(engine(), client.id, client.version, inputs, client.default_as_of, who=user_email())
