@@ -6,6 +6,7 @@ every Monte-Carlo path of a projection.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -79,3 +80,8 @@ def reduction_cost_fen(totals: QuarterTotals, policy: Policy) -> int:
     agreed = totals.agreed_units[0][mask].sum()
     reduced = totals.reduced_units[0][mask].sum()
     return int(units_to_fen(np.array([agreed - reduced], dtype=object))[0])
+
+
+def withheld_by_930_fen(pre_return: Sequence[int], policy: Policy) -> int:
+    """The pre-return a failed 930 withholds (III.4): the withheld quarter's."""
+    return int(pre_return[policy.assessment_930.withheld_quarter - 1])

@@ -168,3 +168,12 @@ def daily_use(rows: pd.DataFrame, future: pd.DataFrame, as_of: dt.date) -> pd.Da
     past = pd.DataFrame({"date": past["date"], "bucket": bucket_of(past["platform"], past["placement"], past["network"]),
                          "fen": past["amount_fen"].astype(float)})
     return pd.concat([past, future], ignore_index=True)
+
+
+EXPIRING_SOON_DAYS = 30  # the Overview's "expiring within a month"
+
+
+def expiring_balance_fen(ledger: pd.DataFrame, as_of: dt.date, within_days: int = EXPIRING_SOON_DAYS) -> int:
+    """Return balance still unspent at as_of whose 90-day validity ends within ``within_days``."""
+    soon = ledger[(ledger["expiry"] >= as_of) & (ledger["expiry"] <= as_of + dt.timedelta(days=within_days))]
+    return int(soon["balance_at_as_of_fen"].sum())

@@ -156,6 +156,17 @@ def cash_calendar(ledger: pd.DataFrame) -> pd.DataFrame:
 _MONTH_RE = r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月|[-/.]\s*\d{1,2}\s*日?)?(?:[T\s].*)?$"
 
 
+def by_developer(ledger: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """Per developer: earned, withheld, clawed back and paid over the ledger, what is carried
+    below the minimum at the end, and the next payment deadline on or after ``day`` (None: nothing due)."""
+    summary = ledger.groupby("developer").agg(earned_fen=("earned_fen", "sum"), withheld_fen=("withheld_fen", "sum"),
+                                              clawback_fen=("clawback_fen", "sum"), paid_fen=("paid_fen", "sum"))
+    summary["carried_fen"] = ledger.sort_values("month").groupby("developer")["carried_out_fen"].last()
+    upcoming = ledger[(ledger["paid_fen"] > 0) & (ledger["pay_by"] >= day)].sort_values("pay_by").groupby("developer").head(1)
+    summary["next_pay_by"] = upcoming.set_index("developer")["pay_by"]
+    return summary
+
+
 def parse_months(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """'2024-01', '2024/1', '2024年1月', '2024-01-31', '202401' -> 'YYYY-MM'."""
     from .parsing import as_text

@@ -78,3 +78,12 @@ def settlement(entitlement: np.ndarray, credited_total: np.ndarray) -> tuple[np.
     """§5.2: N = E − C; a positive N is the year-end (Q4) return, a negative one a clawback."""
     net = entitlement - credited_total
     return np.maximum(net, 0), np.maximum(-net, 0)
+
+
+def settlement_steps(pre_return: list[int], credited: list[int], entitlement: int | None) -> list[tuple[str, int, str]]:
+    """The year-end settlement as a waterfall (step, fen, measure): Q1–Q3 pre-returns, less
+    what 630/930 withheld, gives what was credited; the recalculated entitlement E (§5.1)
+    then adds the Q4 return or takes back a clawback (§5.2)."""
+    pre_q1_q3, paid, final = int(sum(pre_return[:3])), int(sum(credited)), int(entitlement or 0)
+    return [("pre_returns", pre_q1_q3, "absolute"), ("withheld", paid - pre_q1_q3, "relative"),
+            ("credited", paid, "total"), ("recalc", final - paid, "relative"), ("final", final, "total")]

@@ -2,66 +2,92 @@
 balances by bucket with their expiry and projected unused amounts."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core.i18n import fmt_money, t, value_label
 from core.policy import QUARTERS
+from core.year_end import settlement_steps
 from ui.charts import layout, money
-from ui.context import page_start
+from ui.context import PageContext, page_start
 
-ctx = page_start("returns.heading")
-L, policy = ctx.lang, ctx.policy
-outlook = ctx.outlook()
-final = ctx.as_of >= policy.year_end
-result = ctx.evaluation()
-st.caption(t("returns.basis_actual", L) if final else t("returns.basis_expected", L, paths=f"{outlook.projection.paths:,}"))
-expected = None if final else outlook.projection.expected_fen()  # the same means as the Overview's KPIs
-pre = list(result.pre_return_fen) if final else list(expected["pre_return"])
-credited = list(result.credited_fen) if final else list(expected["credited"])
-entitlement = result.final_return_fen if final else expected["final_return"]
-settlement = result.year_end_settlement_fen if final else expected["year_end_settlement"]
-clawback = result.clawback_fen if final else expected["clawback"]
 
-left, right = st.columns(2)
-with left:
-    fig = go.Figure([go.Bar(x=list(QUARTERS), y=money(pre, L), name=t("overview.pre_return", L))])
-    st.plotly_chart(layout(fig, t("returns.by_quarter", L), L), width="stretch")
-with right:
-    pre_q1_q3 = sum(pre[:3])
-    withheld = pre_q1_q3 - sum(credited)
-    steps = [
-        (t("returns.w.pre_returns", L), pre_q1_q3, "absolute"),
-        (t("returns.w.withheld", L), -withheld, "relative"),
-        (t("returns.w.credited", L), sum(credited), "total"),
-        (t("returns.w.recalc", L), (entitlement or 0) - sum(credited), "relative"),
-        (t("returns.w.final", L), entitlement or 0, "total"),
-    ]
-    fig = go.Figure(go.Waterfall(x=[s[0] for s in steps], y=money([s[1] for s in steps], L), measure=[s[2] for s in steps]))
-    st.plotly_chart(layout(fig, t("returns.waterfall", L), L), width="stretch")
-    st.caption(f"{t('returns.w.settlement', L)}: {fmt_money(settlement, L)} · {t('returns.w.clawback', L)}: {fmt_money(clawback, L)}")
+@dataclass(frozen=True)
+class Amounts:
+    """The settled year's amounts at year end, the projection's means before (the Overview's KPIs)."""
 
-st.subheader(t("returns.ledger", L))
-ledger = outlook.ledger
-if ledger.empty:
-    st.info(t("returns.no_credits", L))
-else:
-    shown = pd.DataFrame({
+    pre: list[int]
+    credited: list[int]
+    entitlement: int | None
+    settlement: int
+    clawback: int
+
+
+def amounts(ctx: PageContext, final: bool) -> Amounts:
+    result = ctx.evaluation()
+    if final:
+        return Amounts(list(result.pre_return_fen), list(result.credited_fen), result.final_return_fen,
+                       result.year_end_settlement_fen, result.clawback_fen)
+    e = ctx.outlook().projection.expected_fen()
+    return Amounts(list(e["pre_return"]), list(e["credited"]), e["final_return"], e["year_end_settlement"], e["clawback"])
+
+
+def charts(a: Amounts, L: str) -> None:
+    left, right = st.columns(2)
+    with left:
+        fig = go.Figure([go.Bar(x=list(QUARTERS), y=money(a.pre, L), name=t("overview.pre_return", L))])
+        st.plotly_chart(layout(fig, t("returns.by_quarter", L), L), width="stretch")
+    with right:
+        steps = settlement_steps(a.pre, a.credited, a.entitlement)
+        fig = go.Figure(go.Waterfall(x=[t(f"returns.w.{key}", L) for key, _, _ in steps],
+                                     y=money([fen for _, fen, _ in steps], L), measure=[m for _, _, m in steps]))
+        st.plotly_chart(layout(fig, t("returns.waterfall", L), L), width="stretch")
+        st.caption(f"{t('returns.w.settlement', L)}: {fmt_money(a.settlement, L)} · "
+                   f"{t('returns.w.clawback', L)}: {fmt_money(a.clawback, L)}")
+
+
+def ledger_table(ledger: pd.DataFrame, L: str) -> pd.DataFrame:
+    def fen(column: str) -> pd.Series:
+        return ledger[column].map(lambda v: fmt_money(v, L, compact=False))
+
+    return pd.DataFrame({
         t("returns.col.quarter", L): ledger["quarter"],
         t("returns.col.bucket", L): ledger["bucket"].map(lambda b: value_label("bucket", b, L)),
-        t("returns.col.credited", L): ledger["credited_fen"].map(lambda v: fmt_money(v, L, compact=False)),
+        t("returns.col.credited", L): fen("credited_fen"),
         t("returns.col.credit_date", L): ledger["credit_date"],
         t("returns.col.expiry", L): ledger["expiry"],
-        t("returns.col.balance", L): ledger["balance_at_as_of_fen"].map(lambda v: fmt_money(v, L, compact=False)),
-        t("returns.col.unused", L): ledger["projected_unused_fen"].map(lambda v: fmt_money(v, L, compact=False)),
-        t("returns.col.per_day", L): ledger["needed_per_day_fen"].map(lambda v: fmt_money(v, L, compact=False)),
+        t("returns.col.balance", L): fen("balance_at_as_of_fen"),
+        t("returns.col.unused", L): fen("projected_unused_fen"),
+        t("returns.col.per_day", L): fen("needed_per_day_fen"),
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def expiry_figure(ledger: pd.DataFrame, L: str) -> go.Figure:
     by_expiry = ledger.groupby("expiry")[["credited_fen", "projected_unused_fen"]].sum().reset_index()
     fig = go.Figure([
         go.Bar(x=by_expiry["expiry"], y=money(by_expiry["credited_fen"], L), name=t("returns.col.credited", L)),
         go.Bar(x=by_expiry["expiry"], y=money(by_expiry["projected_unused_fen"], L), name=t("returns.col.unused", L)),
     ])
     fig.update_layout(barmode="group")
-    st.plotly_chart(layout(fig, t("returns.expiry_chart", L), L), width="stretch")
+    return layout(fig, t("returns.expiry_chart", L), L)
+
+
+def main() -> None:
+    ctx = page_start("returns.heading")
+    L = ctx.lang
+    outlook = ctx.outlook()
+    final = ctx.as_of >= ctx.policy.year_end
+    st.caption(t("returns.basis_actual", L) if final else t("returns.basis_expected", L, paths=f"{outlook.projection.paths:,}"))
+    charts(amounts(ctx, final), L)
+    st.subheader(t("returns.ledger", L))
+    if outlook.ledger.empty:
+        st.info(t("returns.no_credits", L))
+        return
+    st.dataframe(ledger_table(outlook.ledger, L), hide_index=True, width="stretch")
+    st.plotly_chart(expiry_figure(outlook.ledger, L), width="stretch")
+
+
+main()

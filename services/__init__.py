@@ -8,8 +8,11 @@ serve a test, a script or another front end.
 """
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
+
 from store.repo import BusyError, ConflictError
 
 WriteRefused = (ConflictError, BusyError)  # someone else changed the client, or the database stayed busy
+Database = Engine  # what a page holds and passes to a use case, without importing the store's library
 
-__all__ = ["WriteRefused"]
+__all__ = ["Database", "WriteRefused"]

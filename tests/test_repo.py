@@ -64,6 +64,35 @@ def test_pages_are_views_that_never_touch_the_store():
                 assert name.split(".")[0] not in ("store", "sqlmodel", "sqlalchemy"), f"{path.name} imports {name}"
 
 
+MAX_PAGE_COMPLEXITY = 10
+
+
+def test_pages_are_a_main_of_small_functions():
+    """A page is a view: module level holds only its docstring, imports, constants and
+    definitions, and ends with one ``main()`` call; no function is more complex than
+    MAX_PAGE_COMPLEXITY (radon's cyclomatic complexity, the figure CI enforces)."""
+    import ast
+
+    from radon.complexity import cc_visit
+
+    allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        body = ast.parse(text).body
+        docstring = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+        *definitions, last = body[1:] if docstring else body
+        assert ast.unparse(last) == "main()", f"{path.name} must end with main()"
+        for node in definitions:
+            assert isinstance(node, allowed), f"{path.name}:{node.lineno} runs {type(node).__name__} at module level"
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):  # constants only: state lives in main()
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)]
+                assert all(name.isupper() for name in names), f"{path.name}:{node.lineno} sets {names} at module level"
+        assert any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in definitions), f"{path.name} has no main()"
+        for block in cc_visit(text):
+            assert block.complexity <= MAX_PAGE_COMPLEXITY, f"{path.name}:{block.lineno} {block.name} has complexity {block.complexity}"
+
+
 def test_services_never_import_streamlit():
     for path in (ROOT / "services").rglob("*.py"):
         assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(encoding="utf-8"), re.M), path
