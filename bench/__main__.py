@@ -35,8 +35,8 @@ import pyarrow as pa
 from core.forecast import make_forecast, segment_history
 from core.policy import load_policy
 from core.projection import project
-from core.spend import normalise_spend
 from core.terms import ContractTerms
+from core.validate import normalise_spend
 from tools.portfolio_data import write as write_portfolio
 
 ROOT = Path(__file__).resolve().parents[1]

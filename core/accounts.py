@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .spend import SpendParse, normalise_spend
+from .spend import SpendParse
+from .validate import normalise_spend
 
 # Field -> default when neither the file nor the saved classification says. Class A is the
 # lowest positive rate: an unclassified account never overstates a return.

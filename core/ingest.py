@@ -1,7 +1,7 @@
 """Reading spend files (CSV, XLSX) into canonical cells, then validated typed rows.
 
 Why separate from validation: reading is about bytes — encodings (UTF-8, BOM, GBK/GB18030),
-separators, title lines above the header, sheets; validation (core.spend) is about values.
+separators, title lines above the header, sheets; validation (core.validate) is about values.
 Every failure is an InputError naming the file (and row or column) and saying how to fix it.
 """
 from __future__ import annotations
@@ -35,7 +35,8 @@ from .isolation import run_isolated
 from .limits import reader_limits
 from .policy import Policy
 from .problems import InputError, Problem, file_problem
-from .spend import Field, SpendParse, normalise_spend
+from .spend import Field, SpendParse
+from .validate import normalise_spend
 from .workbook_guard import inspect_workbook, stale_formulas
 
 MAX_BYTES = reader_limits().upload_mb * 1024 * 1024

@@ -22,7 +22,8 @@ import pandas as pd
 from .columns import HeaderMapping, normalise_header
 from .parsing import as_text, is_missing, parse_amount_fen, parse_enum
 from .problems import InputError, Problem, file_problem
-from .spend import SPEND_FIELDS, decimal_comma
+from .spend import SPEND_FIELDS
+from .validate import decimal_comma
 
 SUMMARY = re.compile(r"^\s*(?:当日|本日|本页|本月|全部|总)?(?:合计|总计|小计|汇总|总和)|^\s*(?:grand\s*)?(?:sub)?totals?\b|^\s*sum\s*$",
                      re.IGNORECASE)

@@ -42,8 +42,9 @@ from .pre_return import QuarterTotals, quarter_totals, zero_totals
 from .problems import InputError, file_problem
 from .rates import row_rates
 from .scenario import ClientIn, terms_from_client
-from .spend import Field, SpendParse, parse_column
+from .spend import Field, SpendParse
 from .terms import ContractTerms
+from .validate import parse_column
 
 CLIENT_FIELD = Field("client", "category")
 EXPIRY_WINDOW_DAYS = 30

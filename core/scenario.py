@@ -27,8 +27,9 @@ from .json_input import loads_strict
 from .money import to_fen
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .problems import InputError, Problem
-from .spend import SPEND_FIELDS, normalise_spend
+from .spend import SPEND_FIELDS
 from .terms import ContractTerms, CustomerChange, ListedChange
+from .validate import normalise_spend
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -25,8 +25,8 @@ pin_navigation_for_apptest()  # AppTest runs pages through the router, as a real
 from core.ingest import read_spend_file  # noqa: E402
 from core.policy import load_policy  # noqa: E402
 from core.scenario import load_scenario  # noqa: E402
-from core.spend import normalise_spend  # noqa: E402
 from core.terms import ContractTerms  # noqa: E402
+from core.validate import normalise_spend  # noqa: E402
 
 MILLION_FEN = 100_000_000  # 1,000,000 RMB in fen
 

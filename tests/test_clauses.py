@@ -157,7 +157,7 @@ def test_III_1_2_class_e_mapping(policy, special, cls, expected_rate):
 
 
 def test_III_1_2_special_authority_in_class_D_is_rejected(policy):
-    from core.spend import normalise_spend
+    from core.validate import normalise_spend
 
     parsed = normalise_spend(pd.DataFrame([row("2024-02-01", M, industry_class="D", special="special_authority")], dtype=object))
     assert parsed.errors and parsed.errors[0].column == "special" and parsed.rows.empty
@@ -355,3 +355,27 @@ def test_III_3_1_reduction_cost_is_one_point_of_the_q2_to_q4_base(policy):
     totals = totals_from_rows(moved_rows(policy, spend), moved_terms(policy, terms()), policy, policy.year_end)
     # Q2–Q4 base 35M: every row loses one full point (the E1 row goes from 1 % to exactly 0).
     assert reduction_cost_fen(totals, policy) == (30 * M * 1 // 100 + 5 * M * 1 // 100) * 100
+
+
+def test_III_4_settlement_waterfall_adds_up(policy):
+    """The Returns page's waterfall (core.year_end.settlement_steps): pre-returns less what was
+    withheld is what was credited; credited plus the recalculation is the entitlement E (§5.1–5.2)."""
+    from core.assessments import withheld_by_930_fen
+    from core.year_end import settlement_steps
+
+    pre, credited = [1_000_00, 2_000_00, 3_000_00, 4_000_00], [1_000_00, 2_000_00, 0]
+    steps = dict((key, fen) for key, fen, _ in settlement_steps(pre, credited, 5_500_00))
+    assert steps["pre_returns"] + steps["withheld"] == steps["credited"] == 3_000_00
+    assert steps["credited"] + steps["recalc"] == steps["final"] == 5_500_00
+    assert withheld_by_930_fen(pre, policy) == 3_000_00  # Q3, the quarter a failed 930 withholds
+    assert dict((k, f) for k, f, _ in settlement_steps(pre, credited, None))["final"] == 0  # no entitlement yet
+
+
+def test_expiring_balance_counts_both_edges_of_the_30_day_window():
+    from core.ledger import expiring_balance_fen
+
+    day = dt.date(2024, 8, 1)
+    ledger = pd.DataFrame({"expiry": [day - dt.timedelta(days=1), day, day + dt.timedelta(days=30), day + dt.timedelta(days=31)],
+                           "balance_at_as_of_fen": [1, 10, 100, 1000]})
+    assert expiring_balance_fen(ledger, day) == 110
+    assert expiring_balance_fen(ledger, day, within_days=31) == 1110

@@ -208,3 +208,16 @@ def test_a_developer_with_nothing_due_reads_nothing_due_not_none():
         values = table[t("payouts.col.next_pay_by", lang)].tolist()
         assert all(v is not None and str(v) not in ("None", "nan", "NaT") for v in values), values
         assert t("payouts.nothing_due", lang) in values  # the demo has developers with nothing due (was "None")
+
+
+def test_by_developer_sums_the_ledger_and_names_the_next_deadline():
+    from core.payouts import by_developer
+
+    ledger = pd.DataFrame({"developer": ["a", "a", "b"], "month": ["2024-01", "2024-02", "2024-01"],
+                           "earned_fen": [100, 200, 50], "withheld_fen": [0, 20, 0], "clawback_fen": [0, 0, 5],
+                           "paid_fen": [100, 180, 0], "carried_out_fen": [0, 0, 45],
+                           "pay_by": [dt.date(2024, 3, 5), dt.date(2024, 4, 5), dt.date(2024, 3, 5)]})
+    s = by_developer(ledger, dt.date(2024, 3, 10))
+    assert s.loc["a", ["earned_fen", "withheld_fen", "paid_fen", "carried_fen"]].tolist() == [300, 20, 280, 0]
+    assert s.loc["a", "next_pay_by"] == dt.date(2024, 4, 5)  # the March deadline has passed
+    assert pd.isna(s.loc["b", "next_pay_by"]) and s.loc["b", "carried_fen"] == 45  # nothing paid: carried below the minimum

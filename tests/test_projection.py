@@ -16,7 +16,7 @@ from core.ledger import Credit, consume
 from core.outlook import outlook
 from core.projection import project
 from core.required_spend import required_spend
-from core.spend import normalise_spend
+from core.validate import normalise_spend
 from tests.conftest import demo_scenario, examples
 
 D = dt.date

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from core.evaluation import evaluate
 from core.policy import BUSINESS_MODELS, INDUSTRY_CLASSES, load_policy
-from core.spend import AD_MODELS, FUNDINGS, NETWORKS, PLATFORMS, normalise_spend
+from core.spend import AD_MODELS, FUNDINGS, NETWORKS, PLATFORMS
 from core.terms import ContractTerms, CustomerChange, ListedChange
+from core.validate import normalise_spend
 from tests.conftest import examples
 
 POLICY = load_policy("ocean_engine_2024")

@@ -27,7 +27,7 @@ RACER = r"""
 import hashlib, json, os, sys, time
 sys.path.insert(0, sys.argv[1])
 import pandas as pd
-from core.spend import normalise_spend
+from core.validate import normalise_spend
 from store import repo
 from store.db import get_engine
 url, cid, me, rounds, go_dir, kind = sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7]

@@ -141,7 +141,7 @@ KILL_CHILD = """
 import hashlib, os, sys, time
 sys.path.insert(0, sys.argv[3])
 import numpy as np, pandas as pd
-from core.spend import normalise_spend
+from core.validate import normalise_spend
 from store import repo
 from store.db import get_engine
 engine = get_engine(sys.argv[1])
