@@ -29,8 +29,7 @@ from core.working_days import (
     weekends_only_beyond_calendar,
 )
 from ui.charts import layout, money
-from ui.router import require_router
-from ui.session import lang
+from ui.context import bare_page_start
 from ui.text import plain
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "earnings_2024.csv"
@@ -129,10 +128,8 @@ def exports(ledger: pd.DataFrame, summary: pd.DataFrame, calendar: pd.DataFrame,
 
 
 def main() -> None:
-    require_router()
-    L = lang()
+    L = bare_page_start("payouts.heading")
     policy = load_settlement_policy()
-    st.header(t("payouts.heading", L))
     st.caption(policy.title_zh if L == "zh" else policy.title)
     earnings = earnings_input(L)
     c1, _ = st.columns([1, 3])

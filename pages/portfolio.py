@@ -21,8 +21,8 @@ from core.spend import SPEND_FIELDS, SpendParse
 from services.clients import demo_portfolio_files, open_portfolio_client
 from ui.caches import cached_portfolio_files, cached_portfolio_run, engine, policy_of
 from ui.charts import layout, money
-from ui.router import require_router
-from ui.session import as_of, current_client, lang, user_email, user_team
+from ui.context import bare_page_start
+from ui.session import as_of, current_client, user_email, user_team
 from ui.text import plain, plotly_text
 
 RISK_COLOR = {"red": "#f8d0d0", "amber": "#fde3b8", "green": "#d4edd4"}  # cell backgrounds (emoji fonts are not everywhere)
@@ -185,11 +185,9 @@ def risk_figure(table: pd.DataFrame, L: str) -> go.Figure:
 
 
 def main() -> None:
-    require_router()
-    L = lang()
+    L = bare_page_start("portfolio.heading")
     policy = policy_of(current_client())
     day = as_of(current_client())
-    st.header(t("portfolio.heading", L))
     st.caption(t("portfolio.intro", L, date=day.isoformat()))
     files = uploads(L)
     clients, spend = read(files, policy, L)

@@ -89,6 +89,19 @@ def calendar_check(policy: Policy, lang: str) -> None:
     st.warning(weekends_only_assumption(year, lang))
 
 
+def bare_page_start(heading_key: str) -> str:
+    """The first lines of a page without one client's context (Portfolio, Payouts): the
+    router check and the heading; returns the UI's language."""
+    from core.i18n import t
+
+    from .router import require_router
+
+    require_router()
+    language = lang()
+    st.header(t(heading_key, language))
+    return language
+
+
 def page_start(heading_key: str, needs_spend: bool = True) -> PageContext:
     """Every page's first lines: router check, inputs, heading, and the empty state."""
     from core.i18n import t
