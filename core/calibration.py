@@ -32,6 +32,7 @@ from .forecast import (
     combine,
     component_paths,
     make_forecast,
+    quarter_index,
     week_mean,
     year_profile,
 )
@@ -55,13 +56,17 @@ class SpendYear:
 
 @dataclass(frozen=True)
 class Windows:
-    """Backtest windows: origin period, the quarter the window ends in, each
-    component's prediction [window, component] and what was spent."""
+    """Backtest windows: origin period, the quarter the window ends in, each component's
+    prediction [window, component] from the origin to that quarter's end and, in
+    ``segment``, for that quarter's part of it alone; what was spent. An origin's windows
+    are consecutive, in quarter order (``first`` marks the first of each origin)."""
 
     period: np.ndarray
     quarter: np.ndarray
     predicted: np.ndarray
     actual: np.ndarray
+    segment: np.ndarray
+    first: np.ndarray
 
 
 def pool_from_rows(rows: pd.DataFrame) -> list[SpendYear]:
@@ -115,8 +120,8 @@ def share_curve(pool: list[SpendYear]) -> np.ndarray:
 
 def windows(pool: list[SpendYear], model: ErrorModel, every: int = 3, first: int = 14) -> Windows:
     """Rolling origins every ``every`` days from day ``first``: each component's predicted
-    spend to every later quarter end in the year, and the spend that followed."""
-    periods, qs, pred, act = [], [], [], []
+    spend to every later quarter end in the year (and within that quarter), and the spend that followed."""
+    periods, qs, pred, seg, act, firsts = [], [], [], [], [], []
     for item in pool:
         days = _year_days(item.year)
         profile = year_profile(days, item.previous, model)
@@ -124,15 +129,31 @@ def windows(pool: list[SpendYear], model: ErrorModel, every: int = 3, first: int
         ends = quarter_end_index(item.year)
         for t in range(first, len(days) - 1, every):
             paths = component_paths(item.total, t, profile, item.previous)
-            cums = {m: np.concatenate([[0.0], np.cumsum(paths[m])]) for m in COMPONENTS}
+            cums = np.array([np.concatenate([[0.0], np.cumsum(paths[m])]) for m in COMPONENTS])  # [component, day]
+            start = 0
             for q, end in enumerate(ends):
                 if end <= t:
                     continue
                 periods.append(period(days[t].date()))
                 qs.append(q)
-                pred.append([cums[m][end - t] for m in COMPONENTS])
+                firsts.append(start == 0)
+                pred.append(cums[:, end - t])
+                seg.append(cums[:, end - t] - cums[:, start])
                 act.append(cum[end + 1] - cum[t + 1])
-    return Windows(np.array(periods, dtype=np.int64), np.array(qs, dtype=np.int64), np.array(pred, dtype=np.float64), np.array(act, dtype=np.float64))
+                start = end - t
+    return Windows(np.array(periods, dtype=np.int64), np.array(qs, dtype=np.int64), np.array(pred, dtype=np.float64).reshape(-1, len(COMPONENTS)),
+                   np.array(act, dtype=np.float64), np.array(seg, dtype=np.float64).reshape(-1, len(COMPONENTS)),
+                   np.array(firsts, dtype=bool))
+
+
+def combined_prediction(w: Windows, weights: np.ndarray) -> np.ndarray:
+    """The combined centre's prediction for every window: each quarter's part of the path
+    mixed with that quarter's weights ([period, quarter, component]), summed from the origin."""
+    part = (w.segment * weights[w.period, w.quarter]).sum(axis=1)
+    out = np.cumsum(part)
+    starts = np.flatnonzero(w.first)
+    before = np.concatenate([[0.0], out])[starts]  # the running sum where each origin starts
+    return out - np.repeat(before, np.diff(np.append(starts, len(part))))
 
 
 def _log_error(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -147,19 +168,32 @@ def _simplex(step: float = GRID_STEP) -> np.ndarray:
 
 
 def fit_weights(w: Windows) -> np.ndarray:
-    """[period, component] weights minimising the mean absolute log error of the
-    year-end window, each week judged with the two weeks either side (steadier choices)."""
+    """[period, quarter, component] weights. Each quarter's part of the path gets its own
+    mix, chosen (quarter by quarter, the earlier parts' mixes fixed) to minimise the mean
+    absolute log error of the window to that quarter's end — so a 15-day window to June 30
+    leans on the run rate while the year end leans on the share of the year. Each week is
+    judged with the two weeks either side (steadier choices); a thin cell keeps the mix of
+    the quarter before (or even weights)."""
     grid = _simplex()
-    out = np.full((PERIODS, len(COMPONENTS)), 1 / len(COMPONENTS))
-    usable = (w.quarter == 3) & (w.predicted.min(axis=1) > 0)
-    for p in range(PERIODS):
-        sel = usable & (np.abs(w.period - p) <= 2)
-        if sel.sum() < MIN_CELL:
-            continue
-        combos = w.predicted[sel] @ grid.T  # [window, combo]
-        errors = _log_error(w.actual[sel][:, None], combos).mean(axis=0)
-        out[p] = grid[int(np.argmin(errors))]
+    out = np.full((PERIODS, 4, len(COMPONENTS)), 1 / len(COMPONENTS))
+    usable = w.predicted.min(axis=1) > 0
+    for q in range(4):
+        fixed = _before(w, out)  # each window's prediction from the quarters already mixed
+        for p in range(PERIODS):
+            out[p, q] = out[p, q - 1] if q and q > quarter_of_period(p) else out[p, q]
+            sel = usable & (w.quarter == q) & (np.abs(w.period - p) <= 2)
+            if sel.sum() < MIN_CELL:
+                continue
+            combos = fixed[sel][:, None] + w.segment[sel] @ grid.T  # [window, combo]
+            out[p, q] = grid[int(np.argmin(_log_error(w.actual[sel][:, None], combos).mean(axis=0)))]
     return out
+
+
+def _before(w: Windows, weights: np.ndarray) -> np.ndarray:
+    """For every window, the prediction of its origin's earlier quarters (the window before
+    it, which ends where this one's own quarter starts; 0 for an origin's first window)."""
+    comb = combined_prediction(w, weights)
+    return np.where(w.first, 0.0, np.concatenate([[0.0], comb[:-1]]))
 
 
 def ratio_table(predicted: np.ndarray, w: Windows) -> tuple[np.ndarray, np.ndarray]:
@@ -187,15 +221,14 @@ def ratio_table(predicted: np.ndarray, w: Windows) -> tuple[np.ndarray, np.ndarr
 def fit(pool: list[SpendYear], source: str, every: int = 3) -> ErrorModel:
     """The error model of a pool of client-years (see the module docstring)."""
     curve = share_curve(pool)
-    even = np.full((PERIODS, len(COMPONENTS)), 1 / len(COMPONENTS))
+    even = np.full((PERIODS, 4, len(COMPONENTS)), 1 / len(COMPONENTS))
     shaped = ErrorModel(ratios={}, counts={}, weights=even, share_curve=curve, client_years=len(pool), source=source)
     w = windows(pool, shaped, every)
     weights = fit_weights(w)
     ratios, counts = {}, {}
     for i, m in enumerate(COMPONENTS):
         ratios[m], counts[m] = ratio_table(w.predicted[:, i], w)
-    combined = (w.predicted * weights[w.period]).sum(axis=1)
-    ratios["combined"], counts["combined"] = ratio_table(combined, w)
+    ratios["combined"], counts["combined"] = ratio_table(combined_prediction(w, weights), w)
     return ErrorModel(ratios=ratios, counts=counts, weights=weights, share_curve=curve, client_years=len(pool), source=source)
 
 
@@ -213,7 +246,7 @@ def _track_year(year: int, total: np.ndarray, previous: np.ndarray | None, last:
     for t in range(27, last, every):
         origin = days[t].date()
         paths = component_paths(total[: t + 1], t, profile, previous)
-        path = combine(paths, model.component_weights(origin)) if method == "combined" else paths[method]
+        path = combine(paths, model.quarter_weights(origin), quarter_index(days[t + 1:])) if method == "combined" else paths[method]
         bands = model.bands(method, origin)
         for q, end in enumerate(quarter_end_index(year)):
             if end <= t or end > last:

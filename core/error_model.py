@@ -43,7 +43,7 @@ class ErrorModel:
 
     ratios: dict[str, np.ndarray]  # method -> [period, quarter, level] actual/predicted
     counts: dict[str, np.ndarray]  # method -> [period, quarter] backtest windows behind each cell
-    weights: np.ndarray  # [period, component]
+    weights: np.ndarray  # [period, quarter, component]: the mix of each quarter's part of the path
     share_curve: np.ndarray  # [366] relative level by day of a leap year, mean 1
     client_years: int
     source: str
@@ -55,9 +55,14 @@ class ErrorModel:
         table = self.ratios.get(method, self.ratios["combined"])
         return table[period(as_of)]
 
+    def quarter_weights(self, as_of: dt.date) -> np.ndarray:
+        """[quarter, component]: how the combined centre mixes its components in each
+        quarter's part of the path, for an origin at this time of year."""
+        return self.weights[period(as_of)]
+
     def component_weights(self, as_of: dt.date) -> dict[str, float]:
-        """The combined centre's weights for an origin at this time of year."""
-        return dict(zip(COMPONENTS, (float(w) for w in self.weights[period(as_of)])))
+        """The mix of the year's last quarter (the part that decides the target), as shown to the user."""
+        return dict(zip(COMPONENTS, (float(w) for w in self.weights[period(as_of), -1])))
 
     def to_json(self) -> str:
         return json.dumps({
@@ -77,10 +82,15 @@ def from_json(text: str) -> ErrorModel:
     return ErrorModel(
         ratios={m: np.asarray(v, dtype=np.float64) for m, v in raw["ratios"].items()},
         counts={m: np.asarray(v, dtype=np.int64) for m, v in raw["counts"].items()},
-        weights=np.asarray(raw["weights"], dtype=np.float64),
+        weights=_by_quarter(np.asarray(raw["weights"], dtype=np.float64)),
         share_curve=np.asarray(raw["share_curve"], dtype=np.float64),
         client_years=int(raw["client_years"]), source=str(raw["source"]),
     )
+
+
+def _by_quarter(weights: np.ndarray) -> np.ndarray:
+    """A file written before the weights were per quarter ([period, component]) uses its one mix in every quarter."""
+    return np.repeat(weights[:, None, :], 4, axis=1) if weights.ndim == 2 else weights
 
 
 @lru_cache(maxsize=4)

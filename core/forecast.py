@@ -196,8 +196,16 @@ def component_paths(total: np.ndarray, t: int, profile: np.ndarray, previous: np
     return paths
 
 
-def combine(paths: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    return np.sum([weights[m] * paths[m] for m in COMPONENTS], axis=0)
+def combine(paths: dict[str, np.ndarray], weights: np.ndarray, quarter: np.ndarray) -> np.ndarray:
+    """The combined path: each day mixes the components with its quarter's weights
+    (``weights`` [quarter, component], ``quarter`` 0–3 per future day)."""
+    mix = weights[quarter]  # [day, component]
+    return np.sum([mix[:, i] * paths[m] for i, m in enumerate(COMPONENTS)], axis=0)
+
+
+def quarter_index(days: pd.DatetimeIndex) -> np.ndarray:
+    """0–3: the calendar quarter of each day."""
+    return (days.month.to_numpy() - 1) // 3
 
 
 def _year_days(policy: Policy) -> pd.DatetimeIndex:
@@ -214,7 +222,7 @@ def statistical(method: str, history: History, policy: Policy, as_of: dt.date, m
     t = len(total) - 1
     profile = year_profile(_year_days(policy), history.previous_year, model)
     paths = component_paths(total, t, profile, history.previous_year) if t >= 0 else {m: np.zeros(len(days)) for m in COMPONENTS}
-    path = combine(paths, model.component_weights(as_of)) if method == "combined" else paths[method]
+    path = combine(paths, model.quarter_weights(as_of), quarter_index(days)) if method == "combined" else paths[method]
     recent = history.daily[:, -settings()["run_rate_days"]:].sum(axis=1) if history.daily.size else np.zeros(len(history.segments))
     share = recent / recent.sum() if recent.sum() > 0 else np.zeros(len(recent))
     return Forecast(method, days, share[:, None] * path[None, :], model.bands(method, as_of))

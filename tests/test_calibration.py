@@ -16,6 +16,7 @@ from bench.calibration import spend_year
 from bench.synthetic import client_years
 from core.calibration import (
     MIN_CELL,
+    combined_prediction,
     fit,
     pool_from_rows,
     ratio_table,
@@ -51,15 +52,42 @@ def test_share_curve_has_mean_one_and_sees_double_11(pool):
 
 
 def test_weights_are_on_the_simplex_and_quantiles_never_decrease(model):
-    assert np.allclose(model.weights.sum(axis=1), 1) and (model.weights >= 0).all()
+    assert np.allclose(model.weights.sum(axis=-1), 1) and (model.weights >= 0).all()
     for table in model.ratios.values():
         assert (np.diff(table, axis=-1) >= -1e-12).all() and (table >= 0).all()
+
+
+def test_combined_prediction_of_a_window_is_its_quarters_parts_each_with_its_own_mix(pool, model):
+    """A window to quarter q's end sums the origin's quarter parts up to q, each mixed with
+    that quarter's weights — the same path the product draws (core.forecast.combine)."""
+    w = windows(pool[:5], model)
+    got = combined_prediction(w, model.weights)
+    origin = np.cumsum(w.first)
+    for i in np.random.default_rng(3).choice(len(got), 200, replace=False):
+        same = np.flatnonzero((origin == origin[i]) & (w.quarter <= w.quarter[i]))
+        expected = sum(float(w.segment[j] @ model.weights[w.period[j], w.quarter[j]]) for j in same)
+        assert got[i] == pytest.approx(expected, rel=1e-9)
+    assert np.allclose(w.segment[w.first], w.predicted[w.first])  # an origin's first window is one part
+    one_mix = np.repeat(model.weights[:, -1:, :], 4, axis=1)  # the same mix in every quarter = the plain weighted sum
+    assert np.allclose(combined_prediction(w, one_mix), (w.predicted * one_mix[w.period, 0]).sum(axis=1))
+
+
+def test_the_product_path_mixes_each_quarter_with_its_own_weights(model):
+    """core.forecast.statistical draws the path the backtest scored: each future day's mix is its quarter's."""
+    from core.forecast import combine, quarter_index
+
+    days = pd.date_range("2024-06-16", "2024-12-31")
+    paths = {m: np.full(len(days), float(i + 1)) for i, m in enumerate(COMPONENTS)}
+    mix = model.quarter_weights(D(2024, 6, 15))
+    path = combine(paths, mix, quarter_index(days))
+    levels = np.arange(1, len(COMPONENTS) + 1, dtype=float)
+    assert path[0] == pytest.approx(mix[1] @ levels) and path[-1] == pytest.approx(mix[3] @ levels)
 
 
 def test_each_fitted_cell_holds_80_percent_of_its_own_windows_between_p10_and_p90(pool, model):
     """The quantile machinery itself: in-sample, a cell's P10–P90 holds ~80 % of the windows it was learned from."""
     w = windows(pool, model)
-    combined = (w.predicted * model.weights[w.period]).sum(axis=1)
+    combined = combined_prediction(w, model.weights)
     table, counts = ratio_table(combined, w)
     checked = 0
     for p, q in zip(*np.nonzero(counts >= MIN_CELL)):
