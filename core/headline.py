@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .memo import remembered
 from .outlook import Outlook
 from .required_spend import Requirement
 
@@ -40,7 +41,11 @@ def _loss_by_rule(outlook: Outlook) -> dict[str, float]:
 
 
 def headline(outlook: Outlook) -> Headline:
-    """The driving outcome of a projected year (see the module docstring)."""
+    """The driving outcome of a projected year (see the module docstring), once per outlook."""
+    return remembered(outlook, "headline", lambda: _headline(outlook))
+
+
+def _headline(outlook: Outlook) -> Headline:
     expected = outlook.projection.expected_fen()
     deposit, clawback = expected["deposit_deducted"], expected["clawback"]
     probs = outlook.projection.probabilities()["year_end_rule"]

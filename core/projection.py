@@ -21,6 +21,7 @@ from .classification import classify_rows
 from .engine import Outcome, settle, totals_from_rows
 from .error_model import sample_ratios
 from .forecast import Forecast, History, settings
+from .memo import once
 from .money import exact
 from .policy import Policy, to_ppm
 from .pre_return import QuarterTotals
@@ -138,6 +139,7 @@ class Projection:
     outcome: Outcome  # one entry per path, year end decided
     target_fen: int
 
+    @once
     def probabilities(self) -> dict[str, dict[str, float]]:
         o = self.outcome
 
@@ -154,6 +156,7 @@ class Projection:
             "target_met": {"yes": float(np.mean(o.actual.astype(float) >= self.target_fen))},
         }
 
+    @once
     def expected_fen(self) -> dict[str, Any]:
         """Mean over the paths of each amount, rounded once to the fen (half-up): the one
         source of every "expected" figure the pages show, so Overview and Returns agree."""
@@ -172,6 +175,7 @@ class Projection:
             "deposit_deducted": int(mean(o.deposit_deducted)),
         }
 
+    @once
     def distributions(self) -> dict[str, dict[str, float]]:
         o = self.outcome
 

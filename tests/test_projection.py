@@ -78,6 +78,19 @@ def test_monte_carlo_is_reproducible_with_a_seed():
     assert _projection(D(2024, 8, 1), seed=8).distributions() != a.distributions()
 
 
+def test_summaries_are_computed_once_per_projection_and_a_callers_edit_never_leaks():
+    """core.memo: the summaries a page reads several times a run are reduced from the paths
+    once; each call gets its own copy, equal to a fresh reduction."""
+    p = _projection(D(2024, 8, 1))
+    first = p.probabilities()
+    first["target_met"]["yes"] = 42.0  # a caller editing its copy
+    again = p.probabilities()
+    fresh = _projection(D(2024, 8, 1)).probabilities()
+    assert again == fresh and again["target_met"]["yes"] != 42.0
+    assert p.expected_fen() == _projection(D(2024, 8, 1)).expected_fen()
+    assert "_memo_probabilities" in p.__dict__ and "_memo_distributions" not in p.__dict__
+
+
 def test_with_zero_variance_probabilities_are_0_or_1_and_match_the_deterministic_result():
     quiet = _projection(D(2024, 8, 1), paths=500, quiet=True)
     one = _projection(D(2024, 8, 1), paths=1, quiet=True)
