@@ -16,13 +16,14 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def remembered(owner: object, key: str, compute: Callable[[], T]) -> T:
-    """``compute()`` the first time ``owner`` is asked for ``key``; a copy of that value after."""
+def remembered(owner: object, key: str, compute: Callable[[], T], copied: bool = True) -> T:
+    """``compute()`` the first time ``owner`` is asked for ``key``; a copy of that value after
+    (``copied=False`` for a value no reader changes, e.g. a figure the UI only serialises)."""
     store = owner.__dict__  # frozen dataclasses without slots still have one
     name = f"_memo_{key}"
     if name not in store:
         store[name] = compute()
-    return copy.deepcopy(store[name])
+    return copy.deepcopy(store[name]) if copied else store[name]
 
 
 def once(method: Callable[[Any], T]) -> Callable[[Any], T]:

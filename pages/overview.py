@@ -14,7 +14,7 @@ from core.ledger import expiring_balance_fen
 from core.outlook import Outlook
 from core.policy import QUARTERS
 from ui.caches import counted_by_day
-from ui.charts import cumulative_chart, layout, method_reason, money
+from ui.charts import cumulative_chart, layout, method_reason, money, outlook_figure
 from ui.context import PageContext, page_start
 from ui.reliability import reliability_panel
 from ui.text import plain
@@ -113,13 +113,13 @@ def pre_return_figure(result: Evaluation, outlook: Outlook | None, L: str) -> go
 
 
 def charts(ctx: PageContext, result: Evaluation, outlook: Outlook | None) -> None:
+    L, fan = ctx.lang, outlook.fan if outlook is not None else None
     left, right = st.columns([3, 2])
     with left:
-        daily = counted_by_day(ctx.client, ctx.as_of)
-        fan = outlook.fan if outlook is not None else None
-        st.plotly_chart(cumulative_chart(daily, fan, ctx.policy, ctx.client.terms, ctx.lang), width="stretch")
+        st.plotly_chart(outlook_figure(outlook, "cumulative", L, lambda: cumulative_chart(
+            counted_by_day(ctx.client, ctx.as_of), fan, ctx.policy, ctx.client.terms, L)), width="stretch")
     with right:
-        st.plotly_chart(pre_return_figure(result, outlook, ctx.lang), width="stretch")
+        st.plotly_chart(outlook_figure(outlook, "pre_return", L, lambda: pre_return_figure(result, outlook, L)), width="stretch")
 
 
 def export_section(ctx: PageContext, result: Evaluation, outlook: Outlook | None) -> None:

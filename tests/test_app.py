@@ -664,3 +664,32 @@ def test_inputs_stored_under_the_old_name_are_saved_under_the_new_one():
     assert not at.exception
     stored = json.loads(repo.get_client(engine, client.id).inputs_json)
     assert stored["previous_year"] == 30_000_000.0 and "actual_2023" not in stored
+
+
+def test_the_overviews_kept_figures_follow_every_what_if_and_the_language():
+    """ui.charts.outlook_figure keeps a figure on its cached outlook: a target change draws the
+    new target line, going back draws the old one again, and each language has its own figure."""
+    import base64
+    import json
+
+    import numpy as np
+
+    client_id = demo_client_id()
+    at = run_app("en", client_id)
+    at.date_input(key="as_of").set_value(dt.date(2024, 9, 15)).run()
+
+    def full_target_line(at: AppTest, lang: str) -> float:
+        name = t("overview.target_line", lang, pct=fmt_pct(1.0, lang, 0))
+        traces = [tr for c in at.get("plotly_chart") for tr in json.loads(c.proto.spec)["data"]]
+        y = next(tr for tr in traces if tr.get("name") == name)["y"]
+        values = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict) else np.asarray(y)
+        return float(values[-1])
+
+    assert full_target_line(at, "en") == 50_000_000.0
+    at.number_input(key=f"target_{client_id}").set_value(60_000_000.0).run()
+    assert not at.exception and full_target_line(at, "en") == 60_000_000.0
+    at.number_input(key=f"target_{client_id}").set_value(50_000_000.0).run()  # leave the demo as it was
+    assert full_target_line(at, "en") == 50_000_000.0  # the first outlook's kept figure, still right
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert full_target_line(at, "zh") == 5_000.0  # 中文 charts are in 万元

@@ -2,15 +2,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from core.i18n import fmt_pct, t
+from core.memo import remembered
+from core.outlook import Outlook
 from core.policy import Policy
 from core.progress import checkpoints
 from core.terms import ContractTerms
+
+
+def outlook_figure(outlook: Outlook | None, name: str, lang: str, build: Callable[[], go.Figure]) -> go.Figure:
+    """A figure built once per cached outlook and language, kept on the outlook itself.
+
+    Why it is safe: every input of these figures (the outlook's paths, fan and track record,
+    the evaluation and counted spend of the same spend version, terms, contract and date) is a
+    function of the key the outlook was cached under, so the figure lives and dies with it.
+    Why: building and validating Plotly figures was a third of a no-op rerun's CPU. Streamlit
+    only serialises the figure (a copy), so the kept one is never changed."""
+    if outlook is None:
+        return build()
+    return remembered(outlook, f"figure_{name}_{lang}", build, copied=False)
 
 
 def money(fen, lang: str) -> np.ndarray:
