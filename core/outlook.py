@@ -16,6 +16,7 @@ from .calibration import calibrated_forecast
 from .error_model import load as load_error_model
 from .forecast import Forecast, History, segment_history
 from .ledger import bucket_of, consume, credits, daily_use
+from .memo import remembered
 from .money import fen_to_yuan
 from .policy import QUARTERS, Policy
 from .pre_return import QuarterTotals
@@ -191,6 +192,8 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     credited.update({q: int(v) for q, v in zip(QUARTERS[:3], o.pre_return[0][:3])})
     if o.assessment_930[0] == "q3_withheld":
         credited["Q3"] = 0
-    ledger = consume(credits(credited, rs.shares, policy, actual_credit_dates), stage.use, as_of)
+    key = repr((sorted(credited.items()), sorted((actual_credit_dates or {}).items()), policy.name, as_of))
+    ledger = remembered(rs, f"ledger_{key}",  # a what-if that leaves the credits as they were reuses the FIFO run
+                        lambda: consume(credits(credited, rs.shares, policy, actual_credit_dates), stage.use, as_of))
     fan = _fan(history, forecast, projection, expected, factors, share)
     return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, stage.spread, projection, expected, requirements, ledger, fan)
