@@ -5,7 +5,7 @@ prints and the dashboard draws.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,7 @@ class Outlook:
     requirements: list[Requirement]
     ledger: pd.DataFrame
     fan: pd.DataFrame  # date, p10, p50, p90 cumulative counted fen (future days)
+    stage: ForecastStage | None = field(default=None, repr=False, compare=False)  # the terms-free part it was settled from
 
     def to_dict(self) -> dict[str, Any]:
         p = self.projection
@@ -196,4 +197,4 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     ledger = remembered(rs, f"ledger_{key}",  # a what-if that leaves the credits as they were reuses the FIFO run
                         lambda: consume(credits(credited, rs.shares, policy, actual_credit_dates), stage.use, as_of))
     fan = _fan(history, forecast, projection, expected, factors, share)
-    return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, stage.spread, projection, expected, requirements, ledger, fan)
+    return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, stage.spread, projection, expected, requirements, ledger, fan, stage)

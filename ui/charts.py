@@ -16,17 +16,21 @@ from core.progress import checkpoints
 from core.terms import ContractTerms
 
 
-def outlook_figure(outlook: Outlook | None, name: str, lang: str, build: Callable[[], go.Figure]) -> go.Figure:
+def outlook_figure(outlook: Outlook | None, name: str, lang: str, build: Callable[[], go.Figure],
+                   terms_free: bool = False) -> go.Figure:
     """A figure built once per cached outlook and language, kept on the outlook itself.
 
     Why it is safe: every input of these figures (the outlook's paths, fan and track record,
     the evaluation and counted spend of the same spend version, terms, contract and date) is a
     function of the key the outlook was cached under, so the figure lives and dies with it.
     Why: building and validating Plotly figures was a third of a no-op rerun's CPU. Streamlit
-    only serialises the figure (a copy), so the kept one is never changed."""
+    only serialises the figure (a copy), so the kept one is never changed. ``terms_free``: a
+    figure of the forecast alone (the track record) is kept on the forecast stage, so a
+    what-if on the terms does not build it again."""
     if outlook is None:
         return build()
-    return remembered(outlook, f"figure_{name}_{lang}", build, copied=False)
+    owner = outlook.stage if terms_free and outlook.stage is not None else outlook
+    return remembered(owner, f"figure_{name}_{lang}", build, copied=False)
 
 
 def money(fen, lang: str) -> np.ndarray:
