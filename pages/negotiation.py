@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.export import negotiation_sheets, workbook_bytes
@@ -17,8 +16,8 @@ from core.i18n import fmt_money, fmt_pct, t
 from core.negotiation import best_targets, break_even_target
 from core.next_year import NextYear
 from ui.caches import cached_compare, spend_key
-from ui.charts import layout, money, share_axis
 from ui.context import PageContext, page_start
+from ui.figures import net_figure
 from ui.session import method_choice
 from ui.terms import (
     NEXT,
@@ -151,19 +150,6 @@ def this_year_metrics(table: pd.DataFrame, L: str) -> None:
     m[1].metric(t("negotiation.best", L), f"{fmt_money(best_lo, L)} – {fmt_money(best_hi, L)}" if tied else fmt_money(best_lo, L),
                 help=t("negotiation.best_help", L, net=fmt_money(round(best_net), L))
                 + (" " + t("negotiation.best_tied", L) if tied else ""))
-
-
-def net_figure(table: pd.DataFrame, L: str) -> go.Figure:
-    """Expected net (return − deposit loss) and P(target met) across the candidate targets."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=money(table["expected_net_fen"], L), mode="lines+markers",
-                             name=t("negotiation.net", L)))
-    fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=table["p_target_met"], mode="lines", yaxis="y2",
-                             line={"dash": "dot"}, name=t("negotiation.p_target", L)))
-    share_axis(fig, t("negotiation.p_target", L), full_range=True)
-    fig = layout(fig, t("negotiation.chart", L), L, money_axes="xy")
-    fig.update_xaxes(title=t("chart.target", L))
-    return fig
 
 
 def this_year_section(ctx: PageContext) -> None:

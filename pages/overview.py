@@ -1,8 +1,6 @@
 """Overview: where the year stands, where it will land (P10–P90), what is at risk next."""
 from __future__ import annotations
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -12,10 +10,9 @@ from core.headline import Headline, headline
 from core.i18n import fmt_money, fmt_pct, t
 from core.ledger import expiring_balance_fen
 from core.outlook import Outlook
-from core.policy import QUARTERS
 from ui.caches import counted_by_day
-from ui.charts import cumulative_chart, layout, method_reason, money, outlook_figure
 from ui.context import PageContext, page_start
+from ui.figures import cumulative_chart, method_reason, outlook_figure, pre_return_figure
 from ui.reliability import reliability_panel
 from ui.text import plain
 
@@ -97,19 +94,6 @@ def settled_kpis(result: Evaluation, L: str) -> None:
                           (cols[2], "settlement", result.year_end_settlement_fen), (cols[3], "clawback", result.clawback_fen),
                           (cols[4], "refundable", result.deposit_refundable_fen)):
         col.metric(t(f"overview.{key}", L), fmt_money(fen, L))
-
-
-def pre_return_figure(result: Evaluation, outlook: Outlook | None, L: str) -> go.Figure:
-    """Pre-return per quarter (expected before year end) beside what was credited."""
-    pre = outlook.expected.outcome.pre_return[0] if outlook is not None else result.pre_return_fen
-    frame = pd.DataFrame({"q": list(QUARTERS), "pre": money([int(v) for v in pre], L),
-                          "credited": list(money(result.credited_fen, L)) + [None]})
-    bars = go.Figure([
-        go.Bar(x=frame["q"], y=frame["pre"], name=t("overview.pre_return_expected" if outlook is not None else "overview.pre_return", L)),
-        go.Bar(x=frame["q"], y=frame["credited"], name=t("overview.credited", L)),
-    ])
-    bars.update_layout(barmode="group")
-    return layout(bars, t("overview.pre_return_by_quarter", L), L)
 
 
 def charts(ctx: PageContext, result: Evaluation, outlook: Outlook | None) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.export import csv_bytes, workbook_bytes
@@ -28,8 +27,8 @@ from core.working_days import (
     weekends_only_assumption,
     weekends_only_beyond_calendar,
 )
-from ui.charts import layout, money
 from ui.context import bare_page_start
+from ui.figures import calendar_figure
 from ui.text import plain
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "earnings_2024.csv"
@@ -111,12 +110,6 @@ def developer_table(summary: pd.DataFrame, L: str) -> pd.DataFrame:
         t("payouts.col.next_pay_by", L): summary["next_pay_by"].map(
             lambda d: d.isoformat() if isinstance(d, dt.date) else t("payouts.nothing_due", L)).to_numpy(),
     })
-
-
-def calendar_figure(calendar: pd.DataFrame, day: dt.date, L: str) -> go.Figure:
-    fig = go.Figure(go.Bar(x=calendar["week"], y=money(calendar["paid_fen"], L), name=t("payouts.col.paid", L)))
-    fig.add_vline(x=pd.Timestamp(day).value // 1_000_000, line_dash="dot")  # epoch ms: plotly cannot add a date to an annotation offset
-    return layout(fig, t("payouts.calendar", L), L)
 
 
 def exports(ledger: pd.DataFrame, summary: pd.DataFrame, calendar: pd.DataFrame, day: dt.date, L: str) -> None:

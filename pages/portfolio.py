@@ -8,7 +8,6 @@ import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -20,10 +19,10 @@ from core.problems import InputError
 from core.spend import SPEND_FIELDS, SpendParse
 from services.clients import demo_portfolio_files, open_portfolio_client
 from ui.caches import cached_portfolio_files, cached_portfolio_run, engine, policy_of
-from ui.charts import layout, money
 from ui.context import bare_page_start
+from ui.figures import risk_figure
 from ui.session import as_of, current_client, user_email, user_team
-from ui.text import plain, plotly_text
+from ui.text import plain
 
 RISK_COLOR = {"red": "#f8d0d0", "amber": "#fde3b8", "green": "#d4edd4"}  # cell backgrounds (emoji fonts are not everywhere)
 MONEY_COLUMNS = ("target", "actual", "credited", "expiring", "deposit", "deducted")
@@ -164,24 +163,6 @@ def open_button(place: DeltaGenerator, chosen: PortfolioClient, spend: SpendPars
             engine(), f"{chosen.name} ({chosen.client})", chosen.inputs, client_rows(spend.rows, chosen.client), files.spend_name,
             files.spend_sha, [f for f in SPEND_FIELDS if f != "amount"], day, policy.name, user_team(), user_email())
         st.switch_page("pages/overview.py")
-
-
-def risk_figure(table: pd.DataFrame, L: str) -> go.Figure:
-    """Completion against target, coloured by risk."""
-    fig = go.Figure()
-    for risk, color in (("red", "#d62728"), ("amber", "#ff9f1c"), ("green", "#2ca02c")):
-        part = table[table["risk"] == risk]
-        fig.add_trace(go.Scatter(
-            x=money(part["target_fen"], L), y=part["completion_rate"], mode="markers", name=t(f"portfolio.risk.{risk}", L),
-            marker={"color": color, "size": 9, "opacity": 0.8}, text=part["name"].map(plotly_text),
-            hovertemplate="%{text}<br>%{x:,.0f}<br>%{y:.1%}<extra></extra>",
-        ))
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(tickformat=".0%")
-    fig = layout(fig, t("portfolio.chart", L), L, money_axes="x")
-    fig.update_xaxes(title=t("chart.target", L))
-    fig.update_yaxes(title=t("portfolio.col.completion", L))
-    return fig
 
 
 def main() -> None:

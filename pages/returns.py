@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.i18n import fmt_money, t, value_label
-from core.policy import QUARTERS
 from core.year_end import settlement_steps
-from ui.charts import layout, money
 from ui.context import PageContext, page_start
+from ui.figures import expiry_figure, pre_return_bars, settlement_waterfall
 
 
 @dataclass(frozen=True)
@@ -38,13 +36,9 @@ def amounts(ctx: PageContext, final: bool) -> Amounts:
 def charts(a: Amounts, L: str) -> None:
     left, right = st.columns(2)
     with left:
-        fig = go.Figure([go.Bar(x=list(QUARTERS), y=money(a.pre, L), name=t("overview.pre_return", L))])
-        st.plotly_chart(layout(fig, t("returns.by_quarter", L), L), width="stretch")
+        st.plotly_chart(pre_return_bars(a.pre, L), width="stretch")
     with right:
-        steps = settlement_steps(a.pre, a.credited, a.entitlement)
-        fig = go.Figure(go.Waterfall(x=[t(f"returns.w.{key}", L) for key, _, _ in steps],
-                                     y=money([fen for _, fen, _ in steps], L), measure=[m for _, _, m in steps]))
-        st.plotly_chart(layout(fig, t("returns.waterfall", L), L), width="stretch")
+        st.plotly_chart(settlement_waterfall(settlement_steps(a.pre, a.credited, a.entitlement), L), width="stretch")
         st.caption(f"{t('returns.w.settlement', L)}: {fmt_money(a.settlement, L)} · "
                    f"{t('returns.w.clawback', L)}: {fmt_money(a.clawback, L)}")
 
@@ -63,16 +57,6 @@ def ledger_table(ledger: pd.DataFrame, L: str) -> pd.DataFrame:
         t("returns.col.unused", L): fen("projected_unused_fen"),
         t("returns.col.per_day", L): fen("needed_per_day_fen"),
     })
-
-
-def expiry_figure(ledger: pd.DataFrame, L: str) -> go.Figure:
-    by_expiry = ledger.groupby("expiry")[["credited_fen", "projected_unused_fen"]].sum().reset_index()
-    fig = go.Figure([
-        go.Bar(x=by_expiry["expiry"], y=money(by_expiry["credited_fen"], L), name=t("returns.col.credited", L)),
-        go.Bar(x=by_expiry["expiry"], y=money(by_expiry["projected_unused_fen"], L), name=t("returns.col.unused", L)),
-    ])
-    fig.update_layout(barmode="group")
-    return layout(fig, t("returns.expiry_chart", L), L)
 
 
 def main() -> None:

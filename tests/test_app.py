@@ -667,7 +667,7 @@ def test_inputs_stored_under_the_old_name_are_saved_under_the_new_one():
 
 
 def test_the_overviews_kept_figures_follow_every_what_if_and_the_language():
-    """ui.charts.outlook_figure keeps a figure on its cached outlook: a target change draws the
+    """ui.figures.outlook_figure keeps a figure on its cached outlook: a target change draws the
     new target line, going back draws the old one again, and each language has its own figure."""
     import base64
     import json

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.error_model import load as load_error_model
 from core.i18n import fmt_pct, t
-from ui.charts import method_reason, outlook_figure, track_record_chart
+from ui.figures import method_reason, outlook_figure, track_record_chart
 
 
 def pool_text(lang: str) -> str:

@@ -1,4 +1,8 @@
-"""Plotly figures shared by pages (titles and axes in the chosen language)."""
+"""Every Plotly figure the pages draw (titles and axes in the chosen language).
+
+Why one module: a page is inputs -> one call -> figures; the figures' data come from core
+(amounts in fen, converted here to the axis unit of the language: 元 or 万元), and a figure
+kept on a cached outlook (`outlook_figure`) is built here once."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,12 +12,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.deposit import deduction_curve
+from core.evaluation import Evaluation
 from core.i18n import fmt_pct, t
 from core.memo import remembered
 from core.outlook import Outlook
-from core.policy import Policy
+from core.policy import QUARTERS, Policy
 from core.progress import checkpoints
 from core.terms import ContractTerms
+
+from .text import plotly_text
 
 
 def outlook_figure(outlook: Outlook | None, name: str, lang: str, build: Callable[[], go.Figure],
@@ -119,3 +127,102 @@ def track_record_chart(record: pd.DataFrame, lang: str) -> go.Figure:
     ])
     fig.update_xaxes(title=t("track.origin", lang))
     return layout(fig, t("track.chart_title", lang, target=f"{target:%Y-%m-%d}"), lang, height=340)
+
+
+def pre_return_figure(result: Evaluation, outlook: Outlook | None, L: str) -> go.Figure:
+    """Pre-return per quarter (expected before year end) beside what was credited."""
+    pre = outlook.expected.outcome.pre_return[0] if outlook is not None else result.pre_return_fen
+    frame = pd.DataFrame({"q": list(QUARTERS), "pre": money([int(v) for v in pre], L),
+                          "credited": list(money(result.credited_fen, L)) + [None]})
+    bars = go.Figure([
+        go.Bar(x=frame["q"], y=frame["pre"], name=t("overview.pre_return_expected" if outlook is not None else "overview.pre_return", L)),
+        go.Bar(x=frame["q"], y=frame["credited"], name=t("overview.credited", L)),
+    ])
+    bars.update_layout(barmode="group")
+    return layout(bars, t("overview.pre_return_by_quarter", L), L)
+
+
+def expiry_figure(ledger: pd.DataFrame, L: str) -> go.Figure:
+    by_expiry = ledger.groupby("expiry")[["credited_fen", "projected_unused_fen"]].sum().reset_index()
+    fig = go.Figure([
+        go.Bar(x=by_expiry["expiry"], y=money(by_expiry["credited_fen"], L), name=t("returns.col.credited", L)),
+        go.Bar(x=by_expiry["expiry"], y=money(by_expiry["projected_unused_fen"], L), name=t("returns.col.unused", L)),
+    ])
+    fig.update_layout(barmode="group")
+    return layout(fig, t("returns.expiry_chart", L), L)
+
+
+def net_figure(table: pd.DataFrame, L: str) -> go.Figure:
+    """Expected net (return − deposit loss) and P(target met) across the candidate targets."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=money(table["expected_net_fen"], L), mode="lines+markers",
+                             name=t("negotiation.net", L)))
+    fig.add_trace(go.Scatter(x=money(table["target_fen"], L), y=table["p_target_met"], mode="lines", yaxis="y2",
+                             line={"dash": "dot"}, name=t("negotiation.p_target", L)))
+    share_axis(fig, t("negotiation.p_target", L), full_range=True)
+    fig = layout(fig, t("negotiation.chart", L), L, money_axes="xy")
+    fig.update_xaxes(title=t("chart.target", L))
+    return fig
+
+
+def risk_figure(table: pd.DataFrame, L: str) -> go.Figure:
+    """Completion against target, coloured by risk."""
+    fig = go.Figure()
+    for risk, color in (("red", "#d62728"), ("amber", "#ff9f1c"), ("green", "#2ca02c")):
+        part = table[table["risk"] == risk]
+        fig.add_trace(go.Scatter(
+            x=money(part["target_fen"], L), y=part["completion_rate"], mode="markers", name=t(f"portfolio.risk.{risk}", L),
+            marker={"color": color, "size": 9, "opacity": 0.8}, text=part["name"].map(plotly_text),
+            hovertemplate="%{text}<br>%{x:,.0f}<br>%{y:.1%}<extra></extra>",
+        ))
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(tickformat=".0%")
+    fig = layout(fig, t("portfolio.chart", L), L, money_axes="x")
+    fig.update_xaxes(title=t("chart.target", L))
+    fig.update_yaxes(title=t("portfolio.col.completion", L))
+    return fig
+
+
+def calendar_figure(calendar: pd.DataFrame, day: dt.date, L: str) -> go.Figure:
+    fig = go.Figure(go.Bar(x=calendar["week"], y=money(calendar["paid_fen"], L), name=t("payouts.col.paid", L)))
+    fig.add_vline(x=pd.Timestamp(day).value // 1_000_000, line_dash="dot")  # epoch ms: plotly cannot add a date to an annotation offset
+    return layout(fig, t("payouts.calendar", L), L)
+
+
+def pre_return_bars(pre_fen: list[int], lang: str) -> go.Figure:
+    """Pre-return per quarter (the Returns page)."""
+    fig = go.Figure([go.Bar(x=list(QUARTERS), y=money(pre_fen, lang), name=t("overview.pre_return", lang))])
+    return layout(fig, t("returns.by_quarter", lang), lang)
+
+
+def settlement_waterfall(steps: list[tuple[str, int, str]], lang: str) -> go.Figure:
+    """The year-end settlement's steps (core.year_end.settlement_steps) as a waterfall."""
+    fig = go.Figure(go.Waterfall(x=[t(f"returns.w.{key}", lang) for key, _, _ in steps],
+                                 y=money([fen for _, fen, _ in steps], lang), measure=[m for _, _, m in steps]))
+    return layout(fig, t("returns.waterfall", lang), lang)
+
+
+def deduction_figure(terms: ContractTerms, policy: Policy, actual_fen: int, completion: np.ndarray | None,
+                     lang: str) -> go.Figure:
+    """The contract's deposit deduction by completion (a step curve), the threshold, last
+    year's amount and today's completion marked, and — before year end — the projected
+    completion of every path as a histogram on it."""
+    grid = np.round(np.linspace(0, 1.2, 241), 4)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=grid, y=money([int(v) for v in deduction_curve(terms, policy, grid)], lang), mode="lines",
+                             line={"shape": "hv", "width": 3}, name=t("deposit.curve", lang)))
+    prev = policy.year_start.year - 1
+    marks = [(policy.threshold(terms.customer_type, terms.main_industry) * 100 / terms.target_fen, t("deposit.threshold", lang)),
+             (terms.previous_year_fen / terms.target_fen, t("deposit.amount_2023", lang, prev=prev))]
+    for x, name in marks:
+        if 0 < float(x) <= 1.2:
+            fig.add_vline(x=float(x), line_dash="dot", annotation_text=name, annotation_position="top left")
+    fig.add_vline(x=actual_fen / terms.target_fen, line_color="#1f4e9c", annotation_text=t("deposit.to_date", lang),
+                  annotation_position="bottom right")
+    if completion is not None:
+        fig.add_trace(go.Histogram(x=completion, nbinsx=60, yaxis="y2", opacity=0.35, name=t("deposit.projected", lang),
+                                   histnorm="probability"))
+    share_axis(fig, t("deposit.share_of_paths", lang))
+    fig.update_layout(xaxis={"tickformat": ".0%", "title": t("overview.completion", lang)})
+    title = t("deposit.chart", lang, type=t(f"inputs.customer_type.{terms.customer_type}", lang, prev=prev))
+    return layout(fig, title, lang, 460)
