@@ -44,6 +44,7 @@ def test_worked_example_in_process(case):
         assert text in out["assumptions"]
 
 
+@pytest.mark.slow  # a CLI subprocess: the full lane
 @pytest.mark.parametrize("case", CASES[:2], ids=lambda p: p.stem)
 def test_worked_example_through_cli(case):
     run = subprocess.run([sys.executable, "-m", "core", "evaluate", str(case)], capture_output=True, text=True, cwd=GOLDEN.parents[1])

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +93,7 @@ def test_paid_plus_carried_plus_withheld_equals_the_share_of_earnings(rows, raw_
         assert dev["paid_fen"].sum() + dev["carried_out_fen"].iloc[-1] + withheld == dev["share_fen"].sum()
 
 
+@pytest.mark.slow  # a CLI subprocess: the full lane
 def test_earnings_file_with_chinese_headers_and_the_cli(tmp_path):
     f = tmp_path / "收益.csv"
     f.write_bytes("2024 年开发者收益\n月份,开发者,应用,收益(元)\n2024年1月,甲,App1,\"1,200.00\"\n2024-02,甲,App1,800\n2024/3,乙,App2,abc\n".encode("gbk"))

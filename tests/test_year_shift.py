@@ -101,6 +101,7 @@ def test_an_edited_contract_keeps_its_clause_comments_and_names_a_bad_value():
         policy_edit.decimal_text("-1", "deposit.rate")
 
 
+@pytest.mark.slow  # a CLI subprocess: the full lane
 def test_the_cli_evaluates_under_a_contract_file_given_with_policy(policy_2026, tmp_path):
     """`python -m core evaluate S.json --policy FILE`: the 2026 contract from a file."""
     import subprocess
