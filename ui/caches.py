@@ -62,9 +62,10 @@ class StoredSpend:
     data_end: dt.date | None
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="正在打开数据库（首次启动时导入示例客户）… · Opening the database (the first start imports the demo client) …")
 def engine() -> Engine:
-    """The store (created, with the demo client, on first start)."""
+    """The store (created, with the demo client, on first start: once per process, with a
+    progress message in both languages — the session's language is not known yet)."""
     e = get_engine(database_url())
     ensure_demo(e)
     return e
