@@ -106,6 +106,7 @@ def charts(ctx: PageContext, result: Evaluation, outlook: Outlook | None) -> Non
         st.plotly_chart(outlook_figure(outlook, "pre_return", L, lambda: pre_return_figure(result, outlook, L)), width="stretch")
 
 
+@st.fragment  # picking another CSV sheet reruns this section only, not the page and its figures
 def export_section(ctx: PageContext, result: Evaluation, outlook: Outlook | None) -> None:
     L, client, day = ctx.lang, ctx.client, ctx.as_of
     st.subheader(t("export.heading", L))

@@ -693,3 +693,15 @@ def test_the_overviews_kept_figures_follow_every_what_if_and_the_language():
     at.session_state["lang"] = "zh"
     at.run()
     assert full_target_line(at, "zh") == 5_000.0  # 中文 charts are in 万元
+
+
+def test_picking_another_csv_sheet_reruns_only_the_export_section():
+    """The Overview's export is a fragment: choosing a sheet does not recompute the page."""
+    at = run_app("en")
+    at.date_input(key="as_of").set_value(dt.date(2024, 9, 15)).run()
+    box = at.selectbox(key="export_csv_sheet")
+    other = next(o for o in box.options if o != box.value)
+    box.set_value(other).run()
+    assert not at.exception
+    assert at.selectbox(key="export_csv_sheet").value == other
+    assert metric(at, t("overview.completion", "en"))  # the page around it is still drawn
