@@ -51,6 +51,18 @@ def ratio(numer: int, denom: int, places: int = 6) -> float:
     return float(q.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
+INT64_SAFE = 2**62  # a sum (or sum of products) below this cannot wrap around in int64
+
+
+def summable(fen: np.ndarray) -> np.ndarray:
+    """``fen`` as int64 when any sum of its values stays below INT64_SAFE, else as Python
+    integers: a file of absurd but valid amounts (up to 10^12 RMB a row) must give exact
+    totals, never ones that wrapped around silently."""
+    if fen.dtype == object or float(np.abs(fen).sum(dtype=np.float64)) < INT64_SAFE:
+        return fen
+    return fen.astype(object)
+
+
 def exact(values: object) -> np.ndarray:
     """An object array of Python ints: arbitrary precision, so products never overflow."""
     arr = np.asarray(values)

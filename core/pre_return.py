@@ -15,7 +15,7 @@ import pandas as pd
 
 from .classification import RowClasses
 from .clauses import clause
-from .money import exact
+from .money import exact, summable
 from .policy import Policy, to_ppm
 from .rates import N_ZERO_GROUPS, RowRates
 
@@ -65,12 +65,12 @@ _FLOAT_EXACT = 2**53  # below this, float64 sums of integer fen are exact
 def _by_quarter(group: np.ndarray, q: np.ndarray, fen: np.ndarray, mask: np.ndarray, groups: int) -> np.ndarray:
     """Exact fen sums per (group, quarter) as Python ints, shape (groups, 4). A bincount when
     the masked total is below 2**53 fen (every partial sum then exact in float64), else an
-    int64 group-by."""
+    int64 group-by (Python integers where int64 could wrap: core.money.summable)."""
     out = np.zeros((groups, 4), dtype=object)
     if not mask.any():
         return out
     key = group[mask].astype(np.int64) * 4 + (q[mask].astype(np.int64) - 1)
-    values = fen[mask]
+    values = summable(fen[mask])
     if int(values.sum()) < _FLOAT_EXACT and (values >= 0).all():
         sums = np.bincount(key, weights=values, minlength=groups * 4).round().astype(np.int64)
         out[:] = sums.reshape(groups, 4).astype(object)
@@ -96,7 +96,7 @@ def quarter_totals(fen: np.ndarray, classes: RowClasses, rates: RowRates, policy
     if classes.base.any():
         m = classes.base
         sums = (
-            pd.DataFrame({"k": group[m], "q": q[m], "g": rates.zero_group[m], "ppm": rates.agreed_ppm[m], "fen": fen[m]})
+            pd.DataFrame({"k": group[m], "q": q[m], "g": rates.zero_group[m], "ppm": rates.agreed_ppm[m], "fen": summable(fen[m])})
             .groupby(["k", "q", "g", "ppm"], sort=False)["fen"]
             .sum()
         )

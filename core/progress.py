@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .classification import classify_rows, in_scope
+from .money import summable
 from .policy import Policy
 from .terms import ContractTerms
 
@@ -51,8 +52,8 @@ def daily_counted(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_o
     """Counted fen per day and cumulative, one row per day with spend (rules §1)."""
     scoped = in_scope(rows, policy, as_of)
     classes = classify_rows(scoped, policy, terms)
-    fen = np.where(classes.counted, scoped["amount_fen"].to_numpy(dtype=np.int64), 0)
+    fen = summable(np.where(classes.counted, scoped["amount_fen"].to_numpy(dtype=np.int64), 0))
     daily = pd.Series(fen, index=scoped["date"].to_numpy()).groupby(level=0).sum().sort_index()
-    out = pd.DataFrame({"date": daily.index, "counted_fen": daily.to_numpy(dtype=np.int64)})
+    out = pd.DataFrame({"date": daily.index, "counted_fen": daily.to_numpy(dtype=fen.dtype)})
     out["cumulative_fen"] = out["counted_fen"].cumsum()
     return out

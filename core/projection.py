@@ -22,7 +22,7 @@ from .engine import Outcome, settle, totals_from_rows
 from .error_model import sample_ratios
 from .forecast import Forecast, History, settings
 from .memo import once
-from .money import exact
+from .money import INT64_SAFE, exact
 from .policy import Policy, to_ppm
 from .pre_return import QuarterTotals
 from .rates import N_ZERO_GROUPS, row_rates
@@ -110,12 +110,23 @@ def draw_paths(forecast: Forecast, paths: int, seed: int) -> np.ndarray:
     return split[None, :, :] * per_quarter[:, None, :]
 
 
+def whole_fen(cash: np.ndarray, f: SegmentFactors) -> np.ndarray:
+    """Projected cash rounded to whole fen: int64 when every Σ over segments of cash × rate
+    stays below INT64_SAFE (bounded by the largest cell, rate and segment count), else
+    Python integers — an absurd but valid amount must never wrap around silently."""
+    rounded = np.rint(cash)
+    peak = float(np.abs(rounded).max()) if rounded.size else 0.0
+    if peak * max(int(f.ppm.max(initial=0)), 1) * max(cash.shape[1], 1) < INT64_SAFE:
+        return rounded.astype(np.int64)
+    return np.array([int(v) for v in rounded.ravel()], dtype=object).reshape(rounded.shape)
+
+
 def projected_totals(cash: np.ndarray, f: SegmentFactors, policy: Policy) -> QuarterTotals:
     """Quarterly totals of projected cash [path, segment, quarter], rounded to whole fen."""
-    cash = np.rint(cash).astype(np.int64)
+    cash = whole_fen(cash, f)
     base_cash = cash * f.base[None]
     reduced_ppm = np.maximum(f.ppm - to_ppm(policy.assessment_630.rate_reduction), 0)
-    agreed = np.zeros((cash.shape[0], 4, N_ZERO_GROUPS), dtype=np.int64)
+    agreed = np.zeros((cash.shape[0], 4, N_ZERO_GROUPS), dtype=cash.dtype)  # object zeros are Python ints
     reduced = np.zeros_like(agreed)
     for g in range(N_ZERO_GROUPS):
         in_group = (f.zero_group == g)[None]

@@ -248,3 +248,43 @@ def test_a_what_if_on_the_terms_settles_the_cached_stages_to_the_same_outlook(da
         fresh = outlook(rows, what_if, POLICY, day, paths=800).to_dict()
         assert outlook(rows, what_if, POLICY, day, stage=stage, rows_stage=rs).to_dict() == fresh
     assert row_terms(replace(TERMS, deposit_paid_on=D(2024, 5, 1))) != row_terms(TERMS)  # a row rule input: a new stage
+
+
+@pytest.mark.parametrize("cell_fen", [3_000_000_00, 5 * 10**14])
+def test_projected_totals_are_exact_whatever_the_size_of_the_paths(cell_fen):
+    """Σ cash × rate of a projection is int64 only while it cannot wrap around; a path of an
+    absurd size (5 × 10^14 fen a segment and quarter, × 10 % × 3 segments > 2^62) is summed in
+    Python integers — the same figures as a plain Python sum, never a wrapped-around number."""
+    from core.money import INT64_SAFE
+    from core.projection import SegmentFactors, projected_totals, whole_fen
+    from core.rates import N_ZERO_GROUPS
+
+    f = SegmentFactors(counted=np.ones((3, 4), bool), party_b=np.ones((3, 4), bool), base=np.ones((3, 4), bool),
+                       ppm=np.full((3, 4), 100_000, dtype=np.int64), zero_group=np.zeros((3, 4), dtype=np.int8))
+    cash = np.full((2, 3, 4), float(cell_fen))
+    assert (whole_fen(cash, f).dtype == object) == (cell_fen * 100_000 * 3 >= INT64_SAFE)
+    t = projected_totals(cash, f, POLICY)
+    reduction = int(POLICY.assessment_630.rate_reduction * 1_000_000)
+    assert t.counted[0, 0] == 3 * cell_fen and isinstance(t.counted[0, 0], int)
+    assert t.agreed_units[1, 3, 0] == 3 * cell_fen * 100_000
+    assert t.reduced_units[1, 3, 0] == 3 * cell_fen * (100_000 - reduction)
+    assert all(t.agreed_units[0, 0, g] == 0 for g in range(1, N_ZERO_GROUPS))
+
+
+@pytest.mark.slow  # 100,000 rows through the row rules
+def test_a_year_of_absurd_but_valid_amounts_is_counted_exactly_not_wrapped_around():
+    """Each row may be up to 10^12 RMB (10^14 fen); 100,000 such rows sum to 10^19 fen,
+    past int64. The engine's quarter sums and the daily counted chart switch to Python
+    integers (core.money.summable) and give the exact totals."""
+    from core.engine import totals_from_rows
+    from core.progress import daily_counted
+    from tests.conftest import row as spend_row
+    from tests.conftest import terms as make_terms
+
+    one = normalise_spend(pd.DataFrame([spend_row("2024-02-01", "1000000000000")], dtype=object)).rows
+    big = pd.concat([one] * 100_000, ignore_index=True)
+    t, end = make_terms(target_fen=10**21), D(2024, 12, 31)
+    totals, single = totals_from_rows(big, t, POLICY, end), totals_from_rows(one, t, POLICY, end)
+    assert totals.counted[0, 0] == 100_000 * 10**14 > 2**63
+    assert totals.agreed_units[0].sum() == 100_000 * single.agreed_units[0].sum() > 0
+    assert int(daily_counted(big, t, POLICY, end)["cumulative_fen"].iloc[-1]) == 100_000 * 10**14
