@@ -35,7 +35,7 @@ from .ledger import (
     dated_credits,
     pre_return_shares,
 )
-from .money import fen_to_yuan
+from .money import fen_to_yuan, summable
 from .parsing import as_text
 from .policy import CUSTOMER_TYPES, QUARTERS, Policy
 from .pre_return import QuarterTotals, quarter_totals, zero_totals
@@ -238,12 +238,15 @@ def expiring_balances(rows: pd.DataFrame, clients: list[PortfolioClient], evalua
         return out
     codes = client_codes(funded["client"], clients)
     use = pd.DataFrame({"group": codes, "bucket": bucket_of(funded["platform"], funded["placement"], funded["network"]).to_numpy(),
-                        "date": funded["date"].dt.date.to_numpy(), "fen": funded["amount_fen"].to_numpy(dtype=np.int64)})
+                        "date": funded["date"].dt.date.to_numpy(),
+                        "fen": pd.array(funded["amount_fen"].to_numpy(dtype=np.int64), dtype="Int64")})  # stays integer through the merge
     pairs = table.reset_index().merge(use, on=["group", "bucket"], how="left")
     inside = (pairs["date"] >= pairs["credit_date"]) & (pairs["date"] <= pairs["expiry"])
-    used = pairs["fen"].where(inside, 0).fillna(0).groupby(pairs["index"]).sum().reindex(table.index, fill_value=0)
-    balance = (table["amount"] - np.minimum(used.to_numpy(dtype=np.int64), table["amount"])).astype(np.int64)
-    np.add.at(out, table["group"].to_numpy(), balance.to_numpy())
+    fen = summable(pairs["fen"].fillna(0).to_numpy(dtype=np.int64))  # whole fen, never through float
+    used = pd.Series(np.where(inside.to_numpy(dtype=bool), fen, 0)).groupby(pairs["index"].to_numpy()).sum()
+    used = used.reindex(table.index, fill_value=0).to_numpy()
+    balance = (table["amount"].to_numpy(dtype=object) - np.minimum(used, table["amount"].to_numpy(dtype=object))).astype(np.int64)
+    np.add.at(out, table["group"].to_numpy(), balance)
     return out
 
 
