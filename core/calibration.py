@@ -180,7 +180,8 @@ def fit_weights(w: Windows) -> np.ndarray:
     for q in range(4):
         fixed = _before(w, out)  # each window's prediction from the quarters already mixed
         for p in range(PERIODS):
-            out[p, q] = out[p, q - 1] if q and q > quarter_of_period(p) else out[p, q]
+            if q > quarter_of_period(p):  # a thin cell keeps the quarter before's mix
+                out[p, q] = out[p, q - 1]
             sel = usable & (w.quarter == q) & (np.abs(w.period - p) <= 2)
             if sel.sum() < MIN_CELL:
                 continue

@@ -170,7 +170,7 @@ def daily_use(rows: pd.DataFrame, future: pd.DataFrame, as_of: dt.date) -> pd.Da
     return pd.concat([past, future], ignore_index=True)
 
 
-EXPIRING_SOON_DAYS = 30  # the Overview's "expiring within a month"
+EXPIRING_SOON_DAYS = 30  # "expiring within a month": the Overview's KPI and the portfolio's column
 
 
 def expiring_balance_fen(ledger: pd.DataFrame, as_of: dt.date, within_days: int = EXPIRING_SOON_DAYS) -> int:

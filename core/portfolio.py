@@ -28,6 +28,7 @@ from .credit_timing import credit_timing
 from .evaluation import Evaluation, evaluation_of
 from .ingest import MAX_BYTES, RawTable, prepare_spend, read_table, read_table_file
 from .ledger import (
+    EXPIRING_SOON_DAYS,
     bucket_of,
     consume,
     credit_list,
@@ -47,7 +48,6 @@ from .terms import ContractTerms
 from .validate import parse_column
 
 CLIENT_FIELD = Field("client", "category")
-EXPIRY_WINDOW_DAYS = 30
 Progress = Callable[[int, int, str], None]  # (done, total, client) -> None
 
 
@@ -209,7 +209,7 @@ def evaluations_of(pt: PortfolioTotals, clients: list[PortfolioClient], policy: 
 
 
 def expiring_balances(rows: pd.DataFrame, clients: list[PortfolioClient], evaluations: list[Evaluation],
-                      shares: pd.DataFrame, policy: Policy, as_of: dt.date, days: int = EXPIRY_WINDOW_DAYS) -> np.ndarray:
+                      shares: pd.DataFrame, policy: Policy, as_of: dt.date, days: int = EXPIRING_SOON_DAYS) -> np.ndarray:
     """Fen of return balances that expire within `days` after as_of, per client (§6
     ledger: credited quarters split by bucket, return-funded spend consumed FIFO).
 

@@ -134,9 +134,14 @@ def normalise_spend(
     return SpendParse(rows=rows, problems=tuple(problems), rows_read=n)
 
 
+def _optional(spec: Field) -> bool:
+    """A field that may be empty or absent (the customer defaults to the account id)."""
+    return not spec.required or spec.name == "customer"
+
+
 def _absent_column(spec: Field, n: int, source: str) -> tuple[np.ndarray, list[Problem], np.ndarray]:
     """A field the table does not have: its default, or — when required — every row bad."""
-    if not spec.required or spec.name == "customer":  # the customer defaults to the account id
+    if _optional(spec):
         return _default_column(spec, n), [], np.zeros(n, dtype=bool)
     problem = Problem("error", f"required field '{spec.name}' is missing", None, spec.name, None, source)
     return _default_column(spec, n), [problem], np.ones(n, dtype=bool)
@@ -165,7 +170,7 @@ def _validate_column(col: pd.Series, spec: Field, aliases: dict[str, str] | None
     codes, uniques = _factorize(col, spec)
     shown = _shown_cells(uniques, codes)
     values_u, ok_u, extra, missing_u = parse_column(spec, uniques, aliases)
-    optional = not spec.required or name == "customer"
+    optional = _optional(spec)
     checks: list[tuple[np.ndarray, str, str, str, tuple[tuple[str, str], ...]]] = \
         [] if optional else [(missing_u, f"'{name}' is empty", "error", "empty", (("field", name),))]
     checks.append((~ok_u & ~missing_u, _failure_message(spec), "error", f"bad_{spec.kind}",

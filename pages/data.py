@@ -28,7 +28,7 @@ from services import Database, WriteRefused
 from services import spend as use
 from ui.caches import engine
 from ui.context import PageContext, page_start
-from ui.session import user_email, user_team, write_failure
+from ui.session import try_write, user_email, user_team, write_failure
 from ui.text import plain
 
 MAX_MAPPED_SHOWN = 30  # a header of 20,000 columns must not draw 20,000 widgets; the rest stay ignored
@@ -213,11 +213,9 @@ def batches_section(db: Database, ctx: PageContext) -> None:
 
 
 def save(write: Callable[[], object], L: str, toast: Callable[[object], str] | None = None) -> None:
-    """One write; a refused one is a warning and the page keeps what was typed."""
-    try:
-        done = write()
-    except WriteRefused as exc:
-        st.warning(write_failure(exc, L))
+    """One write, then the page again from the stored client; a refused one is a warning."""
+    ok, done = try_write(write, L)
+    if not ok:
         return
     if toast is not None:
         st.toast(toast(done))

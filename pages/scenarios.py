@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import column_label, fmt_money, fmt_pct, t
-from services import Database, WriteRefused
+from services import Database
 from services.clients import audit_log, save_scenario, scenarios
 from ui.caches import (
     cached_evaluation,
@@ -21,7 +21,7 @@ from ui.caches import (
     terms_of,
 )
 from ui.context import PageContext, page_start
-from ui.session import method_choice, user_email, write_failure
+from ui.session import method_choice, try_write, user_email
 from ui.tables import audit_table
 from ui.terms import policy_choices
 from ui.text import plain
@@ -37,11 +37,9 @@ def save_form(db: Database, ctx: PageContext) -> None:
         if not name.strip():
             st.warning(t("scenarios.name_needed", L))
             return
-        try:
-            save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of, client.policy_name, user_email())
+        if try_write(lambda: save_scenario(db, client.id, name.strip(), client.inputs, ctx.as_of, client.policy_name,
+                                           user_email()), L)[0]:
             st.success(t("scenarios.saved", L, name=plain(name.strip())))
-        except WriteRefused as exc:
-            st.warning(write_failure(exc, L))
 
 
 def scenario_inputs(ctx: PageContext, saved: list[Any], choice: str) -> tuple[dict[str, Any], dt.date, str]:

@@ -11,9 +11,8 @@ import streamlit as st
 from core.i18n import column_label, t
 from core.policy import Policy, PolicyError, parse_policy
 from core.policy_edit import changes, set_value, validated, with_year
-from services import WriteRefused
 from ui.context import PageContext, page_start
-from ui.session import write_failure
+from ui.session import try_write
 from ui.terms import (
     change_label,
     imported_text,
@@ -115,19 +114,14 @@ def save_section(ctx: PageContext, name: str, text: str, base_ref: str, changed:
     c3.download_button(t("terms.export", L), set_value(text, "name", name).encode("utf-8"), file_name=f"{name}.toml",
                        mime="application/toml", key="terms_export")  # the file the CLI takes with --policy
     if c1.button(t("terms.save", L), type="primary", disabled=not changed, key="terms_save"):
-        try:
-            ref = save_terms(name, text, base_ref)
+        ok, ref = try_write(lambda: save_terms(name, text, base_ref), L)
+        if ok:
             st.session_state["terms_saved"] = ref
             st.success(t("terms.saved", L, name=plain(name), ref=ref))
-        except WriteRefused as exc:
-            st.warning(write_failure(exc, L))
     saved = st.session_state.get("terms_saved")
     if saved and c2.button(t("terms.use", L, client=plain(client.name)), key="terms_use"):
-        try:
-            use_terms(client, saved)
+        if try_write(lambda: use_terms(client, saved), L)[0]:
             st.rerun()
-        except WriteRefused as exc:
-            st.warning(write_failure(exc, L))
 
 
 def main() -> None:

@@ -705,3 +705,23 @@ def test_picking_another_csv_sheet_reruns_only_the_export_section():
     assert not at.exception
     assert at.selectbox(key="export_csv_sheet").value == other
     assert metric(at, t("overview.completion", "en"))  # the page around it is still drawn
+
+
+@pytest.mark.parametrize("error", ["ConflictError", "BusyError"])
+def test_a_refused_scenario_save_says_why_in_the_ui_language_and_claims_nothing(monkeypatch, error):
+    """ui.session.try_write: a write the store refused is the store's warning in 中文, never a success."""
+    import services.clients
+    from store import repo
+
+    def refused(*args, **kwargs):
+        raise getattr(repo, error)("refused")
+
+    monkeypatch.setattr(services.clients, "save_scenario", refused)
+    at = run_app("zh")
+    at.switch_page("pages/scenarios.py").run()
+    at.text_input[0].set_value("冲突测试")
+    at.button[0].click().run()
+    assert not at.exception
+    key = "store.busy" if error == "BusyError" else "store.conflict"
+    assert [w.value for w in at.warning] == [t(key, "zh")]
+    assert not at.success

@@ -3,7 +3,9 @@ sidebar widgets that must survive a page switch, and deep links (?lang=&client=&
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 import streamlit as st
 
@@ -12,6 +14,8 @@ from core.terms import ContractTerms
 from store import repo
 
 from .caches import ClientInputs, engine, load_client, policy_of
+
+T = TypeVar("T")
 
 
 def method_choice() -> str | None:
@@ -29,6 +33,19 @@ def write_failure(exc: Exception, lang: str) -> str:
     from core.i18n import t
 
     return t("store.busy" if isinstance(exc, repo.BusyError) else "store.conflict", lang)
+
+
+def try_write(write: Callable[[], T], lang: str) -> tuple[bool, T | None]:
+    """Run one write of a use case: (True, its result), or — when the store refused it
+    (someone else's change, a database that stayed busy) — the warning in the UI's language
+    and (False, None); nothing was saved and the page keeps what was typed."""
+    from services import WriteRefused
+
+    try:
+        return True, write()
+    except WriteRefused as exc:
+        st.warning(write_failure(exc, lang))
+        return False, None
 
 
 def user_email() -> str:
