@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TypeVar
 
 import streamlit as st
 
 from core.policy import Policy
-from core.terms import ContractTerms
 from store import repo
 
 from .caches import ClientInputs, engine, load_client, policy_of
@@ -122,10 +120,6 @@ def evaluated_at(client: ClientInputs, requested: dt.date) -> dt.date:
     last day — later days are projected from the data's end, not counted as zero spend."""
     end = client.data_end
     return min(requested, end) if end is not None else requested
-
-
-def with_terms(client: ClientInputs, terms: ContractTerms) -> ClientInputs:
-    return replace(client, terms=terms)
 
 
 SHARED_WIDGETS = ("lang", "client", "as_of")
