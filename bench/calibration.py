@@ -37,7 +37,7 @@ BINS = np.linspace(0, 1, 11)
 
 def spend_year(c: ClientYear) -> SpendYear:
     this = c.days.year == c.year
-    return SpendYear(c.year, c.total[this].astype(np.float64), c.total[~this].astype(np.float64))
+    return SpendYear(c.year, c.spend[:, this].astype(np.float64), c.total[~this].astype(np.float64))
 
 
 def terms_of(c: ClientYear) -> ContractTerms:

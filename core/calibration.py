@@ -29,6 +29,7 @@ from .error_model import (
 from .forecast import (
     Forecast,
     History,
+    account_daily,
     combine,
     component_paths,
     make_forecast,
@@ -47,11 +48,16 @@ RECORD_COLUMNS = ["origin", "target", "p10", "p50", "p90", "actual", "inside", "
 
 @dataclass(frozen=True)
 class SpendYear:
-    """One client's daily total spend (fen) over a full calendar year, and the year before if known."""
+    """One client's daily spend (fen) per account [account, day] over a full calendar
+    year, and its total spend in the year before if known."""
 
     year: int
-    total: np.ndarray
+    accounts: np.ndarray
     previous: np.ndarray | None = None
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.accounts.sum(axis=0)
 
 
 @dataclass(frozen=True)
@@ -76,14 +82,15 @@ def pool_from_rows(rows: pd.DataFrame) -> list[SpendYear]:
     spendy = rows[rows["funding"].isin(["cash", "return"]).to_numpy(dtype=bool)]
     pool = []
     for _, mine in spendy.groupby("client", observed=True, sort=True):
-        daily = mine.groupby("date")["amount_fen"].sum()
+        daily = mine.pivot_table(index="date", columns=mine["account_id"].astype(str), values="amount_fen", aggfunc="sum",
+                                 fill_value=0)
         years = {}
         for year in sorted(set(daily.index.year)):
             days = _year_days(year)
             part = daily[(daily.index >= days[0]) & (daily.index <= days[-1])]
             if len(part) and part.index.min() <= days[6] and part.index.max() >= days[-7]:
-                years[year] = part.reindex(days, fill_value=0).to_numpy(dtype=np.float64)
-        pool += [SpendYear(y, total, years.get(y - 1)) for y, total in years.items()]
+                years[year] = part.reindex(days, fill_value=0).to_numpy(dtype=np.float64).T
+        pool += [SpendYear(y, accounts, years[y - 1].sum(axis=0) if y - 1 in years else None) for y, accounts in years.items()]
     return pool
 
 
@@ -128,7 +135,7 @@ def windows(pool: list[SpendYear], model: ErrorModel, every: int = 3, first: int
         cum = np.concatenate([[0.0], np.cumsum(item.total)])
         ends = quarter_end_index(item.year)
         for t in range(first, len(days) - 1, every):
-            paths = component_paths(item.total, t, profile, item.previous)
+            paths = component_paths(item.accounts, t, profile, item.previous)
             cums = np.array([np.concatenate([[0.0], np.cumsum(paths[m])]) for m in COMPONENTS])  # [component, day]
             start = 0
             for q, end in enumerate(ends):
@@ -236,17 +243,17 @@ def fit(pool: list[SpendYear], source: str, every: int = 3) -> ErrorModel:
 # ---------------------------------------------------------------- one client's track record
 
 
-def _track_year(year: int, total: np.ndarray, previous: np.ndarray | None, last: int, model: ErrorModel,
+def _track_year(year: int, accounts: np.ndarray, previous: np.ndarray | None, last: int, model: ErrorModel,
                 method: str, every: int) -> list[dict[str, Any]]:
-    """Origins every ``every`` days of one year: the band predicted for each quarter end
-    up to day ``last`` against the spend to that quarter end."""
+    """Origins every ``every`` days of one year ([account, day] spend): the band predicted
+    for each quarter end up to day ``last`` against the spend to that quarter end."""
     days = _year_days(year)
     profile = year_profile(days, previous, model)
-    cum = np.cumsum(total)
+    cum = np.cumsum(accounts.sum(axis=0))
     out = []
     for t in range(27, last, every):
         origin = days[t].date()
-        paths = component_paths(total[: t + 1], t, profile, previous)
+        paths = component_paths(accounts, t, profile, previous)
         path = combine(paths, model.quarter_weights(origin), quarter_index(days[t + 1:])) if method == "combined" else paths[method]
         bands = model.bands(method, origin)
         for q, end in enumerate(quarter_end_index(year)):
@@ -308,8 +315,7 @@ def track_record(history: History, as_of: dt.date, model: ErrorModel, method: st
     rows: list[dict[str, Any]] = []
     prev = history.previous_year
     if prev is not None and len(prev) >= 365 and prev[-31:].sum() > 0:
-        rows += _track_year(year - 1, prev, None, len(prev) - 1, model, method, every)
-    total = history.daily.sum(axis=0)
-    if len(total):
-        rows += _track_year(year, total, prev, len(total) - 1, model, method, every)
+        rows += _track_year(year - 1, prev[None, :], None, len(prev) - 1, model, method, every)
+    if history.daily.shape[1]:
+        rows += _track_year(year, account_daily(history), prev, history.daily.shape[1] - 1, model, method, every)
     return pd.DataFrame(rows, columns=RECORD_COLUMNS)

@@ -99,6 +99,15 @@ def market_profile(days: pd.DatetimeIndex) -> np.ndarray:
     return level
 
 
+def account_daily(history: History) -> np.ndarray:
+    """[account, day] spend: the segments of each account added up (an account stops or
+    starts as a whole; a segment that changes placement has not stopped)."""
+    codes, uniques = pd.factorize(history.segments["account_id"].astype(str)) if len(history.segments) else (np.zeros(0, dtype=int), [])
+    out = np.zeros((len(uniques), history.daily.shape[1]))
+    np.add.at(out, codes, history.daily)
+    return out
+
+
 def _future_days(policy: Policy, as_of: dt.date) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(as_of) + pd.Timedelta(days=1), pd.Timestamp(policy.year_end), freq="D")
 
@@ -176,10 +185,36 @@ def _same_days_last_year(known: np.ndarray, previous: np.ndarray, horizon: int) 
     return smooth[t: t + horizon] * (known.sum() / before) if before > 0 else np.zeros(horizon)
 
 
-def component_paths(total: np.ndarray, t: int, profile: np.ndarray, previous: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Expected daily spend after day ``t`` (index in the year; total[:t+1] is known) by
-    each component method — one function for the product, the pooled backtest and the benchmark."""
-    known = total[: t + 1]
+def live_total(accounts: np.ndarray, t: int, profile: np.ndarray) -> np.ndarray:
+    """The client's daily spend to day ``t`` as its live accounts would have spent it:
+    an account with no spend in the last ``account_stop_days`` has stopped and is left
+    out; one whose first spend came ``account_start_days`` or more into the year is
+    carried back to Jan 1 along the seasonal profile at its level since it started. So a
+    churned account no longer props up the share of the year, a new one is not diluted
+    by the months before it existed, and a migration (one stops, one starts) reads as one
+    account. When no account is live the client's raw spend is used (a stop is judged by
+    the run-rate window). ``accounts`` is [account, day]; later days are ignored."""
+    known = np.asarray(accounts, dtype=np.float64)[:, : t + 1]
+    cfg = settings()
+    spent = known > 0
+    ever = spent.any(axis=1)
+    last = t - np.argmax(spent[:, ::-1], axis=1)
+    live = ever & (last > t - cfg["account_stop_days"])
+    if not live.any():
+        return known.sum(axis=0)
+    out = known[live]
+    first = np.argmax(spent[live], axis=1)
+    for i in np.flatnonzero(first >= cfg["account_start_days"]):
+        s = first[i]
+        out[i, :s] = out[i, s:].sum() / profile[s: t + 1].sum() * profile[:s]
+    return out.sum(axis=0)
+
+
+def component_paths(accounts: np.ndarray, t: int, profile: np.ndarray, previous: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Expected daily spend after day ``t`` (index in the year) by each component method,
+    from the live accounts' spend to day ``t`` (``live_total``; ``accounts`` is
+    [account, day]) — one function for the product, the pooled backtest and the benchmark."""
+    known = live_total(accounts, t, profile)
     future = profile[t + 1:]
     n = min(settings()["run_rate_days"], len(known))
     rate = known[-n:].mean() if n else 0.0
@@ -218,10 +253,9 @@ def statistical(method: str, history: History, policy: Policy, as_of: dt.date, m
     error bands."""
     model = model or load_error_model()
     days = _future_days(policy, as_of)
-    total = history.daily.sum(axis=0)
-    t = len(total) - 1
+    t = history.daily.shape[1] - 1
     profile = year_profile(_year_days(policy), history.previous_year, model)
-    paths = component_paths(total, t, profile, history.previous_year) if t >= 0 else {m: np.zeros(len(days)) for m in COMPONENTS}
+    paths = component_paths(account_daily(history), t, profile, history.previous_year) if t >= 0 else {m: np.zeros(len(days)) for m in COMPONENTS}
     path = combine(paths, model.quarter_weights(as_of), quarter_index(days)) if method == "combined" else paths[method]
     recent = history.daily[:, -settings()["run_rate_days"]:].sum(axis=1) if history.daily.size else np.zeros(len(history.segments))
     share = recent / recent.sum() if recent.sum() > 0 else np.zeros(len(recent))

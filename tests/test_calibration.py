@@ -27,7 +27,7 @@ from core.calibration import (
 from core.error_model import COMPONENTS, LEVELS, from_json, load, period
 from core.forecast import Forecast, make_forecast, segment_history
 from core.projection import draw_paths
-from tests.conftest import demo_scenario
+from tests.conftest import demo_scenario, row, rows
 
 ROOT = Path(__file__).resolve().parents[1]
 D = dt.date
@@ -231,3 +231,60 @@ def test_a_what_if_on_the_terms_reuses_the_draws_without_refitting(monkeypatch):
     low = outlook_module.outlook(rows, scen.terms.with_target(40_000_000_00), scen.policy, day, stage=stage)
     high = outlook_module.outlook(rows, scen.terms.with_target(60_000_000_00), scen.policy, day, stage=stage)
     assert np.array_equal(low.projection.outcome.actual, high.projection.outcome.actual)  # same paths, other target
+
+
+def _flat_profile(n: int = 366) -> np.ndarray:
+    return np.ones(n)
+
+
+def test_an_account_silent_for_the_stop_window_leaves_the_level_and_one_a_day_short_stays():
+    from core.forecast import live_total, settings
+
+    stop, t = settings()["account_stop_days"], 100
+    steady = np.full(t + 1, 10.0)
+    for silent, counted in ((stop, False), (stop - 1, True)):  # the last spend `silent` days before day t
+        churned = np.full(t + 1, 5.0)
+        churned[t + 1 - silent:] = 0.0
+        total = live_total(np.stack([steady, churned]), t, _flat_profile())
+        expected = steady + churned if counted else steady
+        assert np.array_equal(total, expected), silent
+
+
+def test_a_late_starter_is_read_at_its_level_since_it_started_and_an_early_one_as_it_is():
+    from core.forecast import live_total, settings
+
+    start, t = settings()["account_start_days"], 60
+    profile = np.where(np.arange(366) % 7 >= 5, 0.5, 1.0)  # weekends at half level
+    for first, carried in ((start, True), (start - 1, False)):
+        new = np.where(np.arange(t + 1) >= first, 8.0 * profile[: t + 1], 0.0)
+        total = live_total(new[None, :], t, profile)
+        assert np.allclose(total, 8.0 * profile[: t + 1]) if carried else np.array_equal(total, new), first
+
+
+def test_a_migration_reads_as_one_account_and_a_client_with_no_live_account_keeps_its_raw_spend():
+    from core.forecast import live_total
+
+    t = 120
+    old = np.where(np.arange(t + 1) < 60, 7.0, 0.0)
+    new = np.where(np.arange(t + 1) >= 60, 7.0, 0.0)
+    assert np.allclose(live_total(np.stack([old, new]), t, _flat_profile()), 7.0)
+    gone = np.stack([old, old])
+    assert np.array_equal(live_total(gone, t, _flat_profile()), gone.sum(axis=0))
+
+
+def test_the_forecast_follows_the_live_accounts_of_a_client(model):
+    """A client whose second account stopped in March is projected at the first one's level."""
+    from core.policy import load_policy
+
+    policy = load_policy("ocean_engine_2024")
+    items = []
+    for day in pd.date_range("2024-01-01", "2024-04-30"):
+        items.append(row(f"{day:%Y-%m-%d}", 10_000, account_id="A"))
+        if day < pd.Timestamp("2024-03-01"):
+            items.append(row(f"{day:%Y-%m-%d}", 30_000, account_id="B"))
+    frame = rows(*items)
+    history = segment_history(frame, policy, dt.date(2024, 4, 30))
+    both = make_forecast("share_of_year", history, policy, dt.date(2024, 4, 30), model=model)
+    a_only = make_forecast("share_of_year", segment_history(frame[frame.account_id == "A"], policy, dt.date(2024, 4, 30)),
+                           policy, dt.date(2024, 4, 30), model=model)
+    assert np.allclose(both.mean.sum(axis=0), a_only.mean.sum(axis=0))
