@@ -5,22 +5,27 @@ changes) read only a few of the contract inputs. The target amount, customer typ
 industry, previous-year amount and deposit amount change the settlement (§4, §5, §7) but
 never a row's class or rate — so classifying and rating a year of rows again for each of
 those what-ifs only repeats work. `row_terms` names the inputs the row rules read;
-`row_stage` is everything row-level an outlook needs, keyed by them.
+`classified` rates a year of rows once; `row_stage` is everything row-level an outlook
+needs at a date, keyed by them.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from .engine import row_rules
-from .ledger import bucket_pre_return_shares
+from .classification import RowClasses, classify_rows, in_scope
+from .engine import rated_totals
+from .ledger import pre_return_shares
+from .memo import remembered
 from .policy import Policy
 from .pre_return import QuarterTotals
-from .progress import daily_counted
+from .progress import counted_per_day
 from .projection import SegmentFactors, projected_totals, segment_factors
+from .rates import RowRates, row_rates
 from .terms import ContractTerms
 
 
@@ -31,6 +36,58 @@ def row_terms(terms: ContractTerms) -> ContractTerms:
     return ContractTerms(target_fen=1, customer_type="regular", main_industry="other",
                          deposit_paid_on=terms.deposit_paid_on, non_bidding_framework=terms.non_bidding_framework,
                          listed_changes=terms.listed_changes, customer_changes=terms.customer_changes)
+
+
+Arrays = TypeVar("Arrays", RowClasses, RowRates)
+
+
+def _take(per_row: Arrays, keep: np.ndarray) -> Arrays:
+    """The same per-row facts for the kept rows only."""
+    return replace(per_row, **{f.name: getattr(per_row, f.name)[keep] for f in fields(per_row)})
+
+
+@dataclass(frozen=True)
+class ClassifiedRows:
+    """A client's rows of the policy year with their §1 classes and §2 rates, read at any
+    evaluation date by keeping the rows on or before it. Why: every row rule reads only its
+    own row (its date's quarter, platform, class …), never the rows around it, so the class
+    and rate a row has at one date it has at every date — a date change only re-adds."""
+
+    dates: np.ndarray  # datetime64, per row
+    fen: np.ndarray  # int64 amount per row
+    classes: RowClasses
+    rates: RowRates
+    frame: pd.DataFrame  # the rows themselves (bucket columns)
+    policy: Policy
+
+    def _upto(self, as_of: dt.date) -> np.ndarray:
+        return self.dates <= np.datetime64(min(as_of, self.policy.year_end))
+
+    def totals_to(self, as_of: dt.date) -> tuple[QuarterTotals, frozenset[str]]:
+        """`core.engine.row_rules` of the rows at ``as_of`` (the same totals and readings)."""
+        def compute() -> tuple[QuarterTotals, frozenset[str]]:
+            keep = self._upto(as_of)
+            return rated_totals(self.fen[keep], _take(self.classes, keep), _take(self.rates, keep), self.policy)
+        return remembered(self, f"totals_{as_of}", compute)
+
+    def daily_counted(self, as_of: dt.date) -> pd.DataFrame:
+        """`core.progress.daily_counted` of the rows at ``as_of``."""
+        def compute() -> pd.DataFrame:
+            keep = self._upto(as_of)
+            return counted_per_day(self.dates[keep], self.fen[keep], self.classes.counted[keep])
+        return remembered(self, f"daily_{as_of}", compute)
+
+    def bucket_shares(self) -> pd.DataFrame:
+        """`core.ledger.bucket_pre_return_shares` (the whole policy year's rows)."""
+        return remembered(self, "shares", lambda: pre_return_shares(self.frame, self.classes, self.rates).drop(columns="group"))
+
+
+def classified(rows: pd.DataFrame, terms: ContractTerms, policy: Policy) -> ClassifiedRows:
+    """Classify and rate the policy year's rows once (``terms``: as `row_terms` gives them)."""
+    scoped = in_scope(rows, policy, policy.year_end)
+    classes = classify_rows(scoped, policy, terms)
+    return ClassifiedRows(scoped["date"].to_numpy(), scoped["amount_fen"].to_numpy(dtype=np.int64),
+                          classes, row_rates(scoped, classes.quarter, policy, terms), scoped, policy)
 
 
 @dataclass(frozen=True)
@@ -57,18 +114,18 @@ class RowStage:
 
 def row_stage(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, segments: pd.DataFrame,
               draws: np.ndarray, mean_draw: np.ndarray, share: np.ndarray,
-              actual: tuple[QuarterTotals, frozenset[str]] | None = None, daily: pd.DataFrame | None = None) -> RowStage:
-    """Classify and rate once; ``terms`` may be the full terms or `row_terms` of them.
+              rated: ClassifiedRows | None = None) -> RowStage:
+    """The row stage at ``as_of``; ``terms`` may be the full terms or `row_terms` of them.
     ``draws``/``mean_draw``: projected spend [path, segment, quarter] of the forecast stage;
-    ``share``: each segment's return-funded share (neither counts nor earns); ``actual``:
-    `row_rules` of the same rows, row terms and date when already computed; ``daily``: their
-    `daily_counted` likewise (the Overview's chart)."""
+    ``share``: each segment's return-funded share (neither counts nor earns); ``rated``:
+    `classified` of the same rows and row terms when already computed (any date)."""
     rt = row_terms(terms)
-    totals, readings = actual or row_rules(rows, rt, policy, as_of)
+    rated = rated or classified(rows, rt, policy)
+    totals, readings = rated.totals_to(as_of)
     factors = segment_factors(segments, rt, policy)
     cash = (1 - share)[None, :, None]
-    daily = daily_counted(rows, rt, policy, as_of) if daily is None else daily
-    return RowStage(as_of, totals, readings, factors, bucket_pre_return_shares(rows, rt, policy),
+    daily = rated.daily_counted(as_of)
+    return RowStage(as_of, totals, readings, factors, rated.bucket_shares(),
                     totals + projected_totals(draws * cash, factors, policy),
                     totals + projected_totals(mean_draw * cash, factors, policy),
                     pd.Series(daily["cumulative_fen"].to_numpy(), index=pd.DatetimeIndex(daily["date"])))

@@ -19,7 +19,7 @@ from .assessments import (
     reduced_quarter_mask,
     terminated_quarter_mask,
 )
-from .classification import classify_rows, in_scope
+from .classification import RowClasses, classify_rows, in_scope
 from .deposit import (
     agreement_effective,
     deposit_deduction,
@@ -29,7 +29,7 @@ from .deposit import (
 from .money import units_to_fen
 from .policy import Policy
 from .pre_return import QuarterTotals, quarter_totals
-from .rates import row_rates
+from .rates import RowRates, row_rates
 from .terms import ContractTerms
 from .year_end import final_entitlement, settlement, year_end_rule
 
@@ -75,7 +75,12 @@ def row_rules(
     scoped = in_scope(rows, policy, as_of)
     classes = classify_rows(scoped, policy, terms)
     rates = row_rates(scoped, classes.quarter, policy, terms)
-    totals = quarter_totals(scoped["amount_fen"].to_numpy(dtype=np.int64), classes, rates, policy)
+    return rated_totals(scoped["amount_fen"].to_numpy(dtype=np.int64), classes, rates, policy)
+
+
+def rated_totals(fen: np.ndarray, classes: RowClasses, rates: RowRates, policy: Policy) -> tuple[QuarterTotals, frozenset[str]]:
+    """QuarterTotals of classified and rated rows, and the row-level readings that affected the base."""
+    totals = quarter_totals(fen, classes, rates, policy)
     used = {"kol_reuse_as_brand"} if (rates.kol_reuse & classes.base).any() else set()
     return totals, frozenset(used)
 

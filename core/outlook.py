@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .actuals import RowStage, row_stage
+from .actuals import ClassifiedRows, RowStage, row_stage
 from .calibration import calibrated_forecast
 from .error_model import load as load_error_model
 from .forecast import Forecast, History, segment_history
@@ -19,7 +19,6 @@ from .ledger import bucket_of, consume, credits, daily_use
 from .memo import remembered
 from .money import fen_to_yuan
 from .policy import QUARTERS, Policy
-from .pre_return import QuarterTotals
 from .projection import (
     DEFAULT_PATHS,
     Projection,
@@ -163,11 +162,11 @@ def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: s
 
 
 def stage_rows(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, stage: ForecastStage,
-               actual: tuple[QuarterTotals, frozenset[str]] | None = None, daily: pd.DataFrame | None = None) -> RowStage:
+               rated: ClassifiedRows | None = None) -> RowStage:
     """The row stage of these rows for a forecast stage (its segments, draws and mean path;
-    ``actual``, ``daily``: the rows' `row_rules` and `daily_counted` at the stage's date, when known)."""
+    ``rated``: the rows classified for the same row terms, when already done)."""
     return row_stage(rows, terms, policy, stage.as_of, stage.history.segments, stage.draws,
-                     draw_paths(stage.forecast, 1, stage.seed), stage.share, actual, daily)
+                     draw_paths(stage.forecast, 1, stage.seed), stage.share, rated)
 
 
 def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.date, method: str | None = None,

@@ -52,8 +52,13 @@ def daily_counted(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_o
     """Counted fen per day and cumulative, one row per day with spend (rules §1)."""
     scoped = in_scope(rows, policy, as_of)
     classes = classify_rows(scoped, policy, terms)
-    fen = summable(np.where(classes.counted, scoped["amount_fen"].to_numpy(dtype=np.int64), 0))
-    daily = pd.Series(fen, index=scoped["date"].to_numpy()).groupby(level=0).sum().sort_index()
+    return counted_per_day(scoped["date"].to_numpy(), scoped["amount_fen"].to_numpy(dtype=np.int64), classes.counted)
+
+
+def counted_per_day(dates: np.ndarray, fen: np.ndarray, counted: np.ndarray) -> pd.DataFrame:
+    """Counted fen per day and cumulative of classified rows (``counted``: §1 mask per row)."""
+    fen = summable(np.where(counted, fen, 0))
+    daily = pd.Series(fen, index=dates).groupby(level=0).sum().sort_index()
     out = pd.DataFrame({"date": daily.index, "counted_fen": daily.to_numpy(dtype=fen.dtype)})
     out["cumulative_fen"] = out["counted_fen"].cumsum()
     return out

@@ -611,10 +611,12 @@ def test_a_contract_file_is_imported_as_the_starting_point_and_a_broken_one_is_r
 def test_a_what_if_on_the_target_reuses_the_rows_and_the_forecast():
     """Live what-if: after the first run, a target change neither reloads the rows nor
     classifies, rates or forecasts them again — it only settles the cached paths; an
-    evaluation-date change forecasts once. Counted per page run with a profile hook."""
+    evaluation-date change forecasts once and rates no row again (only the forecast's
+    segments). Counted per page run with a profile hook."""
     import collections
     import threading
 
+    import core.actuals
     import core.calibration
     import core.classification
     import core.engine
@@ -624,7 +626,7 @@ def test_a_what_if_on_the_target_reuses_the_rows_and_the_forecast():
     watched = {f.__code__: name for name, f in [
         ("load_rows", store.repo.load_rows), ("classify_rows", core.classification.classify_rows),
         ("row_rates", core.rates.row_rates), ("calibrated_forecast", core.calibration.calibrated_forecast),
-        ("settle", core.engine.settle)]}
+        ("settle", core.engine.settle), ("row_rules", core.engine.row_rules), ("classified", core.actuals.classified)]}
     calls: collections.Counter = collections.Counter()
 
     def count(frame, event, _arg):
@@ -648,6 +650,7 @@ def test_a_what_if_on_the_target_reuses_the_rows_and_the_forecast():
     assert what_if.get("settle", 0) >= 1
     assert not {"load_rows", "classify_rows", "row_rates", "calibrated_forecast"} & set(what_if), what_if
     assert date_change.get("calibrated_forecast") == 1 and "load_rows" not in date_change, date_change
+    assert not {"classified", "row_rules"} & set(date_change), date_change  # the rows were rated once for every date
 
 
 def test_inputs_stored_under_the_old_name_are_saved_under_the_new_one():

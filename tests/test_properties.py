@@ -200,3 +200,31 @@ def test_the_row_rules_read_only_the_inputs_row_terms_keeps(items, terms, change
     assert a[1] == b[1]
     for name in ("counted", "party_b", "base", "agreed_units", "reduced_units"):
         assert (getattr(a[0], name) == getattr(b[0], name)).all(), name
+
+
+@SETTINGS
+@given(st.lists(row_st, max_size=25), terms_st, changes_st,
+       st.lists(st.dates(dt.date(2023, 12, 20), dt.date(2025, 1, 10)), min_size=1, max_size=4))
+def test_rows_classified_once_read_at_any_date_equal_the_row_rules_at_that_date(items, terms, changes, days):
+    """Why the dashboard may classify a year of rows once (core.actuals.classified) and read
+    it at every evaluation date: the totals, readings, daily counted spend and bucket shares
+    equal `row_rules`, `daily_counted` and `bucket_pre_return_shares` run afresh at each date,
+    in any order of dates (each read kept on the object must not leak into the next)."""
+    from dataclasses import replace
+
+    from core.actuals import classified
+    from core.engine import row_rules
+    from core.ledger import bucket_pre_return_shares
+    from core.progress import daily_counted
+
+    rows = typed(items)
+    full = replace(terms, listed_changes=changes[0], customer_changes=changes[1])
+    rated = classified(rows, full, POLICY)
+    for day in days:
+        (a, used_a), (b, used_b) = rated.totals_to(day), row_rules(rows, full, POLICY, day)
+        assert used_a == used_b
+        for name in ("counted", "party_b", "base", "agreed_units", "reduced_units"):
+            assert (getattr(a, name) == getattr(b, name)).all(), (name, day)
+        pd.testing.assert_frame_equal(rated.daily_counted(day).reset_index(drop=True),
+                                      daily_counted(rows, full, POLICY, day).reset_index(drop=True))
+    pd.testing.assert_frame_equal(rated.bucket_shares(), bucket_pre_return_shares(rows, full, POLICY))

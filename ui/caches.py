@@ -20,14 +20,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from core.accounts import classified_spend
-from core.actuals import RowStage, row_terms
-from core.engine import row_rules
+from core.actuals import ClassifiedRows, RowStage, classified, row_terms
 from core.evaluation import Evaluation, evaluation_of
 from core.negotiation import compare_targets
 from core.outlook import ForecastStage, Outlook, forecast_stage, outlook, stage_rows
 from core.policy import Policy, PolicyError, load_policy, parse_policy
 from core.pre_return import QuarterTotals
-from core.progress import daily_counted
 from core.required_spend import required_spend
 from core.scenario import ClientIn, canonical_client, terms_from_client
 from core.terms import ContractTerms
@@ -130,12 +128,17 @@ def spend_key(client: ClientInputs) -> tuple[int, int]:
     return client.id, client.spend_version
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=16)  # shared read-only: its per-date results are kept on it
+def cached_classified(key: tuple[int, int], _spend: pd.DataFrame, rules_of: ContractTerms, policy_name: str) -> ClassifiedRows:
+    """The year's rows classified and rated once per spend version and the inputs the row
+    rules read (`core.actuals.row_terms`): every evaluation date reads them by masking."""
+    return classified(_spend, rules_of, resolve_policy(policy_name))
+
+
 def cached_row_totals(key: tuple[int, int], _spend: pd.DataFrame, rules_of: ContractTerms, policy_name: str,
                       as_of: dt.date) -> tuple[QuarterTotals, frozenset[str]]:
-    """The rows' quarterly totals to a date, once per spend version and the inputs the row
-    rules read (`core.actuals.row_terms`)."""
-    return row_rules(_spend, rules_of, resolve_policy(policy_name), as_of)
+    """The rows' quarterly totals to a date (`core.engine.row_rules`), from the classified rows."""
+    return cached_classified(key, _spend, rules_of, policy_name).totals_to(as_of)
 
 
 def cached_evaluation(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
@@ -160,9 +163,8 @@ def cached_row_stage(key: tuple[int, int], _spend: pd.DataFrame, rules_of: Contr
     version, date, forecast and the inputs the row rules read (`core.actuals.row_terms`):
     a what-if on the target reuses it and only settles. ``_stage``: the forecast stage of
     the same key, date, method, paths and seed."""
-    actual = cached_row_totals(key, _spend, rules_of, policy_name, _stage.as_of)  # shared with the evaluation
-    daily = cached_daily_counted(key, _spend, rules_of, policy_name, _stage.as_of)  # shared with the Overview's chart
-    return stage_rows(_spend, rules_of, resolve_policy(policy_name), _stage, actual, daily)
+    rated = cached_classified(key, _spend, rules_of, policy_name)  # shared with the evaluation and the Overview's chart
+    return stage_rows(_spend, rules_of, resolve_policy(policy_name), _stage, rated)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)  # shared read-only (pages never write into it): not pickled per hit
@@ -188,15 +190,9 @@ def cached_requirements(key: tuple[int, int], _spend: pd.DataFrame, terms: Contr
     return required_spend(_spend, terms, resolve_policy(policy_name), as_of, 0.0)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_daily_counted(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
-                         as_of: dt.date) -> pd.DataFrame:
-    return daily_counted(_spend, terms, resolve_policy(policy_name), as_of)
-
-
 def counted_by_day(client: ClientInputs, as_of: dt.date) -> pd.DataFrame:
-    """Counted spend per day (the Overview's chart), keyed on the row rules' inputs only."""
-    return cached_daily_counted(spend_key(client), client.spend, row_terms(client.terms), client.policy_name, as_of)
+    """Counted spend per day (the Overview's chart), from the rows classified for the row rules' inputs."""
+    return cached_classified(spend_key(client), client.spend, row_terms(client.terms), client.policy_name).daily_counted(as_of)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
