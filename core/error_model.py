@@ -6,13 +6,15 @@ Fitted by `core.calibration` from rolling-origin backtests over a pool of client
   quarter end, per method, by the origin's period and the quarter the window ends in;
   the Monte-Carlo draws sample these, so the spread is what the method really missed by;
 - ``weights``: how the combined centre mixes its components, by the origin's period;
-- ``share_curve``: the pooled share of a year's spend by calendar day (the seasonal shape).
+- ``share_curve``: the pooled share of a year's spend by calendar day (the seasonal shape);
+- ``events``: by the origin's period, the share of the pool's client-years in which an
+  account later stopped for good or a new one started (shown beside the bands).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,12 @@ class ErrorModel:
     share_curve: np.ndarray  # [366] relative level by day of a leap year, mean 1
     client_years: int
     source: str
+    events: dict[str, np.ndarray] = field(default_factory=dict)  # "stop"/"start" -> [period] share of client-years
+
+    def event_shares(self, as_of: dt.date) -> dict[str, float]:
+        """Shares of the pool's client-years at this time of year in which an account later
+        stopped for good / a new one started (empty for a model fitted before they were kept)."""
+        return {k: float(v[period(as_of)]) for k, v in self.events.items()}
 
     def bands(self, method: str, as_of: dt.date) -> np.ndarray:
         """[quarter, level] ratio quantiles for windows from as_of to each quarter end.
@@ -72,6 +80,7 @@ class ErrorModel:
             "share_curve": np.round(self.share_curve, 5).tolist(),
             "ratios": {m: np.round(v, 5).tolist() for m, v in self.ratios.items()},
             "counts": {m: v.astype(int).tolist() for m, v in self.counts.items()},
+            "events": {k: np.round(v, 4).tolist() for k, v in self.events.items()},
         }, ensure_ascii=False)
 
 
@@ -85,6 +94,7 @@ def from_json(text: str) -> ErrorModel:
         weights=_by_quarter(np.asarray(raw["weights"], dtype=np.float64)),
         share_curve=np.asarray(raw["share_curve"], dtype=np.float64),
         client_years=int(raw["client_years"]), source=str(raw["source"]),
+        events={k: np.asarray(v, dtype=np.float64) for k, v in raw.get("events", {}).items()},
     )
 
 

@@ -728,3 +728,25 @@ def test_a_refused_scenario_save_says_why_in_the_ui_language_and_claims_nothing(
     key = "store.busy" if error == "BusyError" else "store.conflict"
     assert [w.value for w in at.warning] == [t(key, "zh")]
     assert not at.success
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reliability_panel_shows_the_demo_clients_record_and_the_pools_account_events(lang):
+    """Overview's "How reliable is this forecast?": this client's coverage, and the share of
+    the pool's client-years in which an account stopped or started later in the year, read
+    from the shipped model at the evaluation date, in the user's language."""
+    from core.error_model import load as load_error_model
+    from core.i18n import catalogue, fmt_pct
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["lang"], at.session_state["client"] = lang, demo_client_id()
+    at.session_state["as_of"] = dt.date(2024, 9, 15)  # inside the year: a projection, and its record
+    at.run()
+    assert not at.exception
+    panel = next(e for e in at.expander if e.label == t("track.heading", lang))
+    captions = [c.value for c in panel.caption]
+    events = load_error_model().event_shares(at.session_state["as_of"])
+    expected = t("track.events", lang, stop=fmt_pct(events["stop"], lang, 0), start=fmt_pct(events["start"], lang, 0))
+    assert expected in captions, captions
+    coverage_ends = catalogue()["track.coverage"][lang].rsplit("}", 1)[-1]  # the words after the last number
+    assert any(m.value.endswith(coverage_ends) for m in panel.markdown), [m.value for m in panel.markdown]

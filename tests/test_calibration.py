@@ -288,3 +288,28 @@ def test_the_forecast_follows_the_live_accounts_of_a_client(model):
     a_only = make_forecast("share_of_year", segment_history(frame[frame.account_id == "A"], policy, dt.date(2024, 4, 30)),
                            policy, dt.date(2024, 4, 30), model=model)
     assert np.allclose(both.mean.sum(axis=0), a_only.mean.sum(axis=0))
+
+
+def test_event_rates_count_client_years_whose_account_later_stops_or_starts():
+    """Three client-years: one whose second account stops on day 200, one with a new account
+    from day 100, one steady; the shares per origin week follow the day of each event."""
+    from core.calibration import SpendYear, event_rates
+
+    n = 366
+    steady = np.full(n, 5.0)
+    stops = np.where(np.arange(n) < 200, 5.0, 0.0)
+    starts = np.where(np.arange(n) >= 100, 5.0, 0.0)
+    pool = [SpendYear(2024, np.stack([steady, stops])), SpendYear(2024, np.stack([steady, starts])), SpendYear(2024, steady[None, :])]
+    rates = event_rates(pool)
+    week_before, week_after = 190 // 7, 230 // 7  # origins before the stop, and after it was seen (14 silent days)
+    assert rates["stop"][week_before] == pytest.approx(1 / 3) and rates["stop"][week_after] == 0.0
+    assert rates["start"][90 // 7] == pytest.approx(1 / 3) and rates["start"][105 // 7] == 0.0
+
+
+def test_a_model_file_without_event_rates_still_loads_and_shows_none(model):
+    raw = json.loads(model.to_json())
+    assert set(raw["events"]) == {"stop", "start"}
+    del raw["events"]
+    old = from_json(json.dumps(raw))
+    assert old.event_shares(dt.date(2024, 4, 30)) == {}
+    assert 0.0 <= model.event_shares(dt.date(2024, 4, 30))["stop"] <= 1.0

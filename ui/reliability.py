@@ -41,3 +41,6 @@ def reliability_panel(outlook, lang: str, expanded: bool = False) -> None:
             st.caption(spread_text(outlook.spread, lang))
         st.caption(t("track.method", lang, reason=method_reason(outlook, lang)))
         st.caption(pool_text(lang))
+        events = load_error_model().event_shares(outlook.as_of)
+        if events:
+            st.caption(t("track.events", lang, stop=fmt_pct(events["stop"], lang, 0), start=fmt_pct(events["start"], lang, 0)))
