@@ -122,7 +122,8 @@ def row_stage(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: d
     rt = row_terms(terms)
     rated = rated or classified(rows, rt, policy)
     totals, readings = rated.totals_to(as_of)
-    factors = segment_factors(segments, rt, policy)
+    factors = remembered(rated, "factors_" + repr(segments.to_numpy().tolist()),  # the same segments at another date
+                         lambda: segment_factors(segments, rt, policy), copied=False)
     cash = (1 - share)[None, :, None]
     daily = rated.daily_counted(as_of)
     return RowStage(as_of, totals, readings, factors, rated.bucket_shares(),

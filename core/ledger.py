@@ -127,14 +127,15 @@ def consume(credit_list: list[Credit], daily_use: pd.DataFrame, as_of: dt.date) 
     """FIFO consumption per bucket. ``daily_use``: columns date, bucket, fen (return-funded
     spend before as_of, projected bidding spend after). Returns one row per credit."""
     rows = []
-    use = daily_use.groupby(["bucket", "date"])["fen"].sum()
+    use = daily_use.groupby(["bucket", "date"], sort=True)["fen"].sum()
+    by_bucket = {b: (pd.DatetimeIndex(s.index.get_level_values(1)).date, s.to_numpy(dtype=np.float64))
+                 for b, s in use.groupby(level=0)}  # days in order, as dates, and their spend
     for bucket in sorted({c.bucket for c in credit_list}):
         mine = sorted((c for c in credit_list if c.bucket == bucket), key=lambda c: (c.expiry, c.credit_date))
         left = [c.amount_fen for c in mine]
         used_by_as_of = [0] * len(mine)
-        series = use.loc[bucket] if bucket in use.index.get_level_values(0) else pd.Series(dtype=float)
-        for day, fen in series.sort_index().items():
-            day = day.date() if hasattr(day, "date") else day
+        days, spend = by_bucket.get(bucket, ((), ()))
+        for day, fen in zip(days, spend):
             want = float(fen)
             for i, c in enumerate(mine):
                 if want <= 0:
