@@ -10,6 +10,7 @@ what the product would have said at earlier dates and how often the truth fell i
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, replace
 from itertools import product
 from typing import Any
@@ -328,6 +329,26 @@ def calibrated_forecast(method: str, history: History, policy: Policy, as_of: dt
     return replace(forecast, bands=scale_bands(forecast.bands, factor)), record, factor
 
 
+_PREVIOUS_RECORDS: dict[tuple[Any, ...], tuple[ErrorModel, list[dict[str, Any]]]] = {}
+_PREVIOUS_LOCK = threading.Lock()
+
+
+def _previous_year_record(year: int, previous: np.ndarray, model: ErrorModel, method: str, every: int) -> list[dict[str, Any]]:
+    """The previous year's part of a track record, kept per (year, its spend, model, method):
+    it does not depend on the evaluation date, and every date change would redo it."""
+    key = (year, previous.tobytes(), method, every, id(model))
+    with _PREVIOUS_LOCK:
+        hit = _PREVIOUS_RECORDS.get(key)
+    if hit is not None and hit[0] is model:  # the same model object, not one that reused its id
+        return hit[1]
+    rows = _track_year(year, previous[None, :], None, len(previous) - 1, model, method, every)
+    with _PREVIOUS_LOCK:
+        if len(_PREVIOUS_RECORDS) >= 64:
+            _PREVIOUS_RECORDS.pop(next(iter(_PREVIOUS_RECORDS)))
+        _PREVIOUS_RECORDS[key] = (model, rows)
+    return rows
+
+
 def track_record(history: History, as_of: dt.date, model: ErrorModel, method: str = "combined",
                  every: int = 14) -> pd.DataFrame:
     """What the product would have said every ``every`` days about each quarter end that
@@ -339,7 +360,7 @@ def track_record(history: History, as_of: dt.date, model: ErrorModel, method: st
     rows: list[dict[str, Any]] = []
     prev = history.previous_year
     if prev is not None and len(prev) >= 365 and prev[-31:].sum() > 0:
-        rows += _track_year(year - 1, prev[None, :], None, len(prev) - 1, model, method, every)
+        rows += _previous_year_record(year - 1, prev, model, method, every)
     if history.daily.shape[1]:
         rows += _track_year(year, account_daily(history), prev, history.daily.shape[1] - 1, model, method, every)
     return pd.DataFrame(rows, columns=RECORD_COLUMNS)

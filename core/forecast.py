@@ -58,28 +58,62 @@ class Forecast:
     bands: np.ndarray | None  # [quarter, level] learned actual/predicted ratios to each quarter end; None: exact
 
 
-def segment_history(rows: pd.DataFrame, policy: Policy, as_of: dt.date) -> History:
-    """Spend per segment and day from Jan 1 to as_of (cash + return funded)."""
-    start, end = pd.Timestamp(policy.year_start), pd.Timestamp(min(as_of, policy.year_end))
+@dataclass(frozen=True)
+class SpendSegments:
+    """A client's spend rows of the policy year, each with its segment, day and amount,
+    factorised once. Why: naming the segments (13 key columns) is most of a history's cost
+    and does not depend on the evaluation date, so every date reads this by masking."""
+
+    segments: pd.DataFrame  # every segment of the year, in order of first appearance
+    codes: np.ndarray  # segment of each row
+    day: np.ndarray  # day of the year of each row (0 = Jan 1)
+    fen: np.ndarray  # float64 amount of each row
+    previous: np.ndarray | None  # total daily spend of the previous year
+    start: pd.Timestamp
+    year_end: pd.Timestamp
+
+    def history(self, as_of: dt.date) -> History:
+        """Spend per segment and day from Jan 1 to as_of: the segments with spend by then,
+        in the order of their first row (as a fresh factorisation of those rows gives them)."""
+        end = min(pd.Timestamp(as_of), self.year_end)
+        days = pd.date_range(self.start, end, freq="D")
+        keep = self.day < len(days)
+        if not keep.any():
+            return History(pd.DataFrame(columns=list(SEGMENT_KEYS)), days, np.zeros((0, len(days))), self.previous)
+        codes = self.codes[keep]
+        present, first_row = np.unique(codes, return_index=True)
+        order = present[np.argsort(first_row)]
+        remap = np.empty(len(self.segments), dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        daily = np.zeros((len(order), len(days)))
+        np.add.at(daily, (remap[codes], self.day[keep]), self.fen[keep])
+        return History(self.segments.iloc[order].reset_index(drop=True), days, daily, self.previous)
+
+
+def spend_segments(rows: pd.DataFrame, policy: Policy) -> SpendSegments:
+    """The year's cash and return-funded rows (the spend a budget pays for) by segment, and the previous year's daily total."""
+    start, end = pd.Timestamp(policy.year_start), pd.Timestamp(policy.year_end)
     spendy = rows[rows["funding"].isin(["cash", "return"]).to_numpy(dtype=bool)]
     this_year = spendy[(spendy["date"] >= start) & (spendy["date"] <= end)]
     keys = list(SEGMENT_KEYS)
-    seg_frame = this_year[keys].astype(object)
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(seg_frame)) if len(this_year) else (np.array([], dtype=int), [])
-    segments = pd.DataFrame(list(uniques), columns=keys) if len(this_year) else pd.DataFrame(columns=keys)
-    days = pd.date_range(start, end, freq="D")
-    daily = np.zeros((len(segments), len(days)))
     if len(this_year):
-        day_idx = (this_year["date"] - start).dt.days.to_numpy()
-        np.add.at(daily, (codes, day_idx), this_year["amount_fen"].to_numpy(dtype=np.float64))
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(this_year[keys].astype(object)))
+        segments = pd.DataFrame(list(uniques), columns=keys)
+    else:
+        codes, segments = np.zeros(0, dtype=np.int64), pd.DataFrame(columns=keys)
     prev_start = pd.Timestamp(dt.date(policy.year_start.year - 1, 1, 1))
     prev = spendy[(spendy["date"] >= prev_start) & (spendy["date"] < start)]
     previous = None
     if len(prev) >= 60:
-        prev_days = pd.date_range(prev_start, start - pd.Timedelta(days=1), freq="D")
-        previous = np.zeros(len(prev_days))
+        previous = np.zeros(len(pd.date_range(prev_start, start - pd.Timedelta(days=1), freq="D")))
         np.add.at(previous, (prev["date"] - prev_start).dt.days.to_numpy(), prev["amount_fen"].to_numpy(dtype=np.float64))
-    return History(segments.reset_index(drop=True), days, daily, previous)
+    return SpendSegments(segments, np.asarray(codes, dtype=np.int64), (this_year["date"] - start).dt.days.to_numpy(),
+                         this_year["amount_fen"].to_numpy(dtype=np.float64), previous, start, end)
+
+
+def segment_history(rows: pd.DataFrame, policy: Policy, as_of: dt.date) -> History:
+    """Spend per segment and day from Jan 1 to as_of (cash + return funded)."""
+    return spend_segments(rows, policy).history(as_of)
 
 
 def market_profile(days: pd.DatetimeIndex) -> np.ndarray:
@@ -108,6 +142,15 @@ def account_daily(history: History) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=16)
+def _market_year(first: pd.Timestamp, days: int) -> np.ndarray:
+    """The market profile (mean 1) of ``days`` days from ``first``: the same for every client
+    and every date of a year, so it is built once (its date-string matching is the slow part)."""
+    out = _unit_mean(market_profile(pd.date_range(first, periods=days, freq="D")))
+    out.flags.writeable = False  # shared by every caller
+    return out
+
+
 def _future_days(policy: Policy, as_of: dt.date) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(as_of) + pd.Timedelta(days=1), pd.Timestamp(policy.year_end), freq="D")
 
@@ -123,7 +166,7 @@ def year_profile(year_days: pd.DatetimeIndex, previous: np.ndarray | None, model
     scale with the weights of data/forecast.toml (the own year is smoothed and shrunk,
     never used raw: one campaign last June must not become a forecast for this June)."""
     w = settings()["profile_weights_with_previous" if previous is not None else "profile_weights"]
-    market = _unit_mean(market_profile(year_days))
+    market = _market_year(year_days[0], len(year_days))
     pooled = _unit_mean(model.share_curve[leap_day_indices(year_days)])
     log = w["market"] * np.log(market) + w["pooled"] * np.log(pooled)
     if previous is not None:

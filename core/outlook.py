@@ -14,7 +14,7 @@ import pandas as pd
 from .actuals import ClassifiedRows, RowStage, row_stage
 from .calibration import calibrated_forecast
 from .error_model import load as load_error_model
-from .forecast import Forecast, History, segment_history
+from .forecast import Forecast, History, SpendSegments, spend_segments
 from .ledger import bucket_of, consume, credits, daily_use
 from .memo import remembered
 from .money import fen_to_yuan
@@ -142,12 +142,14 @@ class ForecastStage:
 
 
 def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: str | None = None,
-                   paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None) -> ForecastStage:
-    """Forecast, track record and draws for a client's rows at a date (terms-independent)."""
+                   paths: int = DEFAULT_PATHS, seed: int = 0, plan: pd.DataFrame | None = None,
+                   segmented: SpendSegments | None = None) -> ForecastStage:
+    """Forecast, track record and draws for a client's rows at a date (terms-independent;
+    ``segmented``: `spend_segments` of the same rows, when already named for another date)."""
     as_of = policy.clip(as_of)
     chosen = method or "combined"
     model = load_error_model()
-    history = segment_history(rows, policy, as_of)
+    history = (segmented or spend_segments(rows, policy)).history(as_of)
     weights = model.component_weights(as_of)
     if method and method != "combined":
         reason = f"chosen by the user ({method})"

@@ -288,3 +288,23 @@ def test_a_year_of_absurd_but_valid_amounts_is_counted_exactly_not_wrapped_aroun
     assert totals.counted[0, 0] == 100_000 * 10**14 > 2**63
     assert totals.agreed_units[0].sum() == 100_000 * single.agreed_units[0].sum() > 0
     assert int(daily_counted(big, t, POLICY, end)["cumulative_fen"].iloc[-1]) == 100_000 * 10**14
+
+
+def test_a_history_read_from_segments_named_once_equals_one_named_afresh_at_every_date():
+    """Why a date change may reuse the year's segments (core.forecast.spend_segments): at any
+    date, the history read from segments named on the whole year equals the history of only
+    the rows up to that date named afresh — the same segments in the same order, the same
+    daily spend — even when the rows are not in date order."""
+    from core.forecast import spend_segments
+    from tests.conftest import demo_scenario
+
+    scen = demo_scenario()
+    shuffled = scen.spend.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    once = spend_segments(shuffled, scen.policy)
+    for day in (dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 2, 29), dt.date(2024, 9, 15), dt.date(2025, 3, 1)):
+        kept = shuffled[shuffled["date"] <= pd.Timestamp(day)]
+        a, b = once.history(day), spend_segments(kept, scen.policy).history(day)
+        pd.testing.assert_frame_equal(a.segments, b.segments, check_dtype=False)
+        assert a.days.equals(b.days) and np.array_equal(a.daily, b.daily), day
+        assert (a.previous_year is None) == (b.previous_year is None)
+        assert a.previous_year is None or np.array_equal(a.previous_year, b.previous_year)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from core.accounts import classified_spend
 from core.actuals import ClassifiedRows, RowStage, classified, row_terms
 from core.evaluation import Evaluation, evaluation_of
+from core.forecast import SpendSegments, spend_segments
 from core.negotiation import compare_targets
 from core.outlook import ForecastStage, Outlook, forecast_stage, outlook, stage_rows
 from core.policy import Policy, PolicyError, load_policy, parse_policy
@@ -148,12 +149,19 @@ def cached_evaluation(key: tuple[int, int], _spend: pd.DataFrame, terms: Contrac
     return evaluation_of(totals, readings, terms, resolve_policy(policy_name), as_of)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)  # shared read-only
+def cached_spend_segments(key: tuple[int, int], _spend: pd.DataFrame, policy_name: str) -> SpendSegments:
+    """The year's spend rows named by segment once per spend version: every date's history reads them."""
+    return spend_segments(_spend, resolve_policy(policy_name))
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)  # shared read-only, never copied: no pickling of the draws
 def cached_forecast_stage(key: tuple[int, int], _spend: pd.DataFrame, policy_name: str, as_of: dt.date,
                           method: str | None, paths: int = 10_000, seed: int = 0) -> ForecastStage:
     """Forecast, track record and Monte-Carlo draws: keyed without the contract terms, so a
     what-if on the target or customer type reuses them and only re-settles the paths."""
-    return forecast_stage(_spend, resolve_policy(policy_name), as_of, method, paths, seed)
+    return forecast_stage(_spend, resolve_policy(policy_name), as_of, method, paths, seed,
+                          segmented=cached_spend_segments(key, _spend, policy_name))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)  # shared read-only, never copied: no pickling of the draws
