@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pandas as pd
 
 from .error_model import COMPONENTS, ErrorModel, leap_day_indices
 from .error_model import load as load_error_model
+from .memo import remembered
 from .policy import Policy
 
 SETTINGS = Path(__file__).resolve().parents[1] / "data" / "forecast.toml"
@@ -48,6 +49,8 @@ class History:
     days: pd.DatetimeIndex
     daily: np.ndarray  # float64 fen, cash + return (the spend the budget pays for)
     previous_year: np.ndarray | None  # total daily spend of the previous year (all segments), by day of year
+    named_by: SpendSegments | None = field(default=None, repr=False, compare=False)  # read from these, when it was
+    ids: np.ndarray | None = field(default=None, repr=False, compare=False)  # each segment's number in named_by
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,24 @@ class SpendSegments:
     previous: np.ndarray | None  # total daily spend of the previous year
     start: pd.Timestamp
     year_end: pd.Timestamp
+    rows: pd.DataFrame = field(repr=False, compare=False)  # the rows it was named from (every funding, every year)
+
+    def row_dates(self) -> np.ndarray:
+        """The date of every row of ``rows``."""
+        return remembered(self, "row_dates", lambda: self.rows["date"].to_numpy(dtype="datetime64[ns]"), copied=False)
+
+    def history_codes(self, history: History) -> np.ndarray:
+        """For every row of ``rows``, its segment's place in ``history.segments`` (-1: none),
+        matching the segment key columns as `return_share` always has."""
+        every = remembered(self, "row_codes", lambda: pd.MultiIndex.from_frame(self.segments.astype(object)).get_indexer(
+            pd.MultiIndex.from_frame(self.rows[list(SEGMENT_KEYS)].astype(object))), copied=False)
+        if history.named_by is self and history.ids is not None:
+            place = np.full(len(self.segments) + 1, -1, dtype=np.int64)  # the last slot: rows of no segment
+            place[history.ids] = np.arange(len(history.ids))
+        else:
+            place = np.append(pd.MultiIndex.from_frame(history.segments.astype(object)).get_indexer(
+                pd.MultiIndex.from_frame(self.segments.astype(object))), -1)
+        return place[every]
 
     def history(self, as_of: dt.date) -> History:
         """Spend per segment and day from Jan 1 to as_of: the segments with spend by then,
@@ -79,7 +100,8 @@ class SpendSegments:
         days = pd.date_range(self.start, end, freq="D")
         keep = self.day < len(days)
         if not keep.any():
-            return History(pd.DataFrame(columns=list(SEGMENT_KEYS)), days, np.zeros((0, len(days))), self.previous)
+            return History(pd.DataFrame(columns=list(SEGMENT_KEYS)), days, np.zeros((0, len(days))), self.previous,
+                           self, np.zeros(0, dtype=np.int64))
         codes = self.codes[keep]
         present, first_row = np.unique(codes, return_index=True)
         order = present[np.argsort(first_row)]
@@ -87,7 +109,7 @@ class SpendSegments:
         remap[order] = np.arange(len(order))
         daily = np.zeros((len(order), len(days)))
         np.add.at(daily, (remap[codes], self.day[keep]), self.fen[keep])
-        return History(self.segments.iloc[order].reset_index(drop=True), days, daily, self.previous)
+        return History(self.segments.iloc[order].reset_index(drop=True), days, daily, self.previous, self, order)
 
 
 def spend_segments(rows: pd.DataFrame, policy: Policy) -> SpendSegments:
@@ -108,7 +130,7 @@ def spend_segments(rows: pd.DataFrame, policy: Policy) -> SpendSegments:
         previous = np.zeros(len(pd.date_range(prev_start, start - pd.Timedelta(days=1), freq="D")))
         np.add.at(previous, (prev["date"] - prev_start).dt.days.to_numpy(), prev["amount_fen"].to_numpy(dtype=np.float64))
     return SpendSegments(segments, np.asarray(codes, dtype=np.int64), (this_year["date"] - start).dt.days.to_numpy(),
-                         this_year["amount_fen"].to_numpy(dtype=np.float64), previous, start, end)
+                         this_year["amount_fen"].to_numpy(dtype=np.float64), previous, start, end, rows)
 
 
 def segment_history(rows: pd.DataFrame, policy: Policy, as_of: dt.date) -> History:

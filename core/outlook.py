@@ -149,7 +149,8 @@ def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: s
     as_of = policy.clip(as_of)
     chosen = method or "combined"
     model = load_error_model()
-    history = (segmented or spend_segments(rows, policy)).history(as_of)
+    segmented = segmented or spend_segments(rows, policy)
+    history = segmented.history(as_of)
     weights = model.component_weights(as_of)
     if method and method != "combined":
         reason = f"chosen by the user ({method})"
@@ -157,7 +158,7 @@ def forecast_stage(rows: pd.DataFrame, policy: Policy, as_of: dt.date, method: s
         reason = "combined: " + ", ".join(f"{m} {w:.0%}" for m, w in weights.items() if w > 0) + \
             f" (weights and error bands learned from {model.client_years} client-years: {model.source})"
     forecast, record, spread = calibrated_forecast(chosen, history, policy, as_of, model, plan)
-    share = np.zeros(len(history.segments)) if chosen == "plan" else return_share(rows, history, policy, as_of)
+    share = np.zeros(len(history.segments)) if chosen == "plan" else return_share(rows, history, policy, as_of, segmented=segmented)
     use = daily_use(rows, _future_bidding_use(history, forecast, policy), as_of)
     return ForecastStage(as_of, chosen, reason, record, weights, spread, history, forecast, share,
                          draw_paths(forecast, paths, seed), seed, use)

@@ -20,7 +20,7 @@ from .assessments import OUTCOMES_630, OUTCOMES_930
 from .classification import classify_rows
 from .engine import Outcome, settle, totals_from_rows
 from .error_model import sample_ratios
-from .forecast import Forecast, History, settings
+from .forecast import Forecast, History, SpendSegments, settings
 from .memo import once
 from .money import INT64_SAFE, exact
 from .policy import Policy, to_ppm
@@ -64,21 +64,32 @@ def segment_factors(segments: pd.DataFrame, terms: ContractTerms, policy: Policy
                           grid(rates.agreed_ppm), grid(rates.zero_group))
 
 
-def return_share(rows: pd.DataFrame, history: History, policy: Policy, as_of: dt.date, days: int | None = None) -> np.ndarray:
+def return_share(rows: pd.DataFrame, history: History, policy: Policy, as_of: dt.date, days: int | None = None,
+                 segmented: SpendSegments | None = None) -> np.ndarray:
     """Share of each segment's recent spend paid from return balances: that share of its
-    projected spend is not cash, so it neither counts nor earns (rules §1.1, §6)."""
+    projected spend is not cash, so it neither counts nor earns (rules §1.1, §6).
+    ``segmented``: `spend_segments` of these same rows, whose rows are already named by
+    segment (a date change then names none again)."""
     days = days or settings()["run_rate_days"]
-    lo = pd.Timestamp(as_of) - pd.Timedelta(days=days - 1)
-    recent = rows[(rows["date"] >= lo) & (rows["date"] <= pd.Timestamp(as_of))]
-    if recent.empty or history.segments.empty:
-        return np.zeros(len(history.segments))
-    key = pd.MultiIndex.from_frame(recent[list(history.segments.columns)].astype(object))
-    seg_index = pd.MultiIndex.from_frame(history.segments.astype(object))
-    code = seg_index.get_indexer(key)
+    lo, hi = pd.Timestamp(as_of) - pd.Timedelta(days=days - 1), pd.Timestamp(as_of)
+    if history.segments.empty:
+        return np.zeros(0)
+    if segmented is not None:
+        code, dates = segmented.history_codes(history), segmented.row_dates()
+        recent = (dates >= lo.to_datetime64()) & (dates <= hi.to_datetime64())
+        rows = rows.loc[recent]
+        code = code[recent]
+    else:
+        rows = rows[(rows["date"] >= lo) & (rows["date"] <= hi)]
+        if rows.empty:
+            return np.zeros(len(history.segments))
+        key = pd.MultiIndex.from_frame(rows[list(history.segments.columns)].astype(object))
+        code = pd.MultiIndex.from_frame(history.segments.astype(object)).get_indexer(key)
+    fen = rows["amount_fen"].to_numpy(dtype=np.float64)
     ok = code >= 0
-    total = np.bincount(code[ok], weights=recent["amount_fen"].to_numpy(dtype=np.float64)[ok], minlength=len(seg_index))
-    is_return = (recent["funding"] == "return").to_numpy(dtype=bool) & ok
-    ret = np.bincount(code[is_return], weights=recent["amount_fen"].to_numpy(dtype=np.float64)[is_return], minlength=len(seg_index))
+    total = np.bincount(code[ok], weights=fen[ok], minlength=len(history.segments))
+    is_return = (rows["funding"] == "return").to_numpy(dtype=bool) & ok
+    ret = np.bincount(code[is_return], weights=fen[is_return], minlength=len(history.segments))
     with np.errstate(all="ignore"):
         return np.where(total > 0, ret / total, 0.0)
 

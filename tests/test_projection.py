@@ -308,3 +308,23 @@ def test_a_history_read_from_segments_named_once_equals_one_named_afresh_at_ever
         assert a.days.equals(b.days) and np.array_equal(a.daily, b.daily), day
         assert (a.previous_year is None) == (b.previous_year is None)
         assert a.previous_year is None or np.array_equal(a.previous_year, b.previous_year)
+
+
+def test_return_shares_read_from_named_rows_equal_the_shares_named_afresh():
+    """`return_share` with the rows already named by segment (the dashboard's date change)
+    equals naming the recent rows afresh, at dates whose 28-day window reaches into the
+    previous year, for a history read from those segments and for one named elsewhere."""
+    from core.forecast import spend_segments
+    from core.projection import return_share
+    from tests.conftest import demo_scenario
+
+    scen = demo_scenario()
+    rows = scen.spend.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    returned = rows.index % 4 == 0  # a quarter of the rows paid from return balances, in every segment
+    rows["funding"] = rows["funding"].astype(object).where(~returned, "return")
+    once = spend_segments(rows, scen.policy)
+    for day in (dt.date(2024, 1, 10), dt.date(2024, 6, 30), dt.date(2024, 9, 15)):
+        for history in (once.history(day), segment_history(rows, scen.policy, day)):  # the second: named elsewhere
+            fast = return_share(rows, history, scen.policy, day, segmented=once)
+            fresh = return_share(rows, history, scen.policy, day)
+            assert fresh.max() > 0.1 and np.allclose(fast, fresh, rtol=0, atol=1e-12), day
