@@ -127,9 +127,7 @@ def consume(credit_list: list[Credit], daily_use: pd.DataFrame, as_of: dt.date) 
     """FIFO consumption per bucket. ``daily_use``: columns date, bucket, fen (return-funded
     spend before as_of, projected bidding spend after). Returns one row per credit."""
     rows = []
-    use = daily_use.groupby(["bucket", "date"], sort=True)["fen"].sum()
-    by_bucket = {b: (pd.DatetimeIndex(s.index.get_level_values(1)).date, s.to_numpy(dtype=np.float64))
-                 for b, s in use.groupby(level=0)}  # days in order, as dates, and their spend
+    by_bucket = _use_by_bucket(daily_use)
     for bucket in sorted({c.bucket for c in credit_list}):
         mine = sorted((c for c in credit_list if c.bucket == bucket), key=lambda c: (c.expiry, c.credit_date))
         left = [c.amount_fen for c in mine]
@@ -160,6 +158,20 @@ def consume(credit_list: list[Credit], daily_use: pd.DataFrame, as_of: dt.date) 
             })
     return pd.DataFrame(rows, columns=["quarter", "bucket", "credited_fen", "credit_date", "expiry",
                                        "balance_at_as_of_fen", "projected_unused_fen", "needed_per_day_fen"])
+
+
+def _use_by_bucket(daily_use: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each bucket's days with use (in order, as dates) and the spend on each (rows of one
+    bucket and day added up)."""
+    if daily_use.empty:
+        return {}
+    codes, names = pd.factorize(daily_use["bucket"].astype(object).to_numpy())
+    days, day = np.unique(daily_use["date"].to_numpy(dtype="datetime64[D]"), return_inverse=True)
+    key = codes * len(days) + day
+    size = len(names) * len(days)
+    spend = np.bincount(key, weights=daily_use["fen"].to_numpy(dtype=np.float64), minlength=size).reshape(len(names), -1)
+    seen = np.bincount(key, minlength=size).reshape(len(names), -1) > 0
+    return {str(b): (days[seen[i]].astype(object), spend[i, seen[i]]) for i, b in enumerate(names)}
 
 
 def daily_use(rows: pd.DataFrame, future: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

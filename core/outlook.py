@@ -99,12 +99,13 @@ def _future_bidding_use(history: History, forecast: Forecast, policy: Policy) ->
     deadline = pd.Timestamp(policy.credit_timing.final_deadline)
     extra = pd.date_range(pd.Timestamp(policy.year_end) + pd.Timedelta(days=1), deadline, freq="D")
     tail = mean[:, -28:].mean(axis=1) if mean.shape[1] else np.zeros(len(seg))
-    frames = []
-    for b in sorted(set(buckets) - {""}):
-        mask = buckets == b
-        frames.append(pd.DataFrame({"date": days, "bucket": b, "fen": mean[mask].sum(axis=0)}))
-        frames.append(pd.DataFrame({"date": extra, "bucket": b, "fen": float(tail[mask].sum())}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["date", "bucket", "fen"])
+    names = sorted(set(buckets) - {""})
+    if not names:
+        return pd.DataFrame(columns=["date", "bucket", "fen"])
+    fen = [np.concatenate([mean[buckets == b].sum(axis=0), np.full(len(extra), float(tail[buckets == b].sum()))]) for b in names]
+    return pd.DataFrame({"date": np.tile(np.concatenate([days.to_numpy(), extra.to_numpy()]), len(names)),
+                         "bucket": np.repeat(np.array(names, dtype=object), len(days) + len(extra)),
+                         "fen": np.concatenate(fen)})  # each bucket's forecast days, then its days to the deadline
 
 
 def _fan(history: History, forecast: Forecast, projection: Projection, expected: Projection,

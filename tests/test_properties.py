@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -228,3 +229,23 @@ def test_rows_classified_once_read_at_any_date_equal_the_row_rules_at_that_date(
         pd.testing.assert_frame_equal(rated.daily_counted(day).reset_index(drop=True),
                                       daily_counted(rows, full, POLICY, day).reset_index(drop=True))
     pd.testing.assert_frame_equal(rated.bucket_shares(), bucket_pre_return_shares(rows, full, POLICY))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["ocean_ads/feed/other", "local/feed/csj", "qianchuan/search/other"]),
+                          st.dates(dt.date(2024, 1, 1), dt.date(2025, 3, 31)),
+                          st.one_of(st.integers(0, 10**12).map(float), st.floats(0, 1e9, allow_nan=False))), max_size=40))
+def test_the_ledgers_use_by_bucket_adds_up_as_a_groupby_would(items):
+    """The FIFO ledger's daily use per bucket (numpy) equals pandas' group-by sum: the same
+    days in order and the same amounts, unsorted input and several rows a day included."""
+    from core.ledger import _use_by_bucket
+
+    frame = pd.DataFrame(items, columns=["bucket", "date", "fen"]).astype({"fen": np.float64})
+    frame["date"] = pd.to_datetime(frame["date"])
+    got = _use_by_bucket(frame)
+    want = frame.groupby(["bucket", "date"], sort=True)["fen"].sum()
+    assert sorted(got) == sorted(frame["bucket"].unique())
+    for bucket, part in want.groupby(level=0):
+        days, spend = got[bucket]
+        assert list(days) == [d.date() for d in part.index.get_level_values(1)]
+        assert np.allclose(spend, part.to_numpy(), rtol=1e-15, atol=0), bucket
