@@ -80,22 +80,29 @@ def credit_table(credited_fen: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFra
 
     ``credited_fen``: columns group, quarter (1–4), amount; ``shares``: as from
     `pre_return_shares`. Returns columns group, quarter, bucket, amount (fen > 0)."""
-    part = shares.reset_index(drop=True).merge(credited_fen[credited_fen["amount"] > 0], on=["group", "quarter"])
-    if part.empty:
-        return pd.DataFrame({"group": [], "quarter": [], "bucket": [], "amount": []}).astype(
-            {"group": np.int64, "quarter": np.int64, "bucket": object, "amount": np.int64})
-    raw = part["share"].to_numpy() * part["amount"].to_numpy()
+    group, quarter = shares["group"].to_numpy(dtype=np.int64), shares["quarter"].to_numpy(dtype=np.int64)
+    paid = credited_fen[credited_fen["amount"] > 0]
+    amount_of = dict(zip(zip(paid["group"].tolist(), paid["quarter"].tolist()), paid["amount"].tolist()))
+    amount = np.array([amount_of.get(k, 0) for k in zip(group.tolist(), quarter.tolist())], dtype=np.int64)
+    kept = np.flatnonzero(amount > 0)  # the shares of quarters with something credited, in the shares' order
+    group, quarter, amount = group[kept], quarter[kept], amount[kept]
+    raw = shares["share"].to_numpy(dtype=np.float64)[kept] * amount
     fen = np.floor(raw).astype(np.int64)
-    key = [part["group"].to_numpy(), part["quarter"].to_numpy()]
-    order = np.lexsort((np.arange(len(part)), -(raw - fen), *reversed(key)))
-    ranked = part.iloc[order]
-    rank = ranked.groupby(["group", "quarter"], sort=False).cumcount().to_numpy()
-    short = (part["amount"] - pd.Series(fen).groupby(key).transform("sum").to_numpy()).to_numpy()[order]
-    fen_sorted = fen[order] + (rank < short)
-    out = pd.DataFrame({"group": ranked["group"].to_numpy(dtype=np.int64), "quarter": ranked["quarter"].to_numpy(dtype=np.int64),
-                        "bucket": ranked["bucket"].to_numpy(dtype=object), "amount": fen_sorted, "_at": order})
-    out = out[out["amount"] > 0].sort_values(["group", "quarter", "_at"], kind="stable")
-    return out.drop(columns="_at").reset_index(drop=True).astype({"bucket": object})
+    _, cell = np.unique(np.stack([group, quarter]), axis=1, return_inverse=True)  # one number per (group, quarter)
+    cell = cell.reshape(-1)
+    floors = np.zeros(cell.max(initial=-1) + 1, dtype=np.int64)
+    np.add.at(floors, cell, fen)  # whole fen, summed exactly
+    short = amount - floors[cell]  # fen still to place in each row's cell
+    position = np.arange(len(kept))
+    order = np.lexsort((position, -(raw - fen), cell))  # per cell: largest remainder first, ties in the shares' order
+    rank = np.empty(len(kept), dtype=np.int64)
+    rank[order] = position - np.searchsorted(cell[order], cell[order], side="left")
+    fen = fen + (rank < short)
+    by_cell = np.lexsort((position, cell))  # cell by cell, each in the shares' order
+    keep = by_cell[fen[by_cell] > 0]
+    buckets = shares["bucket"].to_numpy(dtype=object)[kept]
+    return pd.DataFrame({"group": group[keep], "quarter": quarter[keep], "bucket": buckets[keep].astype(object),
+                         "amount": fen[keep]}).astype({"bucket": object})
 
 
 def dated_credits(credited_fen: pd.DataFrame, shares: pd.DataFrame, policy: Policy,

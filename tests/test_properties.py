@@ -175,6 +175,45 @@ def test_credits_split_each_quarter_exactly_and_clients_do_not_interact(units, a
         pd.testing.assert_frame_equal(alone, table[table["group"] == g].reset_index(drop=True))
 
 
+def _largest_remainder_oracle(credited: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """§6 split written out plainly, one (client, quarter) at a time: each bucket gets the
+    floor of share × amount, the fen left over go one each to the largest remainders (ties:
+    the shares' order), and the buckets keep the shares' order."""
+    out = []
+    amount_of = {(g, q): a for g, q, a in credited[["group", "quarter", "amount"]].itertuples(index=False) if a > 0}
+    rows = list(shares[["group", "quarter", "bucket", "share"]].itertuples(index=False))
+    for key in dict.fromkeys((g, q) for g, q, _, _ in rows):
+        if key not in amount_of:
+            continue
+        mine = [(i, b, s * amount_of[key]) for i, (g, q, b, s) in enumerate(rows) if (g, q) == key]
+        fen = {i: int(np.floor(raw)) for i, _, raw in mine}
+        left = amount_of[key] - sum(fen.values())
+        for i, _, _ in sorted(mine, key=lambda m: (-(m[2] - np.floor(m[2])), m[0]))[:max(left, 0)]:
+            fen[i] += 1
+        out += [(key[0], key[1], b, fen[i]) for i, b, _ in mine if fen[i] > 0]
+    return pd.DataFrame(out, columns=["group", "quarter", "bucket", "amount"])
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 4), st.integers(1, 6), st.integers(1, 10**6)), min_size=0, max_size=40),
+       st.lists(st.integers(0, 10**9), min_size=16, max_size=16), st.randoms(use_true_random=False))
+def test_credits_split_as_the_plain_largest_remainder_rule_says(units, amounts, rnd):
+    """`credit_table` (vectorised for a whole portfolio) equals the rule written out plainly,
+    row for row — whatever order the shares come in."""
+    from core.ledger import credit_table
+
+    raw = pd.DataFrame(units, columns=["group", "quarter", "bucket", "units"]).drop_duplicates(["group", "quarter", "bucket"])
+    raw = raw.iloc[rnd.sample(range(len(raw)), len(raw))] if len(raw) else raw
+    raw["bucket"] = "b" + raw["bucket"].astype(str)
+    shares = raw.assign(share=raw["units"] / raw.groupby(["group", "quarter"])["units"].transform("sum")).drop(columns="units")
+    credited = pd.DataFrame([(g, q, amounts[g * 4 + q - 1]) for g in range(4) for q in range(1, 5)], columns=["group", "quarter", "amount"])
+    got = credit_table(credited, shares)
+    want = _largest_remainder_oracle(credited, shares.reset_index(drop=True))
+    want = want.sort_values(["group", "quarter"], kind="stable").reset_index(drop=True)
+    assert got[["group", "quarter", "bucket"]].astype(object).values.tolist() == want[["group", "quarter", "bucket"]].astype(object).values.tolist()
+    assert got["amount"].tolist() == want["amount"].tolist()
+
+
 changes_st = st.tuples(
     st.lists(st.builds(ListedChange, customer=st.sampled_from(["Alpha", "Beta"]),
                        notified_on=st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31)), listed=st.booleans(),
