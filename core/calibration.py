@@ -35,7 +35,7 @@ from .forecast import (
     component_paths,
     make_forecast,
     quarter_index,
-    settings,
+    stop_silence,
     week_mean,
     year_profile,
 )
@@ -230,21 +230,21 @@ def ratio_table(predicted: np.ndarray, w: Windows) -> tuple[np.ndarray, np.ndarr
 
 def event_rates(pool: list[SpendYear]) -> dict[str, np.ndarray]:
     """[period] shares of the pool's client-years in which, after the first day of that week,
-    an account then spending stopped for good (no spend in the year's last
-    ``account_stop_days``) — ``stop`` — or a new account made its first spend — ``start``.
-    Shown beside the bands: they are why a band is as wide as it is, and the learned ratio
+    an account then spending stopped for good (silent to the year end for longer than
+    `core.forecast.stop_silence` allows) — ``stop`` — or a new account made its first spend
+    — ``start``. Shown beside the bands: they are why a band is as wide as it is, and the learned ratio
     quantiles already hold them (each backtest window saw the events that followed it)."""
-    stop_days = settings()["account_stop_days"]
     stops, starts = np.zeros(PERIODS), np.zeros(PERIODS)
     for item in pool:
         spent = item.accounts > 0
         n = spent.shape[1]
         first = np.where(spent.any(axis=1), np.argmax(spent, axis=1), n)
         last = np.where(spent.any(axis=1), n - 1 - np.argmax(spent[:, ::-1], axis=1), -1)
+        silence = stop_silence(spent)
         for p in range(PERIODS):
             t = min(7 * p, n - 1)
-            live = (last > t - stop_days) & (first <= t)
-            stops[p] += bool((live & (last < n - stop_days)).any())
+            live = (t - last < silence) & (first <= t)
+            stops[p] += bool((live & (n - 1 - last >= silence)).any())
             starts[p] += bool(((first > t) & (first < n)).any())
     size = max(len(pool), 1)
     return {"stop": stops / size, "start": starts / size}

@@ -252,10 +252,11 @@ def _same_days_last_year(known: np.ndarray, previous: np.ndarray, horizon: int) 
 
 def live_total(accounts: np.ndarray, t: int, profile: np.ndarray) -> np.ndarray:
     """The client's daily spend to day ``t`` as its live accounts would have spent it:
-    an account with no spend in the last ``account_stop_days`` has stopped and is left
-    out; one whose first spend came ``account_start_days`` or more into the year is
-    carried back to Jan 1 along the seasonal profile at its level since it started. So a
-    churned account no longer props up the share of the year, a new one is not diluted
+    an account silent for longer than `stop_silence` allows has stopped and is left out;
+    one whose first spend came ``account_start_days`` or more into the year, and that has
+    been spending for a run-rate window since, is carried back to Jan 1 along the seasonal
+    profile at its level since it started (a first order alone does not make a level). So
+    a churned account no longer props up the share of the year, a new one is not diluted
     by the months before it existed, and a migration (one stops, one starts) reads as one
     account. When no account is live the client's raw spend is used (a stop is judged by
     the run-rate window). ``accounts`` is [account, day]; later days are ignored."""
@@ -264,15 +265,30 @@ def live_total(accounts: np.ndarray, t: int, profile: np.ndarray) -> np.ndarray:
     spent = known > 0
     ever = spent.any(axis=1)
     last = t - np.argmax(spent[:, ::-1], axis=1)
-    live = ever & (last > t - cfg["account_stop_days"])
+    live = ever & (t - last < stop_silence(spent))
     if not live.any():
         return known.sum(axis=0)
     out = known[live]
     first = np.argmax(spent[live], axis=1)
-    for i in np.flatnonzero(first >= cfg["account_start_days"]):
+    judged = (first >= cfg["account_start_days"]) & (t - first + 1 >= cfg["run_rate_days"])
+    for i in np.flatnonzero(judged):
         s = first[i]
         out[i, :s] = out[i, s:].sum() / profile[s: t + 1].sum() * profile[:s]
     return out.sum(axis=0)
+
+
+def stop_silence(spent: np.ndarray) -> np.ndarray:
+    """Per account ([account, day] of spend-or-not), the silent days that mean it has
+    stopped: ``account_stop_days``, or ``account_stop_gaps`` times its usual gap between
+    spend days when that is longer — an account billed in bursts (星图 orders, a monthly
+    campaign) is judged by its own rhythm, not by a daily account's."""
+    cfg = settings()
+    out = np.full(len(spent), float(cfg["account_stop_days"]))
+    for i, row in enumerate(spent):
+        days = np.flatnonzero(row)
+        if len(days) >= 3:
+            out[i] = max(out[i], cfg["account_stop_gaps"] * float(np.median(np.diff(days))))
+    return out
 
 
 def component_paths(accounts: np.ndarray, t: int, profile: np.ndarray, previous: np.ndarray | None = None) -> dict[str, np.ndarray]:

@@ -313,3 +313,33 @@ def test_a_model_file_without_event_rates_still_loads_and_shows_none(model):
     old = from_json(json.dumps(raw))
     assert old.event_shares(dt.date(2024, 4, 30)) == {}
     assert 0.0 <= model.event_shares(dt.date(2024, 4, 30))["stop"] <= 1.0
+
+
+def test_an_account_billed_in_bursts_is_judged_by_its_own_rhythm():
+    """A 星图-like account billed every 10 days stops only after 4 of its usual gaps
+    (40 days) of silence, not after a daily account's 14: live at 39 silent days, out at 40."""
+    from core.forecast import live_total, settings
+
+    gaps = settings()["account_stop_gaps"]
+    steady = np.full(400, 10.0)
+    bursts = np.where(np.arange(400) % 10 == 0, 50.0, 0.0)
+    last_order = 100
+    bursts[last_order + 1:] = 0.0
+    for silent, counted in ((gaps * 10 - 1, True), (gaps * 10, False)):
+        t = last_order + silent
+        total = live_total(np.stack([steady, bursts]), t, _flat_profile(400))
+        expected = steady[: t + 1] + (bursts[: t + 1] if counted else 0.0)
+        assert np.array_equal(total, expected), silent
+
+
+def test_a_new_accounts_first_days_do_not_make_a_level_until_a_run_rate_window_has_passed():
+    """A first order alone is not a level: a late starter is carried back only once it has
+    been spending for `run_rate_days` (27 days: as it is; 28: read at its level since it started)."""
+    from core.forecast import live_total, settings
+
+    window, first = settings()["run_rate_days"], 60
+    new = np.where(np.arange(200) >= first, 6.0, 0.0)
+    for days_in, carried in ((window - 1, False), (window, True)):
+        t = first + days_in - 1
+        total = live_total(new[None, :], t, _flat_profile())
+        assert np.allclose(total, 6.0) if carried else np.array_equal(total, new[: t + 1]), days_in
