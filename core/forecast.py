@@ -254,7 +254,7 @@ def live_total(accounts: np.ndarray, t: int, profile: np.ndarray) -> np.ndarray:
     """The client's daily spend to day ``t`` as its live accounts would have spent it:
     an account silent for longer than `stop_silence` allows has stopped and is left out;
     one whose first spend came ``account_start_days`` or more into the year, and that has
-    been spending for a run-rate window since, is carried back to Jan 1 along the seasonal
+    spent on ``account_level_days`` days since, is carried back to Jan 1 along the seasonal
     profile at its level since it started (a first order alone does not make a level). So
     a churned account no longer props up the share of the year, a new one is not diluted
     by the months before it existed, and a migration (one stops, one starts) reads as one
@@ -270,7 +270,7 @@ def live_total(accounts: np.ndarray, t: int, profile: np.ndarray) -> np.ndarray:
         return known.sum(axis=0)
     out = known[live]
     first = np.argmax(spent[live], axis=1)
-    judged = (first >= cfg["account_start_days"]) & (t - first + 1 >= cfg["run_rate_days"])
+    judged = (first >= cfg["account_start_days"]) & (spent[live].sum(axis=1) >= cfg["account_level_days"])
     for i in np.flatnonzero(judged):
         s = first[i]
         out[i, :s] = out[i, s:].sum() / profile[s: t + 1].sum() * profile[:s]

@@ -332,14 +332,16 @@ def test_an_account_billed_in_bursts_is_judged_by_its_own_rhythm():
         assert np.array_equal(total, expected), silent
 
 
-def test_a_new_accounts_first_days_do_not_make_a_level_until_a_run_rate_window_has_passed():
+def test_a_new_accounts_first_orders_do_not_make_a_level_until_it_has_spent_on_enough_days():
     """A first order alone is not a level: a late starter is carried back only once it has
-    been spending for `run_rate_days` (27 days: as it is; 28: read at its level since it started)."""
+    spent on `account_level_days` days (one day fewer: as it is; that many: read at its
+    level since it started) — for an account billed in bursts that takes as many orders."""
     from core.forecast import live_total, settings
 
-    window, first = settings()["run_rate_days"], 60
-    new = np.where(np.arange(200) >= first, 6.0, 0.0)
-    for days_in, carried in ((window - 1, False), (window, True)):
-        t = first + days_in - 1
-        total = live_total(new[None, :], t, _flat_profile())
-        assert np.allclose(total, 6.0) if carried else np.array_equal(total, new[: t + 1]), days_in
+    need, first = settings()["account_level_days"], 60
+    for every in (1, 5):  # a daily account, and one billed every fifth day
+        new = np.where((np.arange(200) >= first) & ((np.arange(200) - first) % every == 0), 6.0, 0.0)
+        for orders, carried in ((need - 1, False), (need, True)):
+            t = first + (orders - 1) * every
+            total = live_total(new[None, :], t, _flat_profile())
+            assert (total[:first] > 0).all() if carried else np.array_equal(total, new[: t + 1]), (every, orders)
