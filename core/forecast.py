@@ -268,9 +268,9 @@ def live_total(accounts: np.ndarray, t: int, profile: np.ndarray) -> np.ndarray:
     live = ever & (t - last < stop_silence(spent))
     if not live.any():
         return known.sum(axis=0)
-    out = known[live]
-    first = np.argmax(spent[live], axis=1)
-    judged = (first >= cfg["account_start_days"]) & (spent[live].sum(axis=1) >= cfg["account_level_days"])
+    out, spent = known[live], spent[live]
+    first = np.argmax(spent, axis=1)
+    judged = (first >= cfg["account_start_days"]) & (spent.sum(axis=1) >= cfg["account_level_days"])
     for i in np.flatnonzero(judged):
         s = first[i]
         out[i, :s] = out[i, s:].sum() / profile[s: t + 1].sum() * profile[:s]

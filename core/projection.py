@@ -68,8 +68,9 @@ def return_share(rows: pd.DataFrame, history: History, policy: Policy, as_of: dt
                  segmented: SpendSegments | None = None) -> np.ndarray:
     """Share of each segment's recent spend paid from return balances: that share of its
     projected spend is not cash, so it neither counts nor earns (rules §1.1, §6).
-    ``segmented``: `spend_segments` of these same rows, whose rows are already named by
-    segment (a date change then names none again)."""
+    ``segmented``: `spend_segments` of these rows, whose rows are already named by segment
+    (a date change then names none again); its own rows are read, so a frame that is not
+    the one it named can never be matched against its codes."""
     days = days or settings()["run_rate_days"]
     lo, hi = pd.Timestamp(as_of) - pd.Timedelta(days=days - 1), pd.Timestamp(as_of)
     if history.segments.empty:
@@ -77,7 +78,7 @@ def return_share(rows: pd.DataFrame, history: History, policy: Policy, as_of: dt
     if segmented is not None:
         code, dates = segmented.history_codes(history), segmented.row_dates()
         recent = (dates >= lo.to_datetime64()) & (dates <= hi.to_datetime64())
-        rows = rows.loc[recent]
+        rows = segmented.rows.loc[recent]
         code = code[recent]
     else:
         rows = rows[(rows["date"] >= lo) & (rows["date"] <= hi)]
