@@ -16,6 +16,7 @@ from core.deposit import deduction_curve
 from core.evaluation import Evaluation
 from core.i18n import fmt_pct, t
 from core.memo import remembered
+from core.money import to_fen
 from core.outlook import Outlook
 from core.policy import QUARTERS, Policy
 from core.progress import checkpoints
@@ -212,7 +213,7 @@ def deduction_figure(terms: ContractTerms, policy: Policy, actual_fen: int, comp
     fig.add_trace(go.Scatter(x=grid, y=money([int(v) for v in deduction_curve(terms, policy, grid)], lang), mode="lines",
                              line={"shape": "hv", "width": 3}, name=t("deposit.curve", lang)))
     prev = policy.year_start.year - 1
-    marks = [(policy.threshold(terms.customer_type, terms.main_industry) * 100 / terms.target_fen, t("deposit.threshold", lang)),
+    marks = [(to_fen(policy.threshold(terms.customer_type, terms.main_industry)) / terms.target_fen, t("deposit.threshold", lang)),
              (terms.previous_year_fen / terms.target_fen, t("deposit.amount_2023", lang, prev=prev))]
     for x, name in marks:
         if 0 < float(x) <= 1.2:
