@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 
 from .clauses import clause
-from .money import at_least, div_round_half_up, exact
+from .money import INT64_SAFE, SETTLE_HEADROOM, at_least, div_round_half_up, exact, times
 from .policy import Policy
 from .terms import ContractTerms
 
@@ -35,17 +35,19 @@ def band_deduction(party_b_counted: np.ndarray, terms: ContractTerms, policy: Po
     below every band the whole deposit is deducted."""
     deposit = terms.deposit_amount(policy)
     target_b = terms.party_b_target()
-    done = exact(party_b_counted)
-    result = np.full(done.shape, deposit, dtype=object)
+    done = np.asarray(party_b_counted)
+    if max(deposit, target_b) >= INT64_SAFE / SETTLE_HEADROOM:
+        done = exact(done)  # terms beyond int64's reach: settle in Python integers
+    result = np.full(done.shape, deposit, dtype=done.dtype)
     decided = np.zeros(done.shape, dtype=bool)
     for band in policy.deposit.bands(terms.customer_type):
         hit = at_least(done, target_b, band.min_completion) & ~decided
         if band.deduct == "shortfall":
             short = np.maximum(target_b - done, 0)
-            amount = div_round_half_up(deposit * short, target_b)
+            amount = div_round_half_up(times(short, deposit), target_b)
         else:
             f = Fraction(band.deduct)
-            amount = np.full(done.shape, div_round_half_up(deposit * f.numerator, f.denominator), dtype=object)
+            amount = np.full(done.shape, div_round_half_up(deposit * f.numerator, f.denominator), dtype=done.dtype)
         result = np.where(hit, amount, result)
         decided |= hit
     return result
@@ -62,7 +64,7 @@ def deposit_deduction(
         [rule == "not_effective", np.isin(rule, FULL_DEDUCTION_RULES), rule == "target_met"],
         [np.zeros_like(bands), np.full_like(bands, deposit), np.zeros_like(bands)],
         default=bands,
-    ).astype(object)
+    )
 
 
 def deposit_refundable(paid: int, deducted: np.ndarray, clawback: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,11 @@ def fen_to_yuan(fen: int) -> float:
 
 
 def div_round_half_up(numer: Any, denom: Any) -> Any:
-    """Integer numer/denom rounded half-up, elementwise (numer >= 0, denom > 0)."""
+    """Integer numer/denom rounded half-up, elementwise (numer >= 0, denom > 0); int64
+    input whose doubling could wrap is computed in Python integers instead."""
+    numer = _python_scalar(numer)
+    if _machine_array(numer) and 2 * peak(numer) + peak(denom) >= INT64_SAFE:
+        numer = exact(numer)
     return (2 * numer + denom) // (2 * denom)
 
 
@@ -40,7 +44,7 @@ def units_to_fen(units: np.ndarray) -> np.ndarray:
 def at_least(numer: np.ndarray, denom: np.ndarray | int, threshold: Decimal) -> np.ndarray:
     """numer / denom >= threshold, exactly (the contract's bands are written with >=)."""
     n, d = Fraction(threshold).as_integer_ratio()
-    return np.asarray(numer * d >= np.asarray(denom) * n, dtype=bool)
+    return np.asarray(times(numer, d) >= times(denom, n), dtype=bool)
 
 
 def ratio(numer: int, denom: int, places: int = 6) -> float:
@@ -67,3 +71,48 @@ def exact(values: object) -> np.ndarray:
     """An object array of Python ints: arbitrary precision, so products never overflow."""
     arr = np.asarray(values)
     return arr.astype(object) if arr.dtype != object else arr
+
+
+def _machine_array(values: object) -> bool:
+    return isinstance(values, np.ndarray) and values.dtype.kind in "iu" and values.ndim > 0
+
+
+def _python_scalar(values: Any) -> Any:
+    """A numpy integer scalar (or 0-d array) as a Python int: their products wrap silently."""
+    if isinstance(values, np.integer) or (isinstance(values, np.ndarray) and values.ndim == 0 and values.dtype.kind in "iu"):
+        return int(values)
+    return values
+
+
+def peak(values: object) -> float:
+    """The largest |value| as a float (an upper bound to compare with INT64_SAFE)."""
+    if isinstance(values, int):
+        return float(abs(values))
+    arr = np.asarray(values)
+    if arr.size == 0:
+        return 0.0
+    return max(float(arr.max()), -float(arr.min()))
+
+
+def times(values: Any, k: int) -> Any:
+    """values × k exactly: in int64 while every product stays below INT64_SAFE, else in
+    Python integers (the fast path for ordinary amounts, never a silent wrap-around)."""
+    values = _python_scalar(values)
+    if _machine_array(values) and peak(values) * abs(k) >= INT64_SAFE:
+        values = exact(values)
+    return values * k
+
+
+SETTLE_HEADROOM = 2**8  # the period rules sum ≤ 12 cells, double and subtract: int64 values stay below INT64_SAFE / this
+
+
+def machine_ints(values: np.ndarray) -> np.ndarray | None:
+    """``values`` as int64 when every |value| stays below INT64_SAFE / SETTLE_HEADROOM (the
+    period rules' sums and differences of such values cannot wrap), else None."""
+    arr = np.asarray(values)
+    if arr.dtype == object:
+        try:
+            arr = arr.astype(np.int64)
+        except OverflowError:
+            return None
+    return arr if peak(arr) < INT64_SAFE / SETTLE_HEADROOM else None

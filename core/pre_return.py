@@ -15,7 +15,7 @@ import pandas as pd
 
 from .classification import RowClasses
 from .clauses import clause
-from .money import exact, summable
+from .money import exact, machine_ints, summable
 from .policy import Policy, to_ppm
 from .rates import N_ZERO_GROUPS, RowRates
 
@@ -43,7 +43,19 @@ class QuarterTotals:
         return QuarterTotals(*(getattr(self, f)[i : i + 1] for f in _FIELDS))
 
     def __add__(self, other: "QuarterTotals") -> "QuarterTotals":
-        return QuarterTotals(*(getattr(self, f) + getattr(other, f) for f in _FIELDS))
+        return QuarterTotals(*(exact_sum(getattr(self, f), getattr(other, f)) for f in _FIELDS))
+
+
+def exact_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b exactly: int64 when both and the sum leave the period rules their headroom
+    (core.money.machine_ints) — 10,000 paths settle several times faster than in Python
+    integers — else Python integers."""
+    ma, mb = machine_ints(a), machine_ints(b)
+    if ma is not None and mb is not None:
+        total = machine_ints(ma + mb)
+        if total is not None:
+            return total
+    return exact(a) + exact(b)
 
 
 _FIELDS = ("counted", "party_b", "base", "agreed_units", "reduced_units")

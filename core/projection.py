@@ -22,7 +22,7 @@ from .engine import Outcome, settle, totals_from_rows
 from .error_model import sample_ratios
 from .forecast import Forecast, History, SpendSegments, settings
 from .memo import once
-from .money import INT64_SAFE, exact
+from .money import INT64_SAFE
 from .policy import Policy, to_ppm
 from .pre_return import QuarterTotals
 from .rates import N_ZERO_GROUPS, row_rates
@@ -144,12 +144,12 @@ def projected_totals(cash: np.ndarray, f: SegmentFactors, policy: Policy) -> Qua
         in_group = (f.zero_group == g)[None]
         agreed[:, :, g] = (base_cash * (f.ppm * in_group)).sum(axis=1)
         reduced[:, :, g] = (base_cash * (reduced_ppm * in_group)).sum(axis=1)
-    return QuarterTotals(
-        counted=exact((cash * f.counted[None]).sum(axis=1)),
-        party_b=exact((cash * f.party_b[None]).sum(axis=1)),
-        base=exact(base_cash.sum(axis=1)),
-        agreed_units=exact(agreed),
-        reduced_units=exact(reduced),
+    return QuarterTotals(  # int64 where whole_fen kept int64 (its bound covers these sums), else Python integers
+        counted=(cash * f.counted[None]).sum(axis=1),
+        party_b=(cash * f.party_b[None]).sum(axis=1),
+        base=base_cash.sum(axis=1),
+        agreed_units=agreed,
+        reduced_units=reduced,
     )
 
 

@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 from .clauses import clause
-from .money import at_least, div_round_half_up, to_fen, units_to_fen
+from .money import at_least, div_round_half_up, times, to_fen, units_to_fen
 from .policy import PPM, Policy
 from .rates import ZERO_CLASS_E, ZERO_LISTED_D
 from .terms import ContractTerms
@@ -63,15 +63,13 @@ def final_entitlement(
     rows zeroed below 100M and class E / class I special rows below 50M; else 0."""
     z = policy.shortfall_zeroing
     met_fen = units_to_fen(agreed_units.sum(axis=(1, 2)))
-    keep = np.ones(pre_return_units.shape[::2], dtype=object)  # (P, groups)
+    keep = np.ones(pre_return_units.shape[::2], dtype=pre_return_units.dtype)  # (P, groups)
     keep[:, ZERO_LISTED_D] = (actual >= to_fen(z.listed_class_d_below)).astype(int)
     keep[:, ZERO_CLASS_E] = (actual >= to_fen(z.listed_class_e_below)).astype(int)
     kept_units = (pre_return_units.sum(axis=1) * keep).sum(axis=1)
     factor = Fraction(terms.factor(policy))
-    shortfall_fen = div_round_half_up(kept_units * factor.numerator, factor.denominator * PPM)
-    return np.select(
-        [rule == "target_met", rule == "shortfall"], [met_fen, shortfall_fen], default=0
-    ).astype(object)
+    shortfall_fen = div_round_half_up(times(kept_units, factor.numerator), factor.denominator * PPM)
+    return np.select([rule == "target_met", rule == "shortfall"], [met_fen, shortfall_fen], default=0)
 
 
 def settlement(entitlement: np.ndarray, credited_total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

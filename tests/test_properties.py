@@ -288,3 +288,60 @@ def test_the_ledgers_use_by_bucket_adds_up_as_a_groupby_would(items):
         days, spend = got[bucket]
         assert list(days) == [d.date() for d in part.index.get_level_values(1)]
         assert np.allclose(spend, part.to_numpy(), rtol=1e-15, atol=0), bucket
+
+
+def _settled_as_python_ints(outcome) -> dict:
+    """Every field of an Outcome as plain Python values, whatever dtype computed it."""
+    from dataclasses import fields
+
+    out = {}
+    for f in fields(outcome):
+        v = getattr(outcome, f.name)
+        if f.name == "totals":
+            v = [np.asarray(getattr(v, k), dtype=object).tolist() for k in ("counted", "party_b", "base", "agreed_units", "reduced_units")]
+        elif isinstance(v, np.ndarray):
+            v = [None if x is None else (x if isinstance(x, str) else int(x)) for x in v.ravel().tolist()]
+        out[f.name] = v
+    return out
+
+
+# magnitudes from cents to past the int64 fast path's bound (2^62 / 256 ≈ 1.8e16), so both sides of every guard are drawn
+_cell = st.one_of(st.integers(0, 5 * 10**10), st.integers(0, 2**55), st.integers(2**53, 2**63 + 2**40))
+
+
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 4), st.data(), terms_st, st.one_of(st.integers(1_000_000_00, 200_000_000_00), st.integers(2**40, 2**70)))
+def test_settling_in_int64_equals_settling_in_python_integers(paths, data, terms, target):
+    """The period rules settle 10,000 paths in int64 when the amounts leave them headroom
+    (core.money.machine_ints; every product is guarded where it is formed) and in Python
+    integers otherwise: for any amounts and any target — ordinary, or big enough to force the
+    fallback in one function only — both give the same outcome, field by field."""
+    from dataclasses import replace
+
+    from core.engine import settle
+    from core.pre_return import QuarterTotals
+    from core.rates import N_ZERO_GROUPS
+
+    terms = replace(terms, target_fen=target)
+    cells = lambda *shape: np.array(data.draw(st.lists(_cell, min_size=int(np.prod(shape)), max_size=int(np.prod(shape)))),
+                                    dtype=object).reshape(shape)
+    exact_totals = QuarterTotals(cells(paths, 4), cells(paths, 4), cells(paths, 4),
+                                 cells(paths, 4, N_ZERO_GROUPS), cells(paths, 4, N_ZERO_GROUPS))
+    machine = exact_totals + QuarterTotals(*(np.zeros_like(getattr(exact_totals, k), dtype=np.int64)
+                                             for k in ("counted", "party_b", "base", "agreed_units", "reduced_units")))
+    for day in (dt.date(2024, 5, 1), dt.date(2024, 12, 31)):
+        assert _settled_as_python_ints(settle(machine, terms, POLICY, day)) == _settled_as_python_ints(settle(exact_totals, terms, POLICY, day))
+
+
+def test_the_int64_fast_path_is_taken_for_ordinary_amounts_and_left_for_absurd_ones():
+    """exact_sum keeps int64 (the fast path) for a real client's paths and switches to Python
+    integers past the headroom bound — the property above then proves both agree."""
+    from core.money import INT64_SAFE, SETTLE_HEADROOM
+    from core.pre_return import exact_sum
+
+    ordinary = exact_sum(np.array([[10**12]], dtype=object), np.full((3, 1), 5 * 10**11, dtype=np.int64))
+    assert ordinary.dtype == np.int64 and ordinary.tolist() == [[15 * 10**11]] * 3
+    edge = INT64_SAFE // SETTLE_HEADROOM
+    assert exact_sum(np.array([edge - 2**11]), np.array([1])).dtype == np.int64  # the bound is checked in float64: 2^-53 margin
+    assert exact_sum(np.array([edge - 1]), np.array([1])).dtype == object
+    assert exact_sum(np.array([2**70], dtype=object), np.array([1])).tolist() == [2**70 + 1]
