@@ -22,7 +22,6 @@ from .policy import QUARTERS, Policy
 from .projection import (
     DEFAULT_PATHS,
     Projection,
-    SegmentFactors,
     draw_paths,
     return_share,
     settled,
@@ -45,6 +44,7 @@ class Outlook:
     ledger: pd.DataFrame
     fan: pd.DataFrame  # date, p10, p50, p90 cumulative counted fen (future days)
     stage: ForecastStage | None = field(default=None, repr=False, compare=False)  # the terms-free part it was settled from
+    rows_stage: RowStage | None = field(default=None, repr=False, compare=False)  # the row-terms part it was settled from
 
     def to_dict(self) -> dict[str, Any]:
         p = self.projection
@@ -108,14 +108,14 @@ def _future_bidding_use(history: History, forecast: Forecast, policy: Policy) ->
                          "fen": np.concatenate(fen)})  # each bucket's forecast days, then its days to the deadline
 
 
-def _fan(history: History, forecast: Forecast, projection: Projection, expected: Projection,
-         factors: SegmentFactors, share: np.ndarray) -> pd.DataFrame:
-    """Cumulative counted spend bands: each path's projected total scales the mean path."""
+def _fan(forecast: Forecast, rs: RowStage, share: np.ndarray) -> pd.DataFrame:
+    """Cumulative counted spend bands: each path's projected total scales the mean path.
+    Counted spend is decided by the row rules alone, so the fan is one per row stage."""
     q = (forecast.days.month.to_numpy() - 1) // 3
-    counted_daily = (forecast.mean * (1 - share)[:, None] * factors.counted[:, q]).sum(axis=0)
-    base = float(expected.outcome.actual[0]) - counted_daily.sum()
+    counted_daily = (forecast.mean * (1 - share)[:, None] * rs.factors.counted[:, q]).sum(axis=0)
+    base = float(rs.mean.counted.sum(axis=1)[0]) - counted_daily.sum()
     mean_future = counted_daily.sum()
-    totals = projection.outcome.actual.astype(float) - base
+    totals = rs.paths.counted.sum(axis=1).astype(float) - base
     ratios = totals / mean_future if mean_future > 0 else np.ones(1)
     cum = np.cumsum(counted_daily)
     p10, p50, p90 = np.percentile(ratios, [10, 50, 90])
@@ -184,7 +184,6 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     stage = stage or forecast_stage(rows, policy, as_of, method, paths, seed, plan)
     as_of, history, forecast, share = stage.as_of, stage.history, stage.forecast, stage.share
     rs = rows_stage or stage_rows(rows, terms, policy, stage)
-    factors = rs.factors
     projection = settled(rs.paths, stage.method, stage.seed, as_of, terms, policy)
     expected = settled(rs.mean, stage.method, stage.seed, as_of, terms, policy)
     recent_counted = history.daily[:, -28:].sum(axis=0).mean() if history.daily.size else 0.0
@@ -199,5 +198,6 @@ def outlook(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: dt.
     key = repr((sorted(credited.items()), sorted((actual_credit_dates or {}).items()), policy.name, as_of))
     ledger = remembered(rs, f"ledger_{key}",  # a what-if that leaves the credits as they were reuses the FIFO run
                         lambda: consume(credits(credited, rs.shares, policy, actual_credit_dates), stage.use, as_of))
-    fan = _fan(history, forecast, projection, expected, factors, share)
-    return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, stage.spread, projection, expected, requirements, ledger, fan, stage)
+    fan = remembered(rs, "fan", lambda: _fan(forecast, rs, share), copied=False)  # a what-if on the terms leaves it
+    return Outlook(as_of, stage.method, stage.method_reason, stage.track_record, stage.weights, stage.spread, projection, expected,
+                   requirements, ledger, fan, stage, rs)

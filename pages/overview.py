@@ -12,7 +12,7 @@ from core.ledger import expiring_balance_fen
 from core.outlook import Outlook
 from ui.caches import counted_by_day
 from ui.context import PageContext, page_start
-from ui.figures import cumulative_chart, method_reason, outlook_figure, pre_return_figure
+from ui.figures import cumulative_chart, cumulative_figure, method_reason, outlook_figure, pre_return_figure
 from ui.reliability import reliability_panel
 from ui.text import plain
 
@@ -97,11 +97,11 @@ def settled_kpis(result: Evaluation, L: str) -> None:
 
 
 def charts(ctx: PageContext, result: Evaluation, outlook: Outlook | None) -> None:
-    L, fan = ctx.lang, outlook.fan if outlook is not None else None
+    L, daily = ctx.lang, counted_by_day(ctx.client, ctx.as_of)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(outlook_figure(outlook, "cumulative", L, lambda: cumulative_chart(
-            counted_by_day(ctx.client, ctx.as_of), fan, ctx.policy, ctx.client.terms, L)), width="stretch")
+        st.plotly_chart(cumulative_chart(daily, None, ctx.policy, ctx.client.terms, L) if outlook is None
+                        else cumulative_figure(outlook, daily, ctx.policy, ctx.client.terms, L), width="stretch")
     with right:
         st.plotly_chart(outlook_figure(outlook, "pre_return", L, lambda: pre_return_figure(result, outlook, L)), width="stretch")
 

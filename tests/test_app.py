@@ -750,3 +750,31 @@ def test_the_reliability_panel_shows_the_demo_clients_record_and_the_pools_accou
     assert expected in captions, captions
     coverage_ends = catalogue()["track.coverage"][lang].rsplit("}", 1)[-1]  # the words after the last number
     assert any(m.value.endswith(coverage_ends) for m in panel.markdown), [m.value for m in panel.markdown]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_cumulative_figure_of_a_what_if_is_the_validated_chart_exactly(lang):
+    """ui.figures.cumulative_figure reuses the spend-and-fan part per row stage and adds the
+    checkpoint levels unvalidated: for two targets on one row stage it serialises to the same
+    JSON as the fully validated cumulative_chart, and the second target reuses the first's part."""
+    import json
+    from dataclasses import replace
+
+    import plotly.io as pio
+
+    from core.outlook import outlook
+    from core.progress import daily_counted
+    from tests.conftest import demo_scenario
+    from ui.figures import cumulative_chart, cumulative_figure
+
+    sc = demo_scenario()
+    day = dt.date(2024, 9, 15)
+    first = outlook(sc.spend, sc.terms, sc.policy, day, paths=300)
+    daily = daily_counted(sc.spend, sc.terms, sc.policy, day)
+    for terms in (sc.terms, replace(sc.terms, target_fen=sc.terms.target_fen * 2)):
+        o = outlook(sc.spend, terms, sc.policy, day, paths=300, stage=first.stage, rows_stage=first.rows_stage)
+        assert o.fan is first.fan  # one fan per row stage
+        fast = cumulative_figure(o, daily, sc.policy, terms, lang)
+        reference = cumulative_chart(daily, o.fan, sc.policy, terms, lang)
+        assert json.loads(pio.to_json(fast, validate=False)) == json.loads(pio.to_json(reference, validate=False))  # what the browser gets
+    assert len([k for k in vars(first.rows_stage) if k.startswith("_memo_figure_spend_fan")]) == 1
