@@ -273,8 +273,26 @@ def _read_csv_columnar(data: bytes | Path, name: str, section: str) -> RawTable 
         return None
     cells = _arrow_table_to_cells(table)
     del table
-    pa.default_memory_pool().release_unused()  # the parse buffers, back to the system before validation
+    return_freed_memory()  # the parse buffers, back to the system before validation
     return RawTable(name, headers, cells, np.arange(len(cells)) + header_at + 2)
+
+
+BULK_ROWS = 100_000  # from this many rows a stage frees enough memory to be worth returning to the system
+
+
+def return_freed_memory() -> None:
+    """Give freed memory back to the system. Why: Arrow's pool keeps a parse's buffers and
+    glibc keeps a million-row validation's freed temporaries in its arenas, where numpy's
+    next allocations cannot reuse the one and only partly the other — without this a
+    portfolio run's resident memory kept every stage's peak (measured: 382 → 340 MB for
+    1.1M rows), and a server process stayed at its largest upload's."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _read_parquet(data: bytes, name: str) -> RawTable:
@@ -489,6 +507,9 @@ def prepare_spend(
     filled = apply_classification(cells.drop(columns=dropped, errors="ignore"), classification)
     parsed = normalise_spend(filled, row_numbers=rows, source=table.name, value_aliases=value_aliases(), policy=policy,
                              extra_fields=extra_fields)
+    del filled, cells
+    if len(parsed.rows) >= BULK_ROWS:
+        return_freed_memory()  # the validation's temporaries, before the warnings allocate theirs
     extra = list(read.problems) + notes + _duplicate_warnings(parsed.rows, table.name) + _gap_warnings(parsed.rows, table.name)
     problems = sorted(parsed.problems + tuple(extra), key=lambda p: (p.severity != "error", p.row or 0))
     return SpendParse(parsed.rows, tuple(problems), parsed.rows_read), given

@@ -26,7 +26,7 @@ from .classification import classify_rows, deposit_quarter, in_scope
 from .columns import map_headers, value_aliases
 from .credit_timing import credit_timing
 from .evaluation import Evaluation, evaluation_of
-from .ingest import MAX_BYTES, RawTable, prepare_spend, read_table, read_table_file
+from .ingest import BULK_ROWS, MAX_BYTES, RawTable, prepare_spend, read_table, read_table_file, return_freed_memory
 from .ledger import (
     EXPIRING_SOON_DAYS,
     bucket_of,
@@ -151,7 +151,11 @@ def read_portfolio_spend(data: bytes | Path, name: str, policy: Policy, max_byte
     if "client" not in mapping.fields:
         raise file_problem(name, "no_column", f"no column for client (which agreement a row belongs to); headers are "
                            f"{', '.join(table.headers[:12])}", fields="client", headers=", ".join(table.headers[:12]))
-    return prepare_spend(table, mapping, policy, extra_fields=(CLIENT_FIELD,))[0]
+    parsed = prepare_spend(table, mapping, policy, extra_fields=(CLIENT_FIELD,))[0]
+    del table
+    if len(parsed.rows) >= BULK_ROWS:
+        return_freed_memory()  # the raw cells and the warnings' temporaries, before the evaluation allocates its own
+    return parsed
 
 
 # ---------------------------------------------------------------- evaluation
