@@ -346,8 +346,9 @@ def _check_size(data: bytes, name: str, max_bytes: int | None) -> None:
 
 def read_table_in_process(data: bytes, name: str, section: str = "columns", max_bytes: int | None = MAX_BYTES,
                           sheet: str | None = None) -> RawTable:
-    """The readers themselves, in this process: for the worker, the fuzzers and benches.
-    Never call it on an upload from the server (read_table isolates it)."""
+    """The readers themselves, in this process: for the worker, the fuzzers, the benches and
+    the demo client's shipped files. Never call it on an upload from the server (read_table
+    isolates it)."""
     _check_size(data, name, max_bytes)
     if _is_excel(data, name):
         return _read_excel(data, name, section, sheet)
