@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -117,9 +114,9 @@ def whatif_figure(quick: bool) -> dict[str, float]:
 
 def fresh_run(mode: str, clients_csv: Path, spend_csv: Path, as_of: dt.date) -> dict:
     """One run of a mode in a fresh process (bench/memory.py): wall, CPU, peak memory."""
-    out = subprocess.run([sys.executable, "-m", "bench.memory", mode, str(clients_csv), str(spend_csv), str(as_of)],
-                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
-    return json.loads(out)
+    from bench.memory import measured
+
+    return measured(mode, clients_csv, spend_csv, as_of)
 
 
 def peers() -> list[str]:

@@ -2,21 +2,23 @@
 prints JSON with its wall and CPU seconds, the resident memory before it and the highest
 resident memory during it, and the rows it read.
 
-MODE: `engine` (ingest + full evaluation, what the product does), `arrow` (Arrow's CSV read
-+ one group-by: the floor), `polars` and `duckdb` (the same read + group-by in those
-engines, when installed: `pip install -r requirements-bench.txt`).
+MODE: `engine` (ingest + full evaluation, what the product does, as the CLI runs it),
+`arrow` (Arrow's CSV read + one group-by: the floor), `polars` and `duckdb` (the same read +
+group-by in those engines, when installed: `pip install -r requirements-bench.txt`).
 
-Why sampling /proc/self/statm: Arrow, polars and duckdb allocate outside Python's allocator
+Why sampling /proc/PID/statm: Arrow, polars and duckdb allocate outside Python's allocator
 (tracemalloc does not see it), and getrusage's peak includes import-time spikes; a 2 ms
-sampler sees both. Imports happen before the clock starts."""
+sampler sees both. It samples from the parent process, so the measured run has no thread of
+the bench's own (the CLI forks its readers directly only when it runs no other thread).
+Imports happen before the clock starts."""
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
 import resource
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,14 +67,16 @@ def cpu_seconds() -> float:
 def runner(mode: str, clients_path: Path, spend_path: Path, as_of: dt.date) -> Callable[[], int]:
     """The run for a mode (imports done here, outside the timing); it returns the rows read."""
     if mode == "engine":
+        from core.isolation import batch_process
         from core.policy import load_policy
         from core.portfolio import read_files, run_portfolio
 
         policy = load_policy()
 
         def engine() -> int:
-            clients, spend = read_files(clients_path, spend_path, policy)
-            run_portfolio(clients, spend, policy, as_of)
+            with batch_process():  # as `python -m core portfolio` runs it
+                clients, spend = read_files(clients_path, spend_path, policy)
+                run_portfolio(clients, spend, policy, as_of)
             return len(spend.rows)
         return engine
     if mode == "arrow":
@@ -102,27 +106,54 @@ def runner(mode: str, clients_path: Path, spend_path: Path, as_of: dt.date) -> C
     raise SystemExit(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
 
 
-def main() -> None:
-    mode, clients_path, spend_path, as_of = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), dt.date.fromisoformat(sys.argv[4])
+def child(mode: str, clients_path: Path, spend_path: Path, as_of: dt.date) -> None:
+    """The measured run: imports, then READY with the resident bytes (the parent starts
+    sampling), then the run, then its JSON line."""
     run = runner(mode, clients_path, spend_path, as_of)
-    base = resident_bytes()
-    peak = [base]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], resident_bytes())
-            time.sleep(0.002)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    print(f"READY {resident_bytes()}", flush=True)
     wall, cpu = time.perf_counter(), cpu_seconds()
     rows = run()
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
-    done.set()
-    sampler.join()
-    peak[0] = max(peak[0], resident_bytes())
-    print(json.dumps({"mode": mode, "wall": wall, "cpu": cpu, "base_bytes": base, "peak_bytes": peak[0], "rows": rows}))
+    print(json.dumps({"mode": mode, "wall": wall, "cpu": cpu, "rows": rows}), flush=True)
+
+
+def statm_resident(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):  # the process has just ended
+        return 0
+
+
+def measured(mode: str, clients_path: Path, spend_path: Path, as_of: dt.date) -> dict:
+    """One run of ``mode`` in a fresh process, its resident memory sampled every 2 ms from
+    here: the run's JSON plus base_bytes (after imports) and peak_bytes."""
+    proc = subprocess.Popen([sys.executable, "-m", "bench.memory", "--child", mode, str(clients_path), str(spend_path), str(as_of)],
+                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert proc.stdout is not None
+    ready = proc.stdout.readline().split()
+    if len(ready) != 2 or ready[0] != "READY":
+        proc.wait()
+        raise RuntimeError(f"bench.memory {mode}: the run did not start ({' '.join(ready)[:200]})")
+    base = peak = int(ready[1])
+    while proc.poll() is None:
+        peak = max(peak, statm_resident(proc.pid))
+        time.sleep(0.002)
+    out = proc.stdout.read().strip().splitlines()
+    if proc.returncode != 0 or not out:
+        raise RuntimeError(f"bench.memory {mode}: exit {proc.returncode}")
+    return json.loads(out[-1]) | {"base_bytes": base, "peak_bytes": peak}
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    as_child = args[:1] == ["--child"]
+    mode, clients_path, spend_path, as_of = args[as_child:][0], Path(args[as_child:][1]), Path(args[as_child:][2]), \
+        dt.date.fromisoformat(args[as_child:][3])
+    if as_child:
+        child(mode, clients_path, spend_path, as_of)
+    else:
+        print(json.dumps(measured(mode, clients_path, spend_path, as_of)))
 
 
 if __name__ == "__main__":

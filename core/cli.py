@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .forecast import METHODS
+from .isolation import batch_process
 from .policy import DEFAULT_POLICY
 from .problems import InputError
 
@@ -306,7 +307,8 @@ COMMANDS = {"evaluate": cmd_evaluate, "project": cmd_project, "payouts": cmd_pay
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        out = COMMANDS[args.command](args)
+        with batch_process():  # a batch command: its file readers fork from it directly
+            out = COMMANDS[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

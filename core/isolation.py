@@ -12,6 +12,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import multiprocessing.spawn as mp_spawn
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Callable
 
 from .limits import ReaderLimits, reader_limits
@@ -32,6 +35,30 @@ def _ctx() -> Any:
         if not hasattr(mp_spawn.get_preparation_data, "__wrapped__"):
             mp_spawn.get_preparation_data = _preparation_without_main(mp_spawn.get_preparation_data)  # type: ignore[assignment]
     return _context
+
+
+_batch = threading.local()  # set by batch_process() in the thread that runs a batch command
+
+
+@contextmanager
+def batch_process() -> Iterator[None]:
+    """A batch command (the CLI) reads its files inside this block: while the process runs no
+    other thread, its readers fork from it directly — with the same memory and time limits,
+    but without starting a fork server that imports the readers again (about 0.6 s of CPU
+    per run, a quarter of a 1.1M-row portfolio). A lock another thread held at fork time is
+    what the fork server avoids; with no other thread there is none, and the moment there is
+    one (a test runner's, Dask's), the fork server is used again."""
+    _batch.on = True
+    try:
+        yield
+    finally:
+        _batch.on = False
+
+
+def _start_context() -> Any:
+    if getattr(_batch, "on", False) and threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        return mp.get_context("fork")
+    return _ctx()
 
 
 WORKER_NAME = "rebate-reader"
@@ -96,7 +123,7 @@ def run_isolated(fn: Callable[..., Any], args: tuple[Any, ...], name: str, limit
     """fn(*args) in a worker; its InputError comes back as is, a death or a limit as one
     InputError naming the file. fn must be a module-level function (it is pickled)."""
     limits = limits or reader_limits()
-    ctx = _ctx()
+    ctx = _start_context()
     receive, send = ctx.Pipe(duplex=False)
     worker = ctx.Process(target=_child, args=(send, fn, args, limits.memory_mb), daemon=True, name=f"{WORKER_NAME}-{name[:40]}")
     worker.start()
@@ -138,4 +165,4 @@ def _refusal(kind: str, detail: Any, name: str, limits: ReaderLimits, exitcode: 
                         detail=str(detail))
 
 
-__all__ = ["run_isolated"]
+__all__ = ["batch_process", "run_isolated"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import time
 from pathlib import Path
 
@@ -95,3 +96,39 @@ def test_every_upload_page_answers_each_hostile_file_with_a_message(case: Case):
     assert said, f"{case.name}: the page said nothing"
     if case.expect not in ("", "ok"):
         assert any(case.expect in s.replace("\\", "") for s in said), said
+
+
+def test_the_cli_alone_forks_its_readers_directly_and_they_keep_their_limits(tmp_path):
+    """core.isolation.batch_process: the CLI, a process with no other thread, forks each
+    reader from itself (no fork server is started) — and a workbook that asks for hundreds of
+    GB still dies in its worker against the memory limit, refused in one line, while a good
+    portfolio reads to the same table as the fork-server path gives."""
+    import subprocess
+    import sys
+
+    case = next(c for c in CASES if c.name == "stray_cell_no_dimension.xlsx")
+    bad = tmp_path / case.name
+    bad.write_bytes(case.build())
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "import multiprocessing.forkserver as fs\n"
+        "from core.cli import main\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    bad = main(['evaluate', {str(SCENARIO)!r}, '--spend', {str(bad)!r}])\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    good = main(['portfolio', {str(DEMO / 'portfolio_clients.csv')!r}, {str(DEMO / 'portfolio_spend.parquet')!r}, '--as-of', '2024-09-30'])\n"
+        "print(json.dumps({'bad': bad, 'message': err.getvalue(), 'good': good, 'summary': json.loads(out.getvalue()),\n"
+        "                  'fork_server': fs._forkserver._forkserver_pid}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["fork_server"] is None  # every reader forked from the CLI process itself
+    assert result["bad"] == 2 and result["message"].startswith("error: ") and "memory" in result["message"]
+    assert result["good"] == 0
+    from core.cli import COMMANDS, _parser
+
+    args = _parser().parse_args(["portfolio", str(DEMO / "portfolio_clients.csv"), str(DEMO / "portfolio_spend.parquet"),
+                                 "--as-of", "2024-09-30"])
+    assert result["summary"] == json.loads(json.dumps(COMMANDS["portfolio"](args)))  # outside batch_process: the fork server
