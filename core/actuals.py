@@ -17,7 +17,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from .classification import RowClasses, classify_rows, in_scope
+from .classification import RowClasses, classify_rows, deposit_quarter, in_scope
 from .engine import rated_totals
 from .ledger import pre_return_shares
 from .memo import remembered
@@ -29,13 +29,25 @@ from .rates import RowRates, row_rates
 from .terms import ContractTerms
 
 
-def row_terms(terms: ContractTerms) -> ContractTerms:
+def row_terms(terms: ContractTerms, policy: Policy) -> ContractTerms:
     """The terms as the row rules see them (every other input at a neutral value): equal
     for two what-ifs that differ only in the target, customer type, industry, previous
-    year, deposit amount, Party B target, splicing or shortfall factor."""
+    year, deposit amount, Party B target, splicing or shortfall factor — or in the deposit
+    date within one quarter, since the row rules read only its quarter (IV.1(3))."""
     return ContractTerms(target_fen=1, customer_type="regular", main_industry="other",
-                         deposit_paid_on=terms.deposit_paid_on, non_bidding_framework=terms.non_bidding_framework,
+                         deposit_paid_on=_deposit_for_rows(terms, policy), non_bidding_framework=terms.non_bidding_framework,
                          listed_changes=terms.listed_changes, customer_changes=terms.customer_changes)
+
+
+def _deposit_for_rows(terms: ContractTerms, policy: Policy) -> dt.date | None:
+    """One date per deposit quarter (its quarter's last day, or the day after the year):
+    kept only when the row rules read the same quarter from it, else the date itself."""
+    paid = terms.deposit_paid_on
+    if paid is None:
+        return None
+    quarter = deposit_quarter(policy, terms)
+    same = policy.year_end + dt.timedelta(days=1) if quarter == 5 else policy.quarter_end(quarter)
+    return same if deposit_quarter(policy, replace(terms, deposit_paid_on=same)) == quarter else paid
 
 
 Arrays = TypeVar("Arrays", RowClasses, RowRates)
@@ -119,7 +131,7 @@ def row_stage(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as_of: d
     ``draws``/``mean_draw``: projected spend [path, segment, quarter] of the forecast stage;
     ``share``: each segment's return-funded share (neither counts nor earns); ``rated``:
     `classified` of the same rows and row terms when already computed (any date)."""
-    rt = row_terms(terms)
+    rt = row_terms(terms, policy)
     rated = rated or classified(rows, rt, policy)
     totals, readings = rated.totals_to(as_of)
     factors = remembered(rated, "factors_" + repr(segments.to_numpy().tolist()),  # the same segments at another date

@@ -240,14 +240,17 @@ def test_a_what_if_on_the_terms_settles_the_cached_stages_to_the_same_outlook(da
 
     rows = actual_until(day)
     stage = forecast_stage(rows, POLICY, day, paths=800)
-    rs = stage_rows(rows, row_terms(TERMS), POLICY, stage)
+    rs = stage_rows(rows, row_terms(TERMS, POLICY), POLICY, stage)
     for what_if in (replace(TERMS, target_fen=40_000_000_00), replace(TERMS, target_fen=70_000_000_00),
                     replace(TERMS, customer_type="new"), replace(TERMS, previous_year_fen=60_000_000_00),
-                    replace(TERMS, main_industry="other", deposit_fen=1_000_000_00)):
-        assert row_terms(what_if) == row_terms(TERMS)
+                    replace(TERMS, main_industry="other", deposit_fen=1_000_000_00),
+                    replace(TERMS, deposit_paid_on=D(2024, 1, 2)), replace(TERMS, deposit_paid_on=D(2023, 12, 20))):  # Q1 / before the year: the same deposit quarter as Mar 8
+        assert row_terms(what_if, POLICY) == row_terms(TERMS, POLICY)
         fresh = outlook(rows, what_if, POLICY, day, paths=800).to_dict()
         assert outlook(rows, what_if, POLICY, day, stage=stage, rows_stage=rs).to_dict() == fresh
-    assert row_terms(replace(TERMS, deposit_paid_on=D(2024, 5, 1))) != row_terms(TERMS)  # a row rule input: a new stage
+    for other_quarter in (D(2024, 4, 1), D(2025, 1, 1)):  # Q2; after the year (never earns): a new stage
+        assert row_terms(replace(TERMS, deposit_paid_on=other_quarter), POLICY) != row_terms(TERMS, POLICY)
+    assert row_terms(replace(TERMS, deposit_paid_on=None), POLICY) != row_terms(TERMS, POLICY)
 
 
 @pytest.mark.parametrize("cell_fen", [3_000_000_00, 5 * 10**14])

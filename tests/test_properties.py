@@ -236,7 +236,7 @@ def test_the_row_rules_read_only_the_inputs_row_terms_keeps(items, terms, change
 
     rows = typed(items)
     full = replace(terms, listed_changes=changes[0], customer_changes=changes[1])
-    a, b = row_rules(rows, full, POLICY, day), row_rules(rows, row_terms(full), POLICY, day)
+    a, b = row_rules(rows, full, POLICY, day), row_rules(rows, row_terms(full, POLICY), POLICY, day)
     assert a[1] == b[1]
     for name in ("counted", "party_b", "base", "agreed_units", "reduced_units"):
         assert (getattr(a[0], name) == getattr(b[0], name)).all(), name

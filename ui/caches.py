@@ -145,7 +145,7 @@ def cached_row_totals(key: tuple[int, int], _spend: pd.DataFrame, rules_of: Cont
 def cached_evaluation(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTerms, policy_name: str,
                       as_of: dt.date) -> Evaluation:
     """`core.evaluation.evaluate` on the cached row totals: a what-if on the target only settles."""
-    totals, readings = cached_row_totals(key, _spend, row_terms(terms), policy_name, as_of)
+    totals, readings = cached_row_totals(key, _spend, row_terms(terms, resolve_policy(policy_name)), policy_name, as_of)
     return evaluation_of(totals, readings, terms, resolve_policy(policy_name), as_of)
 
 
@@ -181,7 +181,7 @@ def cached_outlook(key: tuple[int, int], _spend: pd.DataFrame, terms: ContractTe
     """Forecast, Monte Carlo, required spend and ledger; recomputed only when an input
     changes, and then only the part that input touches (see the two stages)."""
     stage = cached_forecast_stage(key, _spend, policy_name, as_of, method, paths, seed)
-    rows = cached_row_stage(key, _spend, row_terms(terms), policy_name, as_of, method, paths, seed, stage)
+    rows = cached_row_stage(key, _spend, row_terms(terms, resolve_policy(policy_name)), policy_name, as_of, method, paths, seed, stage)
     return outlook(_spend, terms, resolve_policy(policy_name), as_of, method, paths, seed, stage=stage, rows_stage=rows)
 
 
@@ -200,7 +200,7 @@ def cached_requirements(key: tuple[int, int], _spend: pd.DataFrame, terms: Contr
 
 def counted_by_day(client: ClientInputs, as_of: dt.date) -> pd.DataFrame:
     """Counted spend per day (the Overview's chart), from the rows classified for the row rules' inputs."""
-    return cached_classified(spend_key(client), client.spend, row_terms(client.terms), client.policy_name).daily_counted(as_of)
+    return cached_classified(spend_key(client), client.spend, row_terms(client.terms, policy_of(client)), client.policy_name).daily_counted(as_of)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
