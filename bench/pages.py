@@ -1,7 +1,8 @@
 """python -m bench.pages [--rounds N]: the dashboard's own what-if path, timed in-process.
 
 Runs the real router and Overview page (Streamlit's AppTest, a fresh demo database) and
-times, interleaved round by round, a no-op rerun of the page, a target change and an
+times, interleaved round by round, a no-op rerun of the page, the four what-ifs on the
+terms (target, customer type, previous-year amount, deposit date within its quarter) and an
 evaluation-date change — the same cached functions a browser session goes through, with
 no browser or network in the way. Reports medians of wall and CPU time (CPU: the whole
 process, where the script thread runs) and each action's ratio to the no-op rerun of the
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ACTIONS = ("no-op rerun", "target change", "date change")
+ACTIONS = ("no-op rerun", "target change", "customer type", "previous year", "deposit date", "date change")
 
 
 def _timed(action: Callable[[], object]) -> tuple[float, float]:
@@ -50,15 +51,25 @@ def page_times(rounds: int) -> dict[str, list[tuple[float, float]]]:
     at.session_state["as_of"] = dt.date(2024, 9, 15)
     at.run()  # the first visit: forecast, draws and row stage computed once
     target = at.number_input(key=f"target_{client_id}").value
+    kind0, prev0 = at.selectbox(key=f"ctype_{client_id}_en").value, at.number_input(key=f"prev_{client_id}").value
+    paid0 = at.date_input(key=f"paid_{client_id}").value
     out: dict[str, list[tuple[float, float]]] = {a: [] for a in ACTIONS}
     for i in range(rounds):
         out["no-op rerun"].append(_timed(at.run))
         amount, day = target + (i + 1) * 1e6, dt.date(2024, 9, 14) - dt.timedelta(days=i)
         out["target change"].append(_timed(lambda amount=amount: at.number_input(key=f"target_{client_id}").set_value(amount).run()))
+        kind = at.selectbox(key=f"ctype_{client_id}_en")
+        out["customer type"].append(_timed(lambda kind=kind: kind.set_value("new" if kind.value == "regular" else "regular").run()))
+        out["previous year"].append(_timed(lambda i=i: at.number_input(key=f"prev_{client_id}").set_value(20_000_000.0 + i * 100_000).run()))
+        paid = dt.date(2024, 3, 1) + dt.timedelta(days=i % 28)  # the demo paid on Mar 8: the same deposit quarter
+        out["deposit date"].append(_timed(lambda paid=paid: at.date_input(key=f"paid_{client_id}").set_value(paid).run()))
         out["date change"].append(_timed(lambda day=day: at.date_input(key="as_of").set_value(day).run()))
         if at.exception:
             raise RuntimeError(at.exception[0].message)
     at.number_input(key=f"target_{client_id}").set_value(target).run()  # leave the demo as it was
+    at.selectbox(key=f"ctype_{client_id}_en").set_value(kind0).run()
+    at.number_input(key=f"prev_{client_id}").set_value(prev0).run()
+    at.date_input(key=f"paid_{client_id}").set_value(paid0).run()
     return out
 
 
@@ -87,7 +98,7 @@ def main() -> None:
     times = page_times(args.rounds)
     print(f"Overview of the demo client at 2024-09-15 (AppTest, {args.rounds} interleaved rounds):")
     ratios = report(times)
-    print(f"summary (pages): target change {ratios['target change']:.2f}x no-op, date change {ratios['date change']:.2f}x no-op")
+    print("summary (pages): " + ", ".join(f"{a} {ratios[a]:.2f}x no-op" for a in ACTIONS[1:]))
 
 
 if __name__ == "__main__":
