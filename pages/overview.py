@@ -12,7 +12,7 @@ from core.ledger import expiring_balance_fen
 from core.outlook import Outlook
 from ui.caches import counted_by_day
 from ui.context import PageContext, page_start
-from ui.figures import cumulative_chart, cumulative_figure, method_reason, outlook_figure, pre_return_figure
+from ui.figures import cumulative_chart, cumulative_figure, method_reason, pre_return_chart
 from ui.reliability import reliability_panel
 from ui.text import plain
 
@@ -103,7 +103,7 @@ def charts(ctx: PageContext, result: Evaluation, outlook: Outlook | None) -> Non
         st.plotly_chart(cumulative_chart(daily, None, ctx.policy, ctx.client.terms, L) if outlook is None
                         else cumulative_figure(outlook, daily, ctx.policy, ctx.client.terms, L), width="stretch")
     with right:
-        st.plotly_chart(outlook_figure(outlook, "pre_return", L, lambda: pre_return_figure(result, outlook, L)), width="stretch")
+        st.plotly_chart(pre_return_chart(result, outlook, L), width="stretch")
 
 
 @st.fragment  # picking another CSV sheet reruns this section only, not the page and its figures

@@ -778,3 +778,31 @@ def test_the_cumulative_figure_of_a_what_if_is_the_validated_chart_exactly(lang)
         reference = cumulative_chart(daily, o.fan, sc.policy, terms, lang)
         assert json.loads(pio.to_json(fast, validate=False)) == json.loads(pio.to_json(reference, validate=False))  # what the browser gets
     assert len([k for k in vars(first.rows_stage) if k.startswith("_memo_figure_spend_fan")]) == 1
+
+
+def test_the_pre_return_chart_is_reused_only_while_its_amounts_stay_the_same():
+    """ui.figures.pre_return_chart keeps the bar chart per row stage and amounts: a target
+    change that leaves the pre-returns and credits as they were reuses the figure, one that
+    moves them (a 630 reduction at three times the target) draws its own, equal to a fresh
+    pre_return_figure."""
+    import json
+    from dataclasses import replace
+
+    import plotly.io as pio
+
+    from core.evaluation import evaluate
+    from core.outlook import outlook
+    from tests.conftest import demo_scenario
+    from ui.figures import pre_return_chart, pre_return_figure
+
+    sc = demo_scenario()
+    day = dt.date(2024, 9, 15)
+    first = outlook(sc.spend, sc.terms, sc.policy, day, paths=300)
+    figures = []
+    for factor in (1, 1.02, 3):
+        terms = replace(sc.terms, target_fen=int(sc.terms.target_fen * factor))
+        o = outlook(sc.spend, terms, sc.policy, day, paths=300, stage=first.stage, rows_stage=first.rows_stage)
+        result = evaluate(sc.spend, terms, sc.policy, day)
+        figures.append(pre_return_chart(result, o, "en"))
+        assert json.loads(pio.to_json(figures[-1])) == json.loads(pio.to_json(pre_return_figure(result, o, "en")))
+    assert figures[0] is figures[1] and figures[2] is not figures[0]

@@ -166,6 +166,16 @@ def pre_return_figure(result: Evaluation, outlook: Outlook | None, L: str) -> go
     return layout(bars, t("overview.pre_return_by_quarter", L), L)
 
 
+def pre_return_chart(result: Evaluation, outlook: Outlook | None, L: str) -> go.Figure:
+    """`pre_return_figure`, kept per row stage and the amounts it draws: a what-if that
+    leaves the pre-returns and credits as they were (most target changes) reuses it."""
+    if outlook is None or outlook.rows_stage is None:
+        return pre_return_figure(result, outlook, L)
+    amounts = (tuple(int(v) for v in outlook.expected.outcome.pre_return[0]), result.credited_fen)
+    return remembered(outlook.rows_stage, f"figure_pre_return_{L}_{amounts}", lambda: pre_return_figure(result, outlook, L),
+                      copied=False)
+
+
 def expiry_figure(ledger: pd.DataFrame, L: str) -> go.Figure:
     by_expiry = ledger.groupby("expiry")[["credited_fen", "projected_unused_fen"]].sum().reset_index()
     fig = go.Figure([
