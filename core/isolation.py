@@ -100,6 +100,9 @@ def _limit_memory(extra_mb: int) -> None:
 def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
     """The worker: limit itself, run, send ('ok', result) or why not."""
     try:
+        import faulthandler
+
+        faulthandler.disable()  # a reader that aborts is reported by the parent in one line, not dumped on the shared stderr
         _limit_memory(memory_mb)
         try:
             reply: tuple[str, Any] = ("ok", fn(*args))
