@@ -26,14 +26,22 @@ LEDGER_PLATFORMS = ("ocean_ads", "oesa", "local", "xingtu_xgl")
 
 
 def bucket_of(platform: pd.Series, placement: pd.Series, network: pd.Series) -> pd.Series:
-    """'ocean_ads/feed/other' style bucket names; '' for spend that no return can pay.
-    Named once per distinct (platform, placement, network) — a million rows have a few dozen."""
+    """'ocean_ads/feed/other' style bucket names; '' for spend that no return can pay."""
     if len(platform) == 0:
         return pd.Series([], index=platform.index, dtype=object)
-    inverse, first = distinct_combinations([platform, placement, network])
+    codes, names = bucket_codes(platform, placement, network)
+    return pd.Series(names[codes], index=platform.index)
+
+
+def bucket_codes(platform: pd.Series, placement: pd.Series, network: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's bucket as (codes, names), exactly as pd.factorize(bucket_of(...)) numbers
+    them (in order of first appearance). Named once per distinct (platform, placement,
+    network) — a million rows have a few dozen — and never as a million-string column."""
+    inverse, first = distinct_combinations([platform, placement, network])  # combinations in order of first appearance
     p, place, net = (col.iloc[first].astype(str).to_numpy(dtype=object) for col in (platform, placement, network))
-    names = np.where(np.isin(p, LEDGER_PLATFORMS), p + "/" + place + "/" + np.where(net == "csj", "csj", "other"), "")
-    return pd.Series(names.astype(object)[inverse], index=platform.index)
+    per_combination = np.where(np.isin(p, LEDGER_PLATFORMS), p + "/" + place + "/" + np.where(net == "csj", "csj", "other"), "")
+    name_code, names = pd.factorize(per_combination.astype(object))
+    return name_code[inverse], np.asarray(names, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -60,11 +68,11 @@ def pre_return_shares(rows: pd.DataFrame, classes: RowClasses, rates: RowRates, 
     units = rows["amount_fen"].to_numpy(dtype=np.float64)[m] * rates.agreed_ppm[m]
     part = rows[["platform", "placement", "network"]]  # only what names a bucket is copied
     part = part.loc[m] if not m.all() else part
-    bucket_codes, bucket_names = pd.factorize(bucket_of(part["platform"], part["placement"], part["network"]))
+    codes, bucket_names = bucket_codes(part["platform"], part["placement"], part["network"])
     frame = pd.DataFrame({
         "group": np.zeros(int(m.sum()), dtype=np.int64) if group is None else group[m],
         "quarter": classes.quarter[m],
-        "bucket": bucket_codes,
+        "bucket": codes,
         "units": units,
     })
     by = frame[frame["units"] > 0].groupby(["group", "quarter", "bucket"])["units"].sum()

@@ -345,3 +345,19 @@ def test_the_int64_fast_path_is_taken_for_ordinary_amounts_and_left_for_absurd_o
     assert exact_sum(np.array([edge - 2**11]), np.array([1])).dtype == np.int64  # the bound is checked in float64: 2^-53 margin
     assert exact_sum(np.array([edge - 1]), np.array([1])).dtype == object
     assert exact_sum(np.array([2**70], dtype=object), np.array([1])).tolist() == [2**70 + 1]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ocean_ads", "local", "qianchuan", "xingtu_xgl", "oesa"]),
+                          st.sampled_from(["feed", "search"]), st.sampled_from(["csj", "douyin", "other"])), max_size=60))
+def test_bucket_codes_number_the_buckets_as_factorizing_every_rows_name_would(items):
+    """core.ledger.bucket_codes names each distinct (platform, placement, network) once and
+    never builds a column of names: its codes and names equal pd.factorize over each row's
+    bucket name written out by hand (the order the credit split's ties follow)."""
+    from core.ledger import LEDGER_PLATFORMS, bucket_codes
+
+    frame = pd.DataFrame(items, columns=["platform", "placement", "network"]).astype("category")
+    by_hand = [f"{p}/{pl}/{'csj' if n == 'csj' else 'other'}" if p in LEDGER_PLATFORMS else "" for p, pl, n in items]
+    want_codes, want_names = pd.factorize(pd.Series(by_hand, dtype=object))
+    codes, names = bucket_codes(frame["platform"], frame["placement"], frame["network"])
+    assert codes.tolist() == want_codes.tolist() and list(names) == list(want_names)
