@@ -404,9 +404,10 @@ def load_rows(engine: Engine, client_id: int) -> pd.DataFrame:
     """Active stored rows as canonical cells (None where the classification decides)."""
     cols = ["source_row", "date", "account_id", *ROW_FIELDS, "amount_fen"]
     with Session(engine) as s:
-        result = s.exec(select(*[getattr(SpendRow, c) for c in cols]).where(
-            SpendRow.client_id == client_id, SpendRow.replaced_by.is_(None)).order_by(SpendRow.id))
-        return pd.DataFrame(result.all(), columns=cols)
+        rows = s.exec(select(*[getattr(SpendRow, c) for c in cols]).where(
+            SpendRow.client_id == client_id, SpendRow.replaced_by.is_(None)).order_by(SpendRow.id)).all()
+    columns = list(zip(*rows)) if rows else [() for _ in cols]  # column by column: half the time of a frame from row tuples
+    return pd.DataFrame({c: list(v) for c, v in zip(cols, columns)})
 
 
 def data_warnings(engine: Engine, client_id: int) -> int:
