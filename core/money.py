@@ -111,7 +111,7 @@ def machine_ints(values: np.ndarray) -> np.ndarray | None:
     period rules' sums and differences of such values cannot wrap), else None."""
     arr = np.asarray(values)
     if arr.dtype == object:
-        if arr.size and not all(type(v) is int for v in arr.flat[:64]):  # Python ints only: never truncate a float
+        if not all(type(v) is int for v in arr.flat):  # Python ints only: never truncate a float
             return None
         try:
             arr = arr.astype(np.int64)

@@ -31,7 +31,8 @@ def model_table(ctx: PageContext) -> pd.DataFrame:
         (t("app.method", L), t(f"method.{method_choice() or 'combined'}", L)),
         (t("assumptions.m.run_rate_days", L), str(cfg["run_rate_days"])),
         (t("assumptions.m.account_events", L), t("assumptions.m.account_events_v", L, stop=cfg["account_stop_days"],
-                                                                 gaps=cfg["account_stop_gaps"], start=cfg["account_start_days"])),
+                                                                 gaps=cfg["account_stop_gaps"], start=cfg["account_start_days"],
+                                                                 level=cfg["account_level_days"])),
         (t("assumptions.m.profile_weights", L), ", ".join(f"{t(f'assumptions.profile.{k}', L)} {v:g}"
                                                            for k, v in cfg["profile_weights_with_previous"].items())),
         (t("assumptions.m.return_share", L), t("assumptions.m.return_share_v", L)),
@@ -47,7 +48,7 @@ def main() -> None:
     st.caption(t("assumptions.intro", L))
     st.dataframe(readings_table(ctx), hide_index=True, width="stretch")
     st.subheader(t("assumptions.model", L))
-    st.markdown(f"**{t('assumptions.m.plain', L)}** — {t('assumptions.m.plain_v', L)}")
+    st.markdown(f"**{t('assumptions.m.plain', L)}** — {t('assumptions.m.plain_v', L, level=settings()['account_level_days'])}")
     st.markdown(f"**{t('assumptions.m.uncertainty', L)}** — {t('assumptions.m.uncertainty_v', L)} {pool_text(L)}")
     st.dataframe(model_table(ctx), hide_index=True, width="stretch")
 

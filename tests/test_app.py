@@ -670,7 +670,7 @@ def test_inputs_stored_under_the_old_name_are_saved_under_the_new_one():
 
 
 def test_the_overviews_kept_figures_follow_every_what_if_and_the_language():
-    """ui.figures.outlook_figure keeps a figure on its cached outlook: a target change draws the
+    """The Overview keeps its figures on its cached stages: a target change draws the
     new target line, going back draws the old one again, and each language has its own figure."""
     import base64
     import json
@@ -806,3 +806,22 @@ def test_the_pre_return_chart_is_reused_only_while_its_amounts_stay_the_same():
         figures.append(pre_return_chart(result, o, "en"))
         assert json.loads(pio.to_json(figures[-1])) == json.loads(pio.to_json(pre_return_figure(result, o, "en")))
     assert figures[0] is figures[1] and figures[2] is not figures[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_assumptions_page_states_the_account_rules_from_the_settings_file(monkeypatch, lang):
+    """The live-account thresholds are data (data/forecast.toml), so the Assumptions page's
+    plain words and its table read them from there: a changed level-days setting shows up in
+    both, in either language, never a number written into the text."""
+    import core.forecast
+
+    shipped = core.forecast.settings()
+    monkeypatch.setattr(core.forecast, "settings", lambda: {**shipped, "account_level_days": 11})
+    at = run_app(lang)
+    at.switch_page("pages/assumptions.py").run()
+    assert not at.exception
+    plain = next(m.value for m in at.markdown if t("assumptions.m.plain", lang) in m.value)
+    assert "11" in plain and " 7 " not in plain and "满 7 天" not in plain
+    table = at.dataframe[1].value
+    events = table[table.iloc[:, 0] == t("assumptions.m.account_events", lang)].iloc[0, 1]
+    assert "11" in events

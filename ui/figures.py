@@ -2,7 +2,7 @@
 
 Why one module: a page is inputs -> one call -> figures; the figures' data come from core
 (amounts in fen, converted here to the axis unit of the language: 元 or 万元), and a figure
-kept on a cached outlook (`outlook_figure`) is built here once."""
+kept on a cached stage (`stage_figure`, `cumulative_figure`, `pre_return_chart`) is built here once."""
 from __future__ import annotations
 
 import datetime as dt
@@ -25,21 +25,14 @@ from core.terms import ContractTerms
 from .text import plotly_text
 
 
-def outlook_figure(outlook: Outlook | None, name: str, lang: str, build: Callable[[], go.Figure],
-                   terms_free: bool = False) -> go.Figure:
-    """A figure built once per cached outlook and language, kept on the outlook itself.
-
-    Why it is safe: every input of these figures (the outlook's paths, fan and track record,
-    the evaluation and counted spend of the same spend version, terms, contract and date) is a
-    function of the key the outlook was cached under, so the figure lives and dies with it.
-    Why: building and validating Plotly figures was a third of a no-op rerun's CPU. Streamlit
-    only serialises the figure (a copy), so the kept one is never changed. ``terms_free``: a
-    figure of the forecast alone (the track record) is kept on the forecast stage, so a
-    what-if on the terms does not build it again."""
-    if outlook is None:
+def stage_figure(outlook: Outlook | None, name: str, lang: str, build: Callable[[], go.Figure]) -> go.Figure:
+    """A figure of the forecast alone (the track record), built once per forecast stage and
+    language and kept on the stage: a what-if on the terms reuses it. Streamlit only
+    serialises the figure (a copy), so the kept one is never changed. (The Overview's
+    figures are kept by what they draw: `cumulative_figure`, `pre_return_chart`.)"""
+    if outlook is None or outlook.stage is None:
         return build()
-    owner = outlook.stage if terms_free and outlook.stage is not None else outlook
-    return remembered(owner, f"figure_{name}_{lang}", build, copied=False)
+    return remembered(outlook.stage, f"figure_{name}_{lang}", build, copied=False)
 
 
 def money(fen, lang: str) -> np.ndarray:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.error_model import load as load_error_model
 from core.i18n import fmt_pct, t
-from ui.figures import method_reason, outlook_figure, track_record_chart
+from ui.figures import method_reason, stage_figure, track_record_chart
 
 
 def pool_text(lang: str) -> str:
@@ -37,7 +37,7 @@ def reliability_panel(outlook, lang: str, expanded: bool = False) -> None:
             inside = int(record["inside"].sum())
             st.markdown(t("track.coverage", lang, k=inside, n=len(record), pct=fmt_pct(inside / len(record), lang, 0),
                           first=f"{record['origin'].min():%Y-%m-%d}"))
-            st.plotly_chart(outlook_figure(outlook, "track_record", lang, lambda: track_record_chart(record, lang), terms_free=True), width="stretch")
+            st.plotly_chart(stage_figure(outlook, "track_record", lang, lambda: track_record_chart(record, lang)), width="stretch")
             st.caption(spread_text(outlook.spread, lang))
         st.caption(t("track.method", lang, reason=method_reason(outlook, lang)))
         st.caption(pool_text(lang))
