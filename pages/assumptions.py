@@ -30,9 +30,9 @@ def model_table(ctx: PageContext) -> pd.DataFrame:
     rows = [
         (t("app.method", L), t(f"method.{method_choice() or 'combined'}", L)),
         (t("assumptions.m.run_rate_days", L), str(cfg["run_rate_days"])),
-        (t("assumptions.m.account_events", L), t("assumptions.m.account_events_v", L, stop=cfg["account_stop_days"],
-                                                                 gaps=cfg["account_stop_gaps"], start=cfg["account_start_days"],
-                                                                 level=cfg["account_level_days"])),
+        (t("assumptions.m.account_stop", L), t("assumptions.m.account_stop_v", L, stop=cfg["account_stop_days"], gaps=cfg["account_stop_gaps"])),
+        (t("assumptions.m.account_start", L), t("assumptions.m.account_start_v", L, start=cfg["account_start_days"],
+                                                 level=cfg["account_level_days"])),
         (t("assumptions.m.profile_weights", L), ", ".join(f"{t(f'assumptions.profile.{k}', L)} {v:g}"
                                                            for k, v in cfg["profile_weights_with_previous"].items())),
         (t("assumptions.m.return_share", L), t("assumptions.m.return_share_v", L)),

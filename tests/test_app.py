@@ -823,5 +823,5 @@ def test_the_assumptions_page_states_the_account_rules_from_the_settings_file(mo
     plain = next(m.value for m in at.markdown if t("assumptions.m.plain", lang) in m.value)
     assert "11" in plain and " 7 " not in plain and "满 7 天" not in plain
     table = at.dataframe[1].value
-    events = table[table.iloc[:, 0] == t("assumptions.m.account_events", lang)].iloc[0, 1]
-    assert "11" in events
+    new_account = table[table.iloc[:, 0] == t("assumptions.m.account_start", lang)].iloc[0, 1]
+    assert "11" in new_account
