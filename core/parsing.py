@@ -54,6 +54,9 @@ class AmountParse:
     rounded: np.ndarray  # had fractions of a fen and was rounded half-up
 
 
+_DECIMAL_CHUNK = 1 << 20  # cells per decimal cast: bounds its temporaries at ~50 MB for any file
+
+
 def plain_decimal_fen(values: pd.Series) -> AmountParse | None:
     """The fast path for machine exports: every cell plain decimal text with at most two
     decimals ('1234.56', '-5', '1e3') parses exactly in Arrow's decimal parser. None when
@@ -64,10 +67,13 @@ def plain_decimal_fen(values: pd.Series) -> AmountParse | None:
         arr = pa.array(values, from_pandas=True)
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or arr.null_count:
             return None
-        fen = pc.cast(pc.multiply(arr.cast(pa.decimal128(20, 2)), pa.scalar(100, pa.decimal128(3, 0))), pa.int64())
+        fen = np.empty(len(arr), dtype=np.int64)
+        for start in range(0, len(arr), _DECIMAL_CHUNK):  # decimal128 temporaries: 16 bytes a cell, twice
+            part = arr.slice(start, _DECIMAL_CHUNK).cast(pa.decimal128(20, 2))
+            fen[start:start + len(part)] = pc.cast(pc.multiply(part, pa.scalar(100, pa.decimal128(3, 0))), pa.int64()) \
+                .to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    fen = fen.to_numpy(zero_copy_only=False).astype(np.int64)
     negative, too_large = fen < 0, fen > MAX_AMOUNT_FEN
     ok = ~too_large
     return AmountParse(fen=np.where(ok & ~negative, fen, 0), ok=ok, negative=negative & ok, too_large=too_large,

@@ -82,13 +82,19 @@ def _by_quarter(group: np.ndarray, q: np.ndarray, fen: np.ndarray, mask: np.ndar
     if not mask.any():
         return out
     key = group[mask].astype(np.int64) * 4 + (q[mask].astype(np.int64) - 1)
-    values = summable(fen[mask])
-    if int(values.sum()) < _FLOAT_EXACT and (values >= 0).all():
-        sums = np.bincount(key, weights=values, minlength=groups * 4).round().astype(np.int64)
-        out[:] = sums.reshape(groups, 4).astype(object)
-        return out
+    out[:] = sums_by_key(key, summable(fen[mask]), groups * 4).reshape(groups, 4).astype(object)
+    return out
+
+
+def sums_by_key(key: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Exact sums of integer ``values`` per key 0..size-1: a float bincount when the values
+    are non-negative and their total is below 2**53 (every partial sum then exact), else an
+    int64 or Python-integer group-by (core.money.summable chose the type)."""
+    if values.dtype != object and (values >= 0).all() and int(values.sum()) < _FLOAT_EXACT:
+        return np.bincount(key, weights=values, minlength=size).round().astype(np.int64)
+    out = np.zeros(size, dtype=object)
     for k, total in pd.Series(values).groupby(key, sort=False).sum().items():
-        out[int(k) // 4, int(k) % 4] = int(total)
+        out[int(k)] = int(total)
     return out
 
 
@@ -106,15 +112,30 @@ def quarter_totals(fen: np.ndarray, classes: RowClasses, rates: RowRates, policy
     totals.party_b[:] = _by_quarter(group, q, fen, classes.party_b, groups)
     totals.base[:] = _by_quarter(group, q, fen, classes.base, groups)
     if classes.base.any():
-        m = classes.base
-        sums = (
-            pd.DataFrame({"k": group[m], "q": q[m], "g": rates.zero_group[m], "ppm": rates.agreed_ppm[m], "fen": summable(fen[m])})
-            .groupby(["k", "q", "g", "ppm"], sort=False)["fen"]
-            .sum()
-        )
-        reduction = to_ppm(policy.assessment_630.rate_reduction)
-        for (k, quarter, zero_group, ppm), base_fen in sums.items():
-            k, i, g, ppm, base_fen = int(k), int(quarter) - 1, int(zero_group), int(ppm), int(base_fen)
-            totals.agreed_units[k, i, g] += base_fen * ppm
-            totals.reduced_units[k, i, g] += base_fen * max(0, ppm - reduction)
+        _add_base_units(totals, fen, classes, rates, group, groups, to_ppm(policy.assessment_630.rate_reduction))
     return totals
+
+
+def _add_base_units(totals: QuarterTotals, fen: np.ndarray, classes: RowClasses, rates: RowRates,
+                    group: np.ndarray, groups: int, reduction: int) -> None:
+    """Σ base fen per (group, quarter, zero group, rate) in one fused key — one bincount,
+    not a four-column group-by — then × rate in Python integers."""
+    m = classes.base
+    ppm_code, ppm_values = pd.factorize(rates.agreed_ppm[m])
+    n_ppm = max(len(ppm_values), 1)
+    key = ((group[m].astype(np.int64) * 4 + (classes.quarter[m].astype(np.int64) - 1)) * N_ZERO_GROUPS
+           + rates.zero_group[m].astype(np.int64)) * n_ppm + ppm_code
+    size = groups * 4 * N_ZERO_GROUPS * n_ppm
+    distinct = None
+    if size > 4 * len(key) + 4096:  # many clients × rates: number the keys present instead
+        key, distinct = pd.factorize(key)
+        size = len(distinct)
+    sums = sums_by_key(key, summable(fen[m]), size)
+    for k in np.flatnonzero(sums):
+        full = int(k if distinct is None else distinct[k])
+        rest, p = divmod(full, n_ppm)
+        rest, g = divmod(rest, N_ZERO_GROUPS)
+        client, i = divmod(rest, 4)
+        base_fen, ppm = int(sums[k]), int(ppm_values[p])
+        totals.agreed_units[client, i, g] += base_fen * ppm
+        totals.reduced_units[client, i, g] += base_fen * max(0, ppm - reduction)

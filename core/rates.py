@@ -70,11 +70,12 @@ def _listed_class(rows: pd.DataFrame, q: np.ndarray, policy: Policy, terms: Cont
         start = quarter_of(change.notified_on, policy) + (0 if change.listed else 1)
         for quarter in range(max(start, 1), 5):
             by_quarter[(change.customer, quarter)] = (change.listed_class or "") if change.listed else ""
-    table = pd.Series(by_quarter, dtype=object)
-    if table.empty:
+    if not by_quarter:
         return np.full(len(rows), "", dtype=object)
-    keys = pd.MultiIndex.from_arrays([rows["customer"].astype(object).to_numpy(), q])
-    return table.reindex(keys).fillna("").to_numpy(dtype=object)
+    codes, customers = pd.factorize(rows["customer"], use_na_sentinel=False)  # looked up per customer, not per row
+    table = np.array([[by_quarter.get((c, quarter), "") for quarter in range(6)] for c in customers] or [[""] * 6],
+                     dtype=object)
+    return table[codes, q]
 
 
 RATE_COLUMNS = ("industry_class", "special", "business_model", "kol_reuses_xingtu_video", "platform", "ad_model")

@@ -124,7 +124,9 @@ def assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[s
         elif spec.kind == "category":
             data[name] = _free_categorical(out[name], n)
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
-    frame["customer"] = frame["customer"].where(frame["customer"] != "", frame["account_id"])
+    unnamed = (frame["customer"] == "").to_numpy(dtype=bool)
+    if unnamed.any():  # a named customer everywhere (a portfolio export) copies no column
+        frame["customer"] = frame["customer"].where(~unnamed, frame["account_id"])
     frame["source_row"] = np.asarray(rows_no, dtype=np.int64)
     return frame[CANONICAL_COLUMNS + [f for f in fields if f not in SPEND_FIELDS]]
 

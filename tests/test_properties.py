@@ -361,3 +361,103 @@ def test_bucket_codes_number_the_buckets_as_factorizing_every_rows_name_would(it
     want_codes, want_names = pd.factorize(pd.Series(by_hand, dtype=object))
     codes, names = bucket_codes(frame["platform"], frame["placement"], frame["network"])
     assert codes.tolist() == want_codes.tolist() and list(names) == list(want_names)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["a", "b", None]), st.integers(-2**40, 2**40)), min_size=1, max_size=60),
+       st.integers(1, 14))
+def test_combination_keys_are_equal_exactly_where_the_rows_are(items, width):
+    """The duplicate-row warning's key: with many copies of a high-cardinality column (60
+    distinct values need 11 to pass 2^62) the key is folded, which must not merge or split
+    any rows."""
+    from core.classification import combination_keys
+
+    frame = pd.DataFrame(items, columns=["small", "text", "big"]).astype({"text": "str"})
+    columns = [frame["small"], frame["text"], *([frame["big"]] * width)]
+    keys = combination_keys(columns)
+    tuples = list(zip(*(c.tolist() for c in columns)))
+    for i in range(len(items)):
+        for j in range(len(items)):
+            same = all((a == b) or (pd.isna(a) and pd.isna(b)) for a, b in zip(tuples[i], tuples[j]))
+            assert (keys[i] == keys[j]) == same
+    assert (pd.Series(keys).duplicated().to_numpy() == frame[["small", "text", "big"]].duplicated().to_numpy()).all()
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(st.lists(st.one_of(st.integers(-10**12, 10**14).map(str),
+                          st.decimals(-10**9, 10**12, places=2, allow_nan=False, allow_infinity=False).map(str)),
+                min_size=1, max_size=40),
+       st.integers(1, 7))
+def test_the_decimal_fast_path_parses_as_the_general_parser_across_chunks(cells, chunk):
+    """Amounts are cast in chunks (bounded temporaries); any chunk size gives the general
+    parser's fen for plain decimal text."""
+    import core.parsing as parsing
+
+    series = pd.Series(cells, dtype="str")
+    general = parsing.parse_amount_fen(series)
+    old = parsing._DECIMAL_CHUNK
+    parsing._DECIMAL_CHUNK = chunk
+    try:
+        fast = parsing.plain_decimal_fen(series)
+    finally:
+        parsing._DECIMAL_CHUNK = old
+    assert fast is not None
+    assert fast.fen.tolist() == general.fen.tolist()
+    assert fast.ok.tolist() == general.ok.tolist() and fast.negative.tolist() == general.negative.tolist()
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(1, 4), st.booleans(), st.booleans(), st.integers(0, 2),
+                          st.sampled_from([0, 10_000, 16_000, 38_000, 50_000]),
+                          st.one_of(st.integers(-10**6, 10**9), st.integers(2**50, 2**60))), max_size=40),
+       st.sampled_from([5, 3000]))
+def test_quarter_totals_equal_a_plain_python_sum_per_client_quarter_and_rate(items, groups):
+    """The fused (client, quarter, zero group, rate) key gives the sums a row-by-row Python
+    loop gives — on the float bincount path, the int64 path (negative fen) and the
+    Python-integer path (fen past 2**53 in total); 3,000 clients take the numbered-keys path."""
+    from core.classification import RowClasses
+    from core.policy import to_ppm
+    from core.pre_return import quarter_totals
+    from core.rates import N_ZERO_GROUPS, RowRates
+
+    reduction = to_ppm(POLICY.assessment_630.rate_reduction)
+    n = len(items)
+    col = list(zip(*items)) if items else [()] * 7
+    group, q, counted, base, zero, ppm, fen = (np.array(c, dtype=np.int64) for c in col)
+    classes = RowClasses(quarter=q.astype(np.int8), counted=counted.astype(bool), base=base.astype(bool) & counted.astype(bool),
+                         party_b=np.zeros(n, dtype=bool))
+    rates = RowRates(agreed_ppm=ppm, zero_group=zero.astype(np.int8), effective_class=np.full(n, "A", dtype=object),
+                     kol_reuse=np.zeros(n, dtype=bool))
+    totals = quarter_totals(fen, classes, rates, POLICY, group, groups)
+    want_counted = [[0] * 4 for _ in range(groups)]
+    want_base = [[0] * 4 for _ in range(groups)]
+    want_units = [[[0] * N_ZERO_GROUPS for _ in range(4)] for _ in range(groups)]
+    want_reduced = [[[0] * N_ZERO_GROUPS for _ in range(4)] for _ in range(groups)]
+    for k, quarter, c, b, g, rate, amount in items:
+        if c:
+            want_counted[k][quarter - 1] += amount
+        if c and b:
+            want_base[k][quarter - 1] += amount
+            want_units[k][quarter - 1][g] += amount * rate
+            want_reduced[k][quarter - 1][g] += amount * max(0, rate - reduction)
+    assert totals.counted.tolist() == want_counted and totals.base.tolist() == want_base
+    assert totals.agreed_units.tolist() == want_units and totals.reduced_units.tolist() == want_reduced
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(1, 4), st.integers(0, 5),
+                          st.one_of(st.integers(1, 10**12).map(float), st.floats(0.5, 1e9), st.integers(2**52, 2**56).map(float))),
+                max_size=40),
+       st.sampled_from([0, 5000]))
+def test_bucket_units_sum_as_the_sorted_groupby_does(items, offset):
+    """The ledger's bucket shares start from Σ units per (client, quarter, bucket): the fused
+    bincount must give the group-by's index, order, dtypes and sums exactly."""
+    from core.ledger import _units_by_cell
+
+    col = list(zip(*items)) if items else [()] * 4
+    group = np.array(col[0], dtype=np.int64) + offset
+    quarter, bucket = np.array(col[1], dtype=np.int8), np.array(col[2], dtype=np.int64)
+    units = np.array(col[3], dtype=np.float64)
+    want = pd.DataFrame({"group": group, "quarter": quarter, "bucket": bucket, "units": units}) \
+        .groupby(["group", "quarter", "bucket"])["units"].sum()
+    pd.testing.assert_series_equal(_units_by_cell(group, quarter, bucket, units, 6), want, check_exact=True)
