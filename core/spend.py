@@ -118,14 +118,12 @@ def assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[s
                 else CodedColumn(v.codes, np.asarray(v.values, dtype="datetime64[D]").astype("datetime64[s]")).dense()
         elif spec.kind == "money":
             data["amount_fen"] = _owned(v, np.dtype(np.int64))
-    for name, spec in fields.items():
-        if spec.kind == "text":
-            data[name] = _text(out[name], n)
-        elif spec.kind == "category":
-            data[name] = _free_categorical(out[name], n)
-    unnamed = (data["customer"] == "").to_numpy(dtype=bool)
+    texts = {name: _text(out[name], n) for name, spec in fields.items() if spec.kind == "text"}
+    unnamed = (texts["customer"] == "").to_numpy(dtype=bool)
     if unnamed.any():  # a named customer everywhere (a portfolio export) copies no column
-        data["customer"] = data["customer"].where(~unnamed, data["account_id"])
+        texts["customer"] = texts["customer"].where(~unnamed, texts["account_id"])
+    data |= texts
+    data |= {name: _free_categorical(out[name], n) for name, spec in fields.items() if spec.kind == "category"}
     data["source_row"] = np.array(rows_no, dtype=np.int64)
     order = CANONICAL_COLUMNS + [f for f in fields if f not in SPEND_FIELDS]
     # copy=False: every column above is this function's own array, so the frame keeps them as
