@@ -461,3 +461,42 @@ def test_bucket_units_sum_as_the_sorted_groupby_does(items, offset):
     want = pd.DataFrame({"group": group, "quarter": quarter, "bucket": bucket, "units": units}) \
         .groupby(["group", "quarter", "bucket"])["units"].sum()
     pd.testing.assert_series_equal(_units_by_cell(group, quarter, bucket, units, 6), want, check_exact=True)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(-500, 10**9)), min_size=1, max_size=60))
+def test_the_gap_checks_counted_grid_finds_what_sorting_finds(items):
+    """The gap warning's (account, day) keys: counted on a dense grid and sorted on a sparse
+    one give the same distinct keys and the same spent flags."""
+    from core.ingest import _distinct_spent
+
+    key = np.array([k for k, _ in items], dtype=np.int64)
+    amount = np.array([a for _, a in items], dtype=np.float64)
+    dense_keys, dense_spent = _distinct_spent(key, amount, 201, True)
+    sorted_keys, sorted_spent = _distinct_spent(key, amount, 201, False)
+    assert dense_keys.tolist() == sorted_keys.tolist() == sorted(set(key.tolist()))
+    assert dense_spent.tolist() == sorted_spent.tolist()
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["17001", "17002", "17003"]), st.integers(0, 6), st.sampled_from(["cash", "return"]),
+                          st.sampled_from(["ocean_ads", "local"]), st.sampled_from(["douyin", "csj"]), st.sampled_from(["feed", "search"])),
+                min_size=1, max_size=40),
+       st.sampled_from([1, 5000]))
+def test_duplicate_rows_are_the_rows_pandas_calls_duplicated(items, day_step):
+    """Only rows sharing an account-day are keyed for the duplicate warning; the rows it
+    names are pandas' duplicated rows, on a dense grid (daily) and a sparse one (days
+    5,000 apart: a typo'd year)."""
+    from core.ingest import _duplicate_warnings, account_days
+
+    rows = pd.DataFrame(items, columns=["account_id", "day", "funding", "platform", "network", "placement"])
+    rows["date"] = pd.to_datetime("2024-01-01") + pd.to_timedelta(rows.pop("day") * day_step, unit="D")
+    rows = rows.astype({"account_id": "str", "funding": "category", "platform": "category", "network": "category",
+                        "placement": "category"})
+    rows["source_row"] = np.arange(2, len(rows) + 2)
+    rows["amount_fen"] = 100
+    grid = account_days(rows)
+    assert grid.dense == (day_step == 1 or rows["date"].nunique() == 1)
+    named = [p.row for p in _duplicate_warnings(rows, "x.csv", grid)]
+    want = rows.loc[rows.duplicated(subset=["account_id", "date", "funding", "platform", "network", "placement"]), "source_row"]
+    assert named == want.tolist()
