@@ -500,3 +500,15 @@ def test_duplicate_rows_are_the_rows_pandas_calls_duplicated(items, day_step):
     named = [p.row for p in _duplicate_warnings(rows, "x.csv", grid)]
     want = rows.loc[rows.duplicated(subset=["account_id", "date", "funding", "platform", "network", "placement"]), "source_row"]
     assert named == want.tolist()
+
+
+def test_amounts_beyond_int64_fen_leave_the_decimal_fast_path():
+    """The fast path reads decimals' low 64 bits; a value needing the high ones goes to the
+    general parser (which calls it too large), never a wrapped-around fen."""
+    from core.parsing import parse_amount_fen, plain_decimal_fen
+
+    for cell in ("99999999999999999.99", "-99999999999999999.99"):
+        assert plain_decimal_fen(pd.Series([cell, "1.00"], dtype="str")) is None
+        assert not parse_amount_fen(pd.Series([cell], dtype="str")).ok[0]
+    fast = plain_decimal_fen(pd.Series(["92233720368547758.07", "-92233720368547758.08"], dtype="str"))
+    assert fast is not None and fast.too_large[0] and fast.negative[1]  # int64's own edges: read exactly, then refused
