@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 MISSING_TOKENS = frozenset({"", "nan", "none", "null", "nat", "-", "--", "—", "n/a", "na"})
 _UNIT_EXPONENT = {"": 0, "万": 4, "萬": 4, "亿": 8, "億": 8, "k": 3, "K": 3}
@@ -78,8 +77,12 @@ def plain_decimal_fen(values: pd.Series) -> AmountParse | None:
             return None
         fen = np.empty(len(arr), dtype=np.int64)
         for start in range(0, len(arr), _DECIMAL_CHUNK):  # decimal128 temporaries: 16 bytes a cell
-            if not _unscaled_fen(arr.slice(start, _DECIMAL_CHUNK).cast(pa.decimal128(20, 2)), fen[start:start + _DECIMAL_CHUNK]):
-                return None
+            part = arr.slice(start, _DECIMAL_CHUNK).cast(pa.decimal128(20, 2))
+            at = start
+            for chunk in part.chunks if isinstance(part, pa.ChunkedArray) else [part]:
+                if not _unscaled_fen(chunk, fen[at:at + len(chunk)]):
+                    return None
+                at += len(chunk)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     negative, too_large = fen < 0, fen > MAX_AMOUNT_FEN
