@@ -73,6 +73,8 @@ def _matches(col: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
     """Regex match per cell, on the categories only when the column is dictionary-encoded."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         cats = pd.Series(col.cat.categories.astype(str)).str.match(pattern).to_numpy(dtype=bool)
+        if not cats.any():  # the usual column: no label at all, so no pass over the rows
+            return np.zeros(len(col), dtype=bool)
         codes = col.cat.codes.to_numpy()
         return np.where(codes >= 0, cats[np.maximum(codes, 0)], False)
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
