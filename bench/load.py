@@ -132,14 +132,15 @@ async def measure(visit: Visit, base: str, levels: list[int], rounds: int, timeo
     return summary
 
 
-def start_server(database_url: str | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(database_url: str | None = None, script: str = "streamlit_app.py") -> tuple[subprocess.Popen, str]:
     """`streamlit run` on its own port (and a fresh SQLite database unless one is given);
-    returns once the port accepts connections."""
+    returns once the port accepts connections. ``script``: the app (bench/floor_app.py is
+    the start-up floor)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": database_url or f"sqlite:///{tempfile.mkdtemp()}/load.db"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                                "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
