@@ -55,7 +55,7 @@ def combination_keys(columns: list[Any]) -> np.ndarray:
     combined = np.zeros(len(columns[0]), dtype=np.int64)
     size = 1
     for column in columns:
-        codes = pd.factorize(column)[0]
+        codes = _codes(column)
         radix = int(codes.max(initial=0)) + 2
         if size * radix >= 2**62:
             combined = pd.factorize(combined)[0].astype(np.int64)
@@ -63,6 +63,17 @@ def combination_keys(columns: list[Any]) -> np.ndarray:
         combined = combined * radix + (codes + 1)
         size *= radix
     return combined
+
+
+def _codes(column: Any) -> np.ndarray:
+    """Codes equal exactly where the values are (-1: missing): a categorical's own codes and
+    a bool's 0/1 as they are — no hash pass — anything else factorized."""
+    dtype = getattr(column, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.codes if isinstance(column, pd.Series) else column.codes, dtype=np.int64)
+    if dtype == np.dtype(bool):
+        return np.asarray(column, dtype=np.int64)
+    return pd.factorize(column)[0]
 
 
 def in_scope(rows: pd.DataFrame, policy: Policy, as_of: dt.date) -> pd.DataFrame:

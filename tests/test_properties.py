@@ -373,7 +373,9 @@ def test_combination_keys_are_equal_exactly_where_the_rows_are(items, width):
     from core.classification import combination_keys
 
     frame = pd.DataFrame(items, columns=["small", "text", "big"]).astype({"text": "str"})
-    columns = [frame["small"], frame["text"], *([frame["big"]] * width)]
+    frame["even"] = frame["big"] % 2 == 0
+    frame["cat"] = frame["text"].astype("category")  # codes and bools are keyed as they are
+    columns = [frame["small"], frame["text"], frame["cat"], frame["even"], *([frame["big"]] * width)]
     keys = combination_keys(columns)
     tuples = list(zip(*(c.tolist() for c in columns)))
     for i in range(len(items)):
