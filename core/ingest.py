@@ -485,6 +485,7 @@ class AccountDays:
 
 
 def account_days(rows: pd.DataFrame) -> AccountDays:
+    """The cells of validated rows (every row has an account and a date)."""
     accounts, names = pd.factorize(rows["account_id"], sort=True)
     day = rows["date"].to_numpy(dtype="datetime64[D]").view(np.int64)
     first_day = int(day.min())

@@ -113,9 +113,8 @@ def assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[s
             continue
         if spec.kind == "bool":
             data[name] = _owned(v, np.dtype(bool))
-        elif spec.kind == "date":  # seconds, as pandas reads datetime64[D]; converted per distinct day
-            data[name] = _owned(v, np.dtype("datetime64[D]")).astype("datetime64[s]") if not isinstance(v, CodedColumn) \
-                else CodedColumn(v.codes, np.asarray(v.values, dtype="datetime64[D]").astype("datetime64[s]")).dense()
+        elif spec.kind == "date":
+            data[name] = _seconds(v)
         elif spec.kind == "money":
             data["amount_fen"] = _owned(v, np.dtype(np.int64))
     texts = {name: _text(out[name], n) for name, spec in fields.items() if spec.kind == "text"}
@@ -129,6 +128,14 @@ def assemble(out: dict[str, object], rows_no: np.ndarray, n: int, fields: dict[s
     # copy=False: every column above is this function's own array, so the frame keeps them as
     # they are — no stacking of same-typed columns into blocks (5M rows: 0.3 s, ~150 MB)
     return pd.DataFrame({c: data[c] for c in order}, index=pd.RangeIndex(n), copy=False)
+
+
+def _seconds(v: object) -> np.ndarray:
+    """Days as a new datetime64[s] array (pandas' unit for days), a coded column converted
+    per distinct day before it is expanded."""
+    if isinstance(v, CodedColumn):
+        return np.asarray(v.values, dtype="datetime64[D]").astype("datetime64[s]")[v.codes]
+    return np.asarray(v, dtype="datetime64[D]").astype("datetime64[s]")
 
 
 def _owned(v: object, dtype: np.dtype) -> np.ndarray:
