@@ -79,7 +79,9 @@ def _matches(col: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
         return np.where(codes >= 0, cats[np.maximum(codes, 0)], False)
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
         return np.zeros(len(col), dtype=bool)
-    return as_text(col).str.match(pattern).fillna(False).to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)  # each distinct cell matched once (a regex per
+    hits = as_text(pd.Series(uniques)).str.match(pattern).fillna(False).to_numpy(dtype=bool)  # cell: 0.3 s a 9,418-row import)
+    return hits[codes]
 
 
 def refuse_fund_statement(cells: pd.DataFrame, headers: list[str], name: str) -> None:

@@ -286,6 +286,19 @@ def count_overlap(engine: Engine, client_id: int, rows: pd.DataFrame) -> int:
 
 
 def _row_dicts(rows: pd.DataFrame, given: Iterable[str], batch_id: int, client_id: int) -> list[dict]:
+    return records(_row_frame(rows, given, batch_id, client_id))
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts of plain Python values (None where missing), as
+    ``frame.astype(object).where(frame.notna(), None).to_dict("records")`` gives them —
+    built column by column: to_dict boxed each cell, 0.25 s of a 9,418-row import."""
+    columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
+    names = list(frame.columns)
+    return [dict(zip(names, values)) for values in zip(*columns)]
+
+
+def _row_frame(rows: pd.DataFrame, given: Iterable[str], batch_id: int, client_id: int) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "batch_id": batch_id, "client_id": client_id, "source_row": rows["source_row"].astype(int),
@@ -299,8 +312,7 @@ def _row_dicts(rows: pd.DataFrame, given: Iterable[str], batch_id: int, client_i
             frame[f] = col.astype(bool) if SPEND_FIELDS[f].kind == "bool" else col.astype(str)
         else:
             frame[f] = None
-    frame = frame.astype(object).where(frame.notna(), None)
-    return frame.to_dict("records")
+    return frame
 
 
 class _Duplicate(Exception):
@@ -355,7 +367,9 @@ def _import_rows(s: Session, client_id: int, file_name: str, sha256: str, rows: 
     batch.replaced_rows = len(replaced)
     records = _row_dicts(rows, given, batch.id, client_id)
     for i in range(0, len(records), CHUNK):
-        s.execute(insert(SpendRow), records[i:i + CHUNK])
+        # the table's Core insert, not the ORM's bulk path: the same rows and defaults without
+        # a per-row ORM pass (9,418 rows: 0.27 s of the demo import)
+        s.execute(insert(SpendRow.__table__), records[i:i + CHUNK])  # type: ignore[attr-defined]
         if progress is not None:  # rows written so far (inside the open transaction), total
             progress(min(i + CHUNK, len(records)), len(records))
     _audit(s, client_id, "batch", "imported", None, f"{file_name} ({len(rows)} rows, {mode}, replaced {len(replaced)})", who)

@@ -519,3 +519,21 @@ def test_amounts_beyond_int64_fen_leave_the_decimal_fast_path():
         assert not parse_amount_fen(pd.Series([cell], dtype="str")).ok[0]
     fast = plain_decimal_fen(pd.Series(["92233720368547758.07", "-92233720368547758.08"], dtype="str"))
     assert fast is not None and fast.too_large[0] and fast.negative[1]  # int64's own edges: read exactly, then refused
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")), st.integers(-5, 5), st.floats(-1e3, 1e3, allow_nan=False),
+                          st.sampled_from(["合计", " 合计 ", "Total", "subtotal", "总计：", "2024-01-05", "1780000001", "", "小计"]),
+                          st.text(max_size=6)), min_size=1, max_size=30),
+       st.sampled_from(["object", "str"]))
+def test_summary_labels_are_matched_per_distinct_cell_as_per_cell(cells, dtype):
+    """The summary-row scan matches each distinct cell once; the rows it marks are those a
+    regex over every cell marks."""
+    from core.layouts import SUMMARY, _matches
+    from core.parsing import as_text
+
+    col = pd.Series(cells, dtype=object)
+    if dtype == "str":
+        col = col.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v)).astype("str")
+    want = as_text(col).str.match(SUMMARY).fillna(False).to_numpy(dtype=bool)
+    assert _matches(col, SUMMARY).tolist() == want.tolist()

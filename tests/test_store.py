@@ -259,3 +259,21 @@ def test_only_writes_to_the_spend_move_the_spend_version(engine):
     assert v()[1] == start[1] + 2
     repo.undo_batch(engine, cid, batch.batch_id, expected_version=v()[0])
     assert v()[1] == start[1] + 3
+
+
+def test_rows_are_written_as_the_plain_values_to_dict_gave():
+    """`repo.records` builds the insert's dicts column by column; every value equals, with
+    its type, what ``to_dict("records")`` gave (ints, bools, strs, dates, None)."""
+    from core.ingest import read_table_in_process
+
+    data = (Path(__file__).resolve().parents[1] / "data" / "demo" / "spend_2024.csv").read_bytes()
+    table = read_table_in_process(data, "spend_2024.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), POLICY)
+    frame = repo._row_frame(parsed.rows.head(300), given, 7, 3)
+    frame.loc[5, "account_id"] = None  # a missing cell of each kind becomes None
+    frame.loc[6, "amount_fen"] = None
+    want = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    got = repo.records(frame)
+    assert got == want
+    assert [[type(v) for v in r.values()] for r in got] == [[type(v) for v in r.values()] for r in want]
+    assert {type(v).__name__ for r in got for v in r.values()} >= {"int", "bool", "str", "date", "NoneType"}
