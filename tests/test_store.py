@@ -200,7 +200,7 @@ def test_opening_a_portfolio_client_stores_client_and_rows_together_or_not_at_al
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(repo, "_row_dicts", broken)
+    monkeypatch.setattr(repo, "_insert_rows", broken)
     with pytest.raises(RuntimeError):
         repo.create_client_with_rows(engine, f"P2 (K2) {tag}", inputs, rows, "spend.csv", "x" * 64, fields)
     assert [c.name for c in repo.list_clients(engine)] == before  # no client without its rows
@@ -277,3 +277,28 @@ def test_rows_are_written_as_the_plain_values_to_dict_gave():
     assert got == want
     assert [[type(v) for v in r.values()] for r in got] == [[type(v) for v in r.values()] for r in want]
     assert {type(v).__name__ for r in got for v in r.values()} >= {"int", "bool", "str", "date", "NoneType"}
+
+
+def test_sqlite_stores_through_the_driver_what_the_core_insert_stores(tmp_path, monkeypatch):
+    """On SQLite the rows go to the driver as plain tuples (`repo.RAW_INSERT_DIALECTS`): the
+    database must then hold exactly what SQLAlchemy's insert stored — the same text for
+    dates, the same 0/1 for flags, NULL where a field came from the classification —
+    and read back as the same rows."""
+    from sqlalchemy import text as sql
+
+    data = (Path(__file__).resolve().parents[1] / "data" / "demo" / "spend_2024.csv").read_bytes()
+    table = read_table(data, "spend_2024.csv")
+    parsed, given = prepare_spend(table, map_headers(table.headers), POLICY)
+    stored = {}
+    for name, raw in (("driver", ("sqlite",)), ("core", ())):
+        monkeypatch.setattr(repo, "RAW_INSERT_DIALECTS", raw)
+        engine = get_engine(f"sqlite:///{tmp_path / name}.db")
+        cid = new_client(engine)
+        imp(engine, cid, data, parsed.rows, given)
+        with engine.connect() as c:
+            cells = c.execute(sql("SELECT * FROM spendrow ORDER BY id")).all()
+            kinds = c.execute(sql("SELECT typeof(date), typeof(bidding), typeof(amount_fen), typeof(customer) FROM spendrow")).all()
+        stored[name] = (cells, sorted(set(kinds)), repo.load_rows(engine, cid))
+    assert stored["driver"][0] == stored["core"][0] and stored["driver"][1] == stored["core"][1]
+    pd.testing.assert_frame_equal(stored["driver"][2], stored["core"][2])
+    assert len(stored["driver"][0]) == len(parsed.rows)
