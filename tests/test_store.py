@@ -298,7 +298,11 @@ def test_sqlite_stores_through_the_driver_what_the_core_insert_stores(tmp_path, 
         with engine.connect() as c:
             cells = c.execute(sql("SELECT * FROM spendrow ORDER BY id")).all()
             kinds = c.execute(sql("SELECT typeof(date), typeof(bidding), typeof(amount_fen), typeof(customer) FROM spendrow")).all()
-        stored[name] = (cells, sorted(set(kinds)), repo.load_rows(engine, cid))
+        loaded = repo.load_rows(engine, cid)
+        stored[name] = (cells, sorted(set(kinds)), loaded, classified_spend(loaded, repo.get_classification(engine, cid)).rows)
     assert stored["driver"][0] == stored["core"][0] and stored["driver"][1] == stored["core"][1]
     pd.testing.assert_frame_equal(stored["driver"][2], stored["core"][2])
+    pd.testing.assert_frame_equal(stored["driver"][3], stored["core"][3])  # what is evaluated
+    pd.testing.assert_frame_equal(stored["driver"][3].drop(columns="source_row"),
+                                  parsed.rows.drop(columns="source_row"), check_categorical=False)  # = what was imported
     assert len(stored["driver"][0]) == len(parsed.rows)
