@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.forecast import STATISTICAL
-from core.i18n import t
-from ui.auth import require_team
-from ui.caches import policy_of
-from ui.inputs import contract_inputs, new_client_form
-from ui.router import router_run
-from ui.session import (
+from ui.preload import preload_frontend
+
+st.set_page_config(page_title="返货看板 · Rebate dashboard", page_icon="📈", layout="wide")
+# KPI values stay readable at 1280 px with five cards a row (money in 万 can be 10 characters);
+# the preloader below takes no room.
+st.html("<style>[data-testid='stMetricValue']{font-size:1.55rem} .st-key-preload{display:none}</style>")
+preload_frontend()  # before the app's imports: the browser fetches its modules while this run computes
+
+from core.forecast import STATISTICAL  # noqa: E402
+from core.i18n import t  # noqa: E402
+from ui.auth import require_team  # noqa: E402
+from ui.caches import policy_of  # noqa: E402
+from ui.inputs import contract_inputs, new_client_form  # noqa: E402
+from ui.router import router_run  # noqa: E402
+from ui.session import (  # noqa: E402
     apply_query_params,
     client_choices,
     current_client,
@@ -23,12 +31,7 @@ from ui.session import (
     remember_shared_widgets,
     restore_shared_widgets,
 )
-from ui.text import plain
-
-st.set_page_config(page_title="返货看板 · Rebate dashboard", page_icon="📈", layout="wide")
-
-# KPI values stay readable at 1280 px with five cards a row (money in 万 can be 10 characters).
-st.html("<style>[data-testid='stMetricValue']{font-size:1.55rem}</style>")
+from ui.text import plain  # noqa: E402
 
 LANGS = {"zh": "中文", "en": "English"}
 apply_query_params()

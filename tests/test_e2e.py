@@ -367,3 +367,21 @@ def test_a_fresh_servers_first_run_from_a_direct_link_goes_through_the_router(br
         assert sidebar.get_by_text(t("app.as_of", "en")).count() >= 1
         assert page.get_by_role("link", name=t("page.overview", "en")).count() >= 1  # the router's navigation
         page.close()
+
+
+def test_the_page_fetches_the_chart_module_before_any_chart_and_the_preloader_takes_no_room(app_url, browser):
+    """ui/preload.py: the Data page draws no chart, yet the browser asks for Plotly's module
+    (so on the Overview it loads while the server computes); the preloader is hidden."""
+    from core.i18n import t
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url.rsplit("/", 1)[-1]))
+    page.goto(app_url + "data?lang=en")
+    page.get_by_text(t("data.upload", "en")).first.wait_for(timeout=60_000)
+    page.wait_for_function("() => performance.getEntriesByType('resource').some(e => e.name.includes('/PlotlyChart.'))",
+                           timeout=30_000)
+    assert any(name.startswith("PlotlyChart.") for name in requested)
+    assert page.locator(".js-plotly-plot").count() == 0  # nothing here needed it: the preloader asked
+    assert page.locator(".st-key-preload").bounding_box() is None  # display: none — no gap above the page
+    page.close()
