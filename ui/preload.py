@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
+from streamlit.components.v2.types import ComponentRenderer
 
 # What the Overview (the landing page) and the sidebar draw; the other pages' tables load on their first visit.
 MODULES = ("PlotlyChart", "Metric", "NumberInput", "DateInput", "Selectbox", "Radio", "Html", "TextInput",
@@ -37,11 +38,12 @@ export default function(component) {
 
 
 @lru_cache(maxsize=1)
-def _component():
+def _component() -> ComponentRenderer:
+    """Registered once per process (Streamlit warns and replaces a component registered again)."""
     return st.components.v2.component("rebate_preload", js=JS % json.dumps(list(module_files())))
 
 
 def preload_frontend() -> None:
-    """Emit the (invisible) preloader once per page load."""
+    """Emit the hidden preloader (on every run: the browser imports each module once per page load)."""
     if module_files():
         _component()(key="preload")
