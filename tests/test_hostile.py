@@ -133,3 +133,37 @@ def test_the_cli_alone_forks_its_readers_directly_and_they_keep_their_limits(tmp
     args = _parser().parse_args(["portfolio", str(DEMO / "portfolio_clients.csv"), str(DEMO / "portfolio_spend.parquet"),
                                  "--as-of", "2024-09-30"])
     assert result["summary"] == json.loads(json.dumps(COMMANDS["portfolio"](args)))  # outside batch_process: the fork server
+
+
+def test_warmed_readers_are_the_fork_server_every_later_read_uses():
+    """core.isolation.warm_readers starts the fork server before any read (ui.router does it
+    a few seconds after a server's first run), and the first read then forks from that one
+    instead of starting its own — and reads the file right."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, multiprocessing.forkserver as fs\n"
+        "from core.ingest import read_table_in_process\n"
+        "from core.isolation import run_isolated, warm_readers\n"
+        "before = fs._forkserver._forkserver_pid\n"
+        "warm_readers()\n"
+        "warmed = fs._forkserver._forkserver_pid\n"
+        "table = run_isolated(read_table_in_process, (b'a,b\\n1,2\\n', 'x.csv'), 'x.csv')\n"
+        "print(json.dumps({'before': before, 'warmed': warmed, 'after': fs._forkserver._forkserver_pid,\n"
+        "                  'headers': table.headers, 'rows': len(table.cells)}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["before"] is None and result["warmed"] is not None
+    assert result["after"] == result["warmed"]  # the read used the warmed fork server
+    assert result["headers"] == ["a", "b"] and result["rows"] == 1
+
+
+def test_the_router_warms_the_readers_once_per_process():
+    """ui.router.warm_readers_later: one timer however many runs finish."""
+    from ui import router
+
+    first = router.warm_readers_later(delay=3600)  # a test process may already have one: then that one is returned
+    assert router.warm_readers_later(delay=0) is first
+    assert first.daemon  # never keeps a stopping server alive

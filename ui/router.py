@@ -9,6 +9,7 @@ that run through the router like every other.
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 import threading
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from typing import Iterator
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+
+from core.isolation import warm_readers
 
 _run = threading.local()  # each session's script runs in its own thread
 
@@ -38,6 +41,7 @@ def router_run() -> Iterator[None]:
     finally:
         _run.active = False
         freeze_new_modules()
+        warm_readers_later()
 
 
 _frozen_at = 0  # len(sys.modules) when the process last froze its long-lived objects
@@ -62,6 +66,33 @@ def freeze_new_modules() -> None:
         gc.collect(1)  # the young generations only: a full walk here cost 0.1–0.3 s of a first run
         gc.freeze()
         _frozen_at = len(sys.modules)
+
+
+WARM_READERS_AFTER_S = 3.0
+_warm_timer: threading.Timer | None = None
+_warm_lock = threading.Lock()
+
+
+def warm_readers_later(delay: float = WARM_READERS_AFTER_S) -> threading.Timer:
+    """Once per process, `delay` seconds after the first finished run: start the file readers'
+    fork server (core.isolation.warm_readers) while the user reads the page, so the first
+    upload or Portfolio visit does not wait for it. Why the delay: the fork server imports the
+    readers (about 0.6 s of CPU in its own process), which would otherwise compete with the
+    browser drawing the first page for a 2-core machine."""
+    global _warm_timer
+    with _warm_lock:
+        if _warm_timer is None:
+            _warm_timer = threading.Timer(delay, _warm_readers_logged)
+            _warm_timer.daemon = True
+            _warm_timer.start()
+        return _warm_timer
+
+
+def _warm_readers_logged() -> None:
+    try:
+        warm_readers()
+    except OSError as exc:  # no fork server now: the first read starts one, as before
+        logging.getLogger(__name__).warning("could not start the file readers early: %s", exc)
 
 
 def pin_navigation_for_apptest() -> None:
