@@ -14,7 +14,7 @@ from .calibration import calibrated_forecast
 from .error_model import load as load_error_model
 from .forecast import segment_history
 from .policy import Policy
-from .projection import DEFAULT_PATHS, project
+from .projection import DEFAULT_PATHS, settled, year_totals
 from .terms import ContractTerms
 
 
@@ -25,9 +25,10 @@ def compare_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, as
     as_of = policy.clip(as_of)
     history = segment_history(rows, policy, as_of)
     forecast = calibrated_forecast(method or "combined", history, policy, as_of, load_error_model())[0]
+    totals = year_totals(rows, history, forecast, terms, policy, as_of, paths, seed)  # the same for every target
     out = []
     for target in targets_fen:
-        p = project(rows, history, forecast, terms.with_target(int(target)), policy, as_of, paths, seed)
+        p = settled(totals, forecast.method, seed, as_of, terms.with_target(int(target)), policy)
         o, probs = p.outcome, p.probabilities()
         final = np.asarray(o.final_return, dtype=float)
         deposit = np.asarray(o.deposit_deducted, dtype=float)

@@ -224,13 +224,24 @@ def project(
     (``factors``, ``draws``, ``share``: pass them when projecting the same segments
     repeatedly — draws depend only on the forecast, paths and seed, never on the terms;
     ``actual``: the rows' totals when already known, as in a portfolio run)."""
+    totals = year_totals(rows, history, forecast, terms, policy, as_of, paths, seed, cash_only, factors, draws, share, actual)
+    return settled(totals, forecast.method, seed, as_of, terms, policy)
+
+
+def year_totals(
+    rows: pd.DataFrame, history: History, forecast: Forecast, terms: ContractTerms, policy: Policy, as_of: dt.date,
+    paths: int = DEFAULT_PATHS, seed: int = 0, cash_only: bool = False, factors: SegmentFactors | None = None,
+    draws: np.ndarray | None = None, share: np.ndarray | None = None, actual: QuarterTotals | None = None,
+) -> QuarterTotals:
+    """`project` without the settlement: every path's quarterly totals for the year. The row
+    rules never read the target (core.actuals.row_terms), so candidate targets settle one of
+    these (core.negotiation, core.next_year) instead of projecting the year once per target."""
     actual = totals_from_rows(rows, terms, policy, as_of) if actual is None else actual
     factors = factors or segment_factors(history.segments, terms, policy)
     spend = draw_paths(forecast, paths, seed) if draws is None else draws
     if share is None:
         share = np.zeros(len(history.segments)) if cash_only else return_share(rows, history, policy, as_of)
-    return settled(actual + projected_totals(spend * (1 - share)[None, :, None], factors, policy),
-                   forecast.method, seed, as_of, terms, policy)
+    return actual + projected_totals(spend * (1 - share)[None, :, None], factors, policy)
 
 
 def settled(totals: QuarterTotals, method: str, seed: int, as_of: dt.date, terms: ContractTerms, policy: Policy) -> Projection:

@@ -332,3 +332,29 @@ def test_return_shares_read_from_named_rows_equal_the_shares_named_afresh():
             fast = return_share(rows, history, scen.policy, day, segmented=once)
             fresh = return_share(rows, history, scen.policy, day)
             assert fresh.max() > 0.1 and np.allclose(fast, fresh, rtol=0, atol=1e-12), day
+
+
+@pytest.mark.parametrize("as_of", [D(2024, 3, 31), D(2024, 9, 15), D(2024, 12, 31)])
+def test_candidate_targets_settle_one_years_totals_exactly_as_projecting_each(as_of):
+    """core.negotiation.compare_targets projects the year once and settles it per target
+    (core.projection.year_totals): the table equals projecting every target on its own, to
+    the last bit — the row rules never read the target, so its totals are the same."""
+    from core.calibration import calibrated_forecast
+    from core.error_model import load as load_error_model
+    from core.negotiation import compare_targets
+    from dataclasses import fields
+
+    from core.projection import year_totals
+
+    rows, targets, paths = SCEN.spend, [30_000_000_00, 50_000_000_00, 80_000_000_00], 400
+    table = compare_targets(rows, TERMS, POLICY, as_of, targets, "run_rate", paths=paths)
+    history = segment_history(rows, POLICY, as_of)
+    forecast = calibrated_forecast("run_rate", history, POLICY, as_of, load_error_model())[0]
+    for target, row in zip(targets, table.itertuples()):
+        alone = project(rows, history, forecast, TERMS.with_target(target), POLICY, as_of, paths)
+        assert row.p_target_met == alone.probabilities()["target_met"]["yes"]
+        assert row.expected_return_fen == np.asarray(alone.outcome.final_return, dtype=float).mean()
+        assert row.expected_deposit_loss_fen == np.asarray(alone.outcome.deposit_deducted, dtype=float).mean()
+        once = year_totals(rows, history, forecast, TERMS, POLICY, as_of, paths)
+        by_target = year_totals(rows, history, forecast, TERMS.with_target(target), POLICY, as_of, paths)
+        assert all(np.array_equal(getattr(once, f.name), getattr(by_target, f.name)) for f in fields(once))
