@@ -101,6 +101,30 @@ def test_an_edited_contract_keeps_its_clause_comments_and_names_a_bad_value():
         policy_edit.decimal_text("-1", "deposit.rate")
 
 
+def test_writing_values_the_contract_already_holds_leaves_its_text_as_it_is():
+    """policy_edit.set_values skips what is already there (the Contract terms page writes
+    every widget on every rerun): the same text back; one changed value among unchanged ones
+    reads back as that value, everything else as it was; an unknown key still fails."""
+    import tomllib
+
+    from core.policy import PolicyError
+
+    text = (POLICY_DIR / "ocean_engine_2024.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    held = {"assessment_630.date": data["assessment_630"]["date"], "deposit.due_before": data["deposit"]["due_before"],
+            "name": data["name"], "thresholds.regular.other": data["thresholds"]["regular"]["other"]}
+    assert policy_edit.set_values(text, held) is text
+    moved = dt.date(2024, 7, 1)
+    edited = policy_edit.set_values(text, {**held, "assessment_630.date": moved})
+    flat_before, flat_after = policy_edit._flat(data), policy_edit._flat(tomllib.loads(edited))
+    assert flat_after["assessment_630.date"] == moved
+    assert {k: v for k, v in flat_after.items() if k != "assessment_630.date"} == \
+        {k: v for k, v in flat_before.items() if k != "assessment_630.date"}
+    assert policy_edit.set_values(text, {"thresholds.regular.other": True}) != text  # a bool is not the number 1
+    with pytest.raises(PolicyError, match="deposit.nope"):
+        policy_edit.set_values(text, {"deposit.nope": 1})
+
+
 @pytest.mark.slow  # a CLI subprocess: the full lane
 def test_the_cli_evaluates_under_a_contract_file_given_with_policy(policy_2026, tmp_path):
     """`python -m core evaluate S.json --policy FILE`: the 2026 contract from a file."""
