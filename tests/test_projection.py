@@ -339,11 +339,11 @@ def test_candidate_targets_settle_one_years_totals_exactly_as_projecting_each(as
     """core.negotiation.compare_targets projects the year once and settles it per target
     (core.projection.year_totals): the table equals projecting every target on its own, to
     the last bit — the row rules never read the target, so its totals are the same."""
+    from dataclasses import fields
+
     from core.calibration import calibrated_forecast
     from core.error_model import load as load_error_model
     from core.negotiation import compare_targets
-    from dataclasses import fields
-
     from core.projection import year_totals
 
     rows, targets, paths = SCEN.spend, [30_000_000_00, 50_000_000_00, 80_000_000_00], 400
