@@ -157,6 +157,27 @@ def test_columnar_reader_falls_back_with_the_row_readers_message(policy, monkeyp
     assert [(p.row, p.column) for p in parsed.errors] == [(3, "amount")]
 
 
+@pytest.mark.parametrize("text_type", [pa.string(), pa.large_string()])
+def test_parquet_amounts_stay_text_and_read_like_the_csv_row_reader(policy, text_type):
+    """The amount column of a Parquet file is not dictionary-encoded (nearly every cell is
+    distinct); its values, a thousands separator and a bad cell included, read exactly as the
+    same rows in a CSV, with the same error row and column."""
+    csv = b"client,date,account_id,platform,network,bidding,industry_class,business_model,amount\n" \
+          b"K1,2024-01-02,1,ocean_ads,douyin,true,A,brand,\"1,234.50\"\nK1,2024-01-03,1,ocean_ads,douyin,true,A,brand,abc\n" \
+          b"K1,2024-01-04,1,ocean_ads,douyin,true,A,brand,0.01\n"
+    table = pv.read_csv(io.BytesIO(csv), convert_options=pv.ConvertOptions(
+        column_types={c: text_type for c in csv.split(b"\n")[0].decode().split(",")}))
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    raw = ingest.read_table_in_process(buf.getvalue(), "spend.parquet")
+    assert not isinstance(raw.cells["amount"].dtype, pd.CategoricalDtype)
+    assert isinstance(raw.cells["platform"].dtype, pd.CategoricalDtype)
+    from_parquet = read_portfolio_spend(buf.getvalue(), "spend.parquet", policy)
+    from_csv = read_portfolio_spend(csv, "spend.csv", policy)
+    assert from_parquet.rows["amount_fen"].tolist() == from_csv.rows["amount_fen"].tolist() == [123450, 1]
+    assert [(p.row, p.column) for p in from_parquet.errors] == [(p.row, p.column) for p in from_csv.errors] == [(3, "amount")]
+
+
 @pytest.mark.parametrize("data", [b"", b"\n", b"\xef\xbb\xbf", b"k"])
 def test_columnar_reader_hands_headless_files_to_the_row_reader(data):
     """Found by atheris: an empty head crashed the Arrow path instead of falling back."""
