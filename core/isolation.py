@@ -22,19 +22,21 @@ from .problems import InputError, file_problem
 
 _PRELOAD = ["core.ingest", "core.payouts", "core.portfolio"]
 _context: Any = None
+_context_lock = threading.Lock()  # the first upload and the warm-up (ui.router) may ask at once
 
 
 def _ctx() -> Any:
     """The fork server context, started once per process with the readers imported."""
     global _context
-    if _context is None:
-        methods = mp.get_all_start_methods()
-        _context = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if "forkserver" in methods:
-            _context.set_forkserver_preload(_PRELOAD)
-        if not hasattr(mp_spawn.get_preparation_data, "__wrapped__"):
-            mp_spawn.get_preparation_data = _preparation_without_main(mp_spawn.get_preparation_data)  # type: ignore[assignment]
-    return _context
+    with _context_lock:
+        if _context is None:
+            methods = mp.get_all_start_methods()
+            _context = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+            if "forkserver" in methods:
+                _context.set_forkserver_preload(_PRELOAD)
+            if not hasattr(mp_spawn.get_preparation_data, "__wrapped__"):
+                mp_spawn.get_preparation_data = _preparation_without_main(mp_spawn.get_preparation_data)  # type: ignore[assignment]
+        return _context
 
 
 def warm_readers() -> None:
