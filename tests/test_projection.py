@@ -275,6 +275,36 @@ def test_projected_totals_are_exact_whatever_the_size_of_the_paths(cell_fen):
     assert all(t.agreed_units[0, 0, g] == 0 for g in range(1, N_ZERO_GROUPS))
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 5), st.integers(1, 6), st.integers(0, 2**32), st.sampled_from([1e7, 1e15]))
+def test_projected_totals_equal_a_plain_python_sum_cell_by_cell(segments, paths, seed, scale):
+    """projected_totals sums with einsum: every total equals Σ over segments of the whole-fen
+    cash × its factors in Python integers — counted, Party B, base and the units per zero
+    group — on the int64 path and on the Python-integer one (scale 1e15), empty segments too."""
+    from core.projection import SegmentFactors, projected_totals, whole_fen
+    from core.rates import N_ZERO_GROUPS
+
+    rng = np.random.default_rng(seed)
+    f = SegmentFactors(rng.random((segments, 4)) < 0.8, rng.random((segments, 4)) < 0.3, rng.random((segments, 4)) < 0.7,
+                       rng.integers(0, 60_000, (segments, 4)).astype(np.int64),
+                       rng.integers(0, N_ZERO_GROUPS, (segments, 4)).astype(np.int8))
+    cash = rng.gamma(2.0, scale, (paths, segments, 4))
+    t = projected_totals(cash, f, POLICY)
+    whole = whole_fen(cash, f)
+    reduced = np.maximum(f.ppm - int(POLICY.assessment_630.rate_reduction * 1_000_000), 0)
+    for p_ in range(paths):
+        for q in range(4):
+            cells = [(int(whole[p_, s_, q]), s_) for s_ in range(segments)]
+            assert t.counted[p_, q] == sum(c for c, s_ in cells if f.counted[s_, q])
+            assert t.party_b[p_, q] == sum(c for c, s_ in cells if f.party_b[s_, q])
+            assert t.base[p_, q] == sum(c for c, s_ in cells if f.base[s_, q])
+            for g in range(N_ZERO_GROUPS):
+                mine = [(c, s_) for c, s_ in cells if f.base[s_, q] and f.zero_group[s_, q] == g]
+                assert t.agreed_units[p_, q, g] == sum(c * int(f.ppm[s_, q]) for c, s_ in mine)
+                assert t.reduced_units[p_, q, g] == sum(c * int(reduced[s_, q]) for c, s_ in mine)
+    assert t.agreed_units.shape == (paths, 4, N_ZERO_GROUPS) and t.counted.dtype == whole.dtype
+
+
 @pytest.mark.slow  # 100,000 rows through the row rules
 def test_a_year_of_absurd_but_valid_amounts_is_counted_exactly_not_wrapped_around():
     """Each row may be up to 10^12 RMB (10^14 fen); 100,000 such rows sum to 10^19 fen,
