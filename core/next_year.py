@@ -19,7 +19,7 @@ from .error_model import load as load_error_model
 from .forecast import Forecast, make_forecast, segment_history
 from .policy import Policy
 from .policy_edit import shift_day
-from .projection import project, settled, year_totals
+from .projection import settled, year_totals
 from .terms import ContractTerms
 
 DEFAULT_CONFIDENCE = 0.8
@@ -95,8 +95,8 @@ def next_year_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, 
     dummy = Forecast("growth", pd.DatetimeIndex([]), np.zeros((len(base.segments), 0)), None)
     before = start - dt.timedelta(days=1)
     # the previous-year amount of next year's contract: the base year's spend counted by next year's rules
-    counted_base = project(rows.iloc[:0], history, dummy, next_terms, next_policy, before, 1, seed, cash_only=True,
-                           draws=base.quarters[None]).outcome.actual[0]
+    counted_base = year_totals(rows.iloc[:0], history, dummy, next_terms, next_policy, before, 1, seed, cash_only=True,
+                               draws=base.quarters[None]).counted.sum(axis=1)[0]
     next_terms = replace(next_terms, previous_year_fen=int(counted_base))
 
     totals = year_totals(rows.iloc[:0], history, dummy, next_terms, next_policy, before, paths, seed, cash_only=True,
@@ -117,7 +117,7 @@ def next_year_targets(rows: pd.DataFrame, terms: ContractTerms, policy: Policy, 
                 "net_p90_fen": float(np.percentile(net, 90))}
 
     table = pd.DataFrame([judge(t) for t in sorted(set(int(t) for t in targets_fen))])
-    counted = settled(totals, dummy.method, seed, before, next_terms, next_policy).outcome.actual.astype(float)
+    counted = totals.counted.sum(axis=1).astype(float)  # what each path counts: no settlement needed
     sure = int(np.quantile(counted, 1 - confidence) // 10_000_00 * 10_000_00)  # down to 10,000 RMB
     cost = judge(sure + 10_000_000_00)["expected_deposit_loss_fen"] - judge(sure)["expected_deposit_loss_fen"] if sure > 0 else 0.0
     return NextYear(base, table, sure, confidence, int(round(cost)), growth)

@@ -134,7 +134,7 @@ def _seconds(v: object) -> np.ndarray:
     """Days as a new datetime64[s] array (pandas' unit for days), a coded column converted
     per distinct day before it is expanded."""
     if isinstance(v, CodedColumn):
-        return np.asarray(v.values, dtype="datetime64[D]").astype("datetime64[s]")[v.codes]
+        return CodedColumn(v.codes, np.asarray(v.values, dtype="datetime64[D]").astype("datetime64[s]")).dense()
     return np.asarray(v, dtype="datetime64[D]").astype("datetime64[s]")
 
 
