@@ -73,7 +73,7 @@ def page_times(rounds: int) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
-def report(times: dict[str, list[tuple[float, float]]], cpu_label: str = "cpu") -> dict[str, float]:
+def report(times: dict[str, list[tuple[float, float]]], cpu_label: str = "cpu", wall_label: str = "wall") -> dict[str, float]:
     """Print each action's median wall and CPU time and the median of its ratio to the no-op
     rerun of the same round (an action timed k times a round pairs each with that round's);
     return those ratios. Shared with bench.browser."""
@@ -82,7 +82,7 @@ def report(times: dict[str, list[tuple[float, float]]], cpu_label: str = "cpu") 
     for action, samples in times.items():
         wall = statistics.median(w for w, _ in samples)
         cpu = statistics.median(c for _, c in samples)
-        line = f"  {action:14s} wall {wall * 1000:7.1f} ms  {cpu_label} {cpu * 1000:7.1f} ms"
+        line = f"  {action:14s} {wall_label} {wall * 1000:7.1f} ms  {cpu_label} {cpu * 1000:7.1f} ms"
         if action != "no-op rerun":
             per_round = max(len(samples) // len(noop), 1)
             ratios[action] = statistics.median(w / noop[k // per_round] for k, (w, _) in enumerate(samples))

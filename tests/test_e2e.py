@@ -297,7 +297,8 @@ def test_a_client_named_like_markdown_never_makes_the_browser_fetch_or_link(app_
 def test_the_browser_bench_runs_a_round_against_its_own_server():
     """`python -m bench.browser` (README's live what-if figures) cannot rot: one round of
     each action in Chromium on its own server; timings are not asserted, only that every
-    action started a run the page drew."""
+    action started a run the page drew, and that the page's probes saw each request and the
+    target change's new KPI."""
     root = Path(__file__).resolve().parents[1]
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the bench makes its own demo database
     run = subprocess.run([sys.executable, "-m", "bench.browser", "--rounds", "1"], capture_output=True, text=True,
@@ -305,6 +306,8 @@ def test_the_browser_bench_runs_a_round_against_its_own_server():
     assert run.returncode == 0, run.stderr[-2000:]
     last = run.stdout.strip().splitlines()[-1]
     assert last.startswith("summary (browser): target change") and "page switch" in last
+    # the split: every action timed from its request, and the target change's new KPI seen drawn
+    assert run.stdout.count("from request") == 7 and "target change  kpi drawn" in run.stdout, run.stdout
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_POSTGRES_URL"), reason="needs PostgreSQL (TEST_POSTGRES_URL)")
