@@ -385,3 +385,23 @@ def test_the_page_fetches_the_chart_module_before_any_chart_and_the_preloader_ta
     assert page.locator(".js-plotly-plot").count() == 0  # nothing here needed it: the preloader asked
     assert page.locator(".st-key-preload").bounding_box() is None  # display: none — no gap above the page
     page.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_cumulative_chart_is_drawn_once_at_the_overviews_width(app_url, browser, lang):
+    """ui.figures.CUMULATIVE_MARGIN: the chart every what-if on the terms draws anew already
+    has the room its axis labels and legend take at 1280 px, so Plotly keeps those margins
+    (drawn once) instead of growing them from the auto margins and drawing it again.
+    (Streamlit wraps a title in <b>: matched by inclusion.)"""
+    from core.i18n import t
+    from ui.figures import CUMULATIVE_MARGIN
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{app_url}?lang={lang}&as_of=2024-09-15")
+    title = t("overview.cumulative", lang)
+    drawn = page.wait_for_function(
+        """title => { const g = [...document.querySelectorAll('.js-plotly-plot')]
+                        .find(g => g._fullLayout && g._fullLayout.title.text.includes(title));
+                      return g && g._fullLayout._size; }""", arg=title, timeout=60_000).json_value()
+    assert {k: drawn[k] for k in "lrtb"} == dict(CUMULATIVE_MARGIN), drawn
+    page.close()
