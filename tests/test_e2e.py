@@ -54,8 +54,13 @@ def served(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    with served(f"sqlite:///{tempfile.mkdtemp(prefix='rebate-e2e-')}/e2e.db") as url:
+def app_database() -> str:
+    return f"sqlite:///{tempfile.mkdtemp(prefix='rebate-e2e-')}/e2e.db"
+
+
+@pytest.fixture(scope="module")
+def app_url(app_database):
+    with served(app_database) as url:
         yield url
 
 
@@ -388,16 +393,23 @@ def test_the_page_fetches_the_chart_module_before_any_chart_and_the_preloader_ta
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_cumulative_chart_is_drawn_once_at_the_overviews_width(app_url, browser, lang):
+def test_the_cumulative_chart_is_drawn_once_at_the_overviews_width(app_database, app_url, browser, lang):
     """ui.figures.CUMULATIVE_MARGIN: the chart every what-if on the terms draws anew already
-    has the room its axis labels and legend take at 1280 px, so Plotly keeps those margins
-    (drawn once) instead of growing them from the auto margins and drawing it again.
-    (Streamlit wraps a title in <b>: matched by inclusion.)"""
+    has the room its axis labels and legend take at 1280 px (the demo client), so Plotly keeps
+    those margins (drawn once) instead of growing them from the auto margins and drawing it
+    again. (Streamlit wraps a title in <b>: matched by inclusion. The demo is opened by id:
+    a fresh session otherwise opens the client last opened by the tests before.)"""
     from core.i18n import t
+    from store import repo
+    from store.db import get_engine
+    from store.demo import DEMO_NAME
     from ui.figures import CUMULATIVE_MARGIN
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{app_url}?lang={lang}&as_of=2024-09-15")
+    page.goto(f"{app_url}?lang={lang}")
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.wait_for(timeout=60_000)  # the store, with the demo, is open
+    demo = next(c.id for c in repo.list_clients(get_engine(app_database)) if c.name == DEMO_NAME)
+    page.goto(f"{app_url}?lang={lang}&as_of=2024-09-15&client={demo}")
     title = t("overview.cumulative", lang)
     drawn = page.wait_for_function(
         """title => { const g = [...document.querySelectorAll('.js-plotly-plot')]
