@@ -22,7 +22,8 @@ For each: median wall time, median server CPU time (the `streamlit run` process,
 splits the wall time: from the request (the page's websocket sent the rerun — what is left
 once Playwright's typing, which differs by action, is taken out) and the browser's long
 tasks (main-thread work over 50 ms, from a PerformanceObserver: a chart drawn anew shows
-here, a no-op has none).
+here, a no-op has none). A third line times the actions that change the Completion KPI from
+the request until the frame that drew its new value (on the page's own clock).
 """
 from __future__ import annotations
 
@@ -56,17 +57,18 @@ PROBES = """(() => {
   WebSocket.prototype.send = function (data) { window.__probe.sentAt.push(performance.now()); return send.call(this, data); };
   let shown = null;
   new MutationObserver(() => {
-    const metric = [...document.querySelectorAll("[data-testid=stMetric]")].find(m => m.innerText.startsWith(LABEL));
+    const metric = [...document.querySelectorAll("[data-testid=stMetric]")].find(m => m.textContent.startsWith(LABEL));
     const value = metric && metric.querySelector("[data-testid=stMetricValue]");
-    if (value && value.innerText !== shown) {
-      shown = value.innerText;
+    if (value && value.textContent !== shown) {
+      shown = value.textContent;
       requestAnimationFrame(frame => window.__probe.kpiDrawnAt.push(frame));
     }
   }).observe(document, {subtree: true, childList: true, characterData: true});
 })();"""
 """In the page, on the page's clock: the main thread's long tasks (work over 50 ms: a chart
 drawn anew), when the page sent each websocket message, and the frame that drew each new
-value of the Completion KPI."""
+value of the Completion KPI (textContent, not innerText: reading it forces no layout in the
+middle of the page's own work)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class Session:
         self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         end, cpu = time.perf_counter(), server_cpu(self.pid) - cpu
         after = self.probe()
-        request = self.sent[sent] if len(self.sent) > sent else wall
+        request = self.sent[sent] if len(self.sent) > sent else wall  # nothing sent seen: the whole wall time
         sent_in_page = after["sentAt"][len(probe["sentAt"]):]
         drawn = after["kpiDrawnAt"][len(probe["kpiDrawnAt"]):]
         kpi = (drawn[0] - sent_in_page[0]) / 1000 if drawn and sent_in_page else None
