@@ -1,4 +1,5 @@
-"""Screenshots of every page in both languages: python -m tools.screenshots [OUT_DIR] [AS_OF]
+"""Screenshots of every page in both languages:
+python -m tools.screenshots [OUT_DIR] [AS_OF] [PAGE,PAGE,...] [WIDTH HEIGHT]
 
 Starts `streamlit run` on a fresh demo database, drives Debian's headless Chromium with
 Playwright, and writes OUT_DIR/<page>-<lang>.png (default OUT_DIR: screenshots/).
@@ -62,6 +63,9 @@ def each_page(new_page: Callable[[], Page], items: list) -> Iterator[tuple[str, 
 def main() -> None:
     """OUT_DIR [AS_OF] [PAGES] [WIDTH] [HEIGHT]: e.g. `screenshots out 2024-09-15 overview,terms 390 2400`
     (a tall window: Streamlit scrolls inside its main area, so full_page alone cuts pages off)."""
+    if len(sys.argv) > 1 and sys.argv[1].startswith("-"):  # -h/--help: not an output folder
+        print(__doc__)
+        return
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
     as_of = sys.argv[2] if len(sys.argv) > 2 else "2024-09-15"
     only = sys.argv[3].split(",") if len(sys.argv) > 3 else PAGES  # e.g. "portfolio,overview"
