@@ -74,16 +74,29 @@ def set_values(text: str, values: dict[str, object]) -> str:
         return text
     doc = tomlkit.parse(text)
     for dotted, value in values.items():
-        *path, leaf = steps(dotted)
-        node: Any = doc  # tables and arrays, walked by name and index
         try:
-            for part in path:
-                node = node[part]
-            node[leaf]  # noqa: B018 — the key must exist: editing never adds keys or list items
+            node, leaf = _holder(doc, dotted)
         except (KeyError, IndexError, TypeError):
             raise PolicyError(f"{dotted}: not a key of this contract") from None
-        node[leaf] = str(value) if isinstance(value, Decimal) else value
+        node[leaf] = _as_written(value)
     return tomlkit.dumps(doc)
+
+
+def _holder(root: Any, dotted: str) -> tuple[Any, str | int]:
+    """The table or array that holds ``dotted``'s value (in a tomlkit or a tomllib document),
+    and its key there. KeyError, IndexError or TypeError when the contract has no such key:
+    editing never adds keys or list items."""
+    *path, leaf = steps(dotted)
+    node = root
+    for part in path:
+        node = node[part]
+    node[leaf]  # noqa: B018 — the key must exist
+    return node, leaf
+
+
+def _as_written(value: object) -> object:
+    """A value as set_values writes it: Decimal money and rates as exact decimal strings."""
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _differing(text: str, values: dict[str, object]) -> dict[str, object]:
@@ -95,15 +108,13 @@ def _differing(text: str, values: dict[str, object]) -> dict[str, object]:
         return values
     out: dict[str, object] = {}
     for dotted, value in values.items():
-        node = data
         try:
-            for part in steps(dotted):
-                node = node[part]
+            node, leaf = _holder(data, dotted)
         except (KeyError, IndexError, TypeError):
             out[dotted] = value
             continue
-        written = str(value) if isinstance(value, Decimal) else value
-        if type(node) is not type(written) or node != written:
+        held, written = node[leaf], _as_written(value)
+        if type(held) is not type(written) or held != written:
             out[dotted] = value
     return out
 
