@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.load import FLAGS, start_server
-from bench.pages import report
+from bench.pages import report, round_ratios
 
 COMPLETION = "Completion"
 ACTIONS = ("no-op rerun", "target change", "customer type", "previous year", "deposit date", "date change", "page switch")
@@ -82,14 +82,12 @@ class Split:
 
 
 class Session:
-    """One browser page on the server, counting the runs it has seen finish and when the
-    page last sent a message."""
+    """One browser page on the server, counting the runs it has seen finish."""
 
     def __init__(self, page, base: str, pid: int):
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         self.page, self.pid, self.finished = page, pid, 0
-        self.sent: list[float] = []  # perf_counter of each websocket frame the page sent
         self.splits: list[Split] = []  # one per timed action
 
         def frame(payload) -> None:
@@ -101,12 +99,8 @@ class Session:
             if msg.WhichOneof("type") == "script_finished":
                 self.finished += 1
 
-        def watch(ws) -> None:
-            ws.on("framereceived", frame)
-            ws.on("framesent", lambda _payload: self.sent.append(time.perf_counter()))
-
         page.add_init_script(PROBES.replace("LABEL", json.dumps(COMPLETION)))
-        page.on("websocket", watch)
+        page.on("websocket", lambda ws: ws.on("framereceived", frame))
         page.goto(f"{base}?lang=en&as_of=2024-09-15")
         self.kpi()  # the first run (forecast, draws) is not a sample
 
@@ -122,7 +116,7 @@ class Session:
         if prepare:
             prepare()
         probe = self.probe()
-        before, sent, cpu, wall = self.finished, len(self.sent), server_cpu(self.pid), time.perf_counter()
+        before, cpu, wall = self.finished, server_cpu(self.pid), time.perf_counter()
         act()
         while self.finished == before:
             if time.perf_counter() - wall > 120:
@@ -130,14 +124,15 @@ class Session:
             self.page.wait_for_timeout(2)
         if done:
             done()
-        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        drawn_at = self.page.evaluate(  # the page's clock when the run's result has been drawn
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))")
         end, cpu = time.perf_counter(), server_cpu(self.pid) - cpu
         after = self.probe()
-        request = self.sent[sent] if len(self.sent) > sent else wall  # nothing sent seen: the whole wall time
-        sent_in_page = after["sentAt"][len(probe["sentAt"]):]
-        drawn = after["kpiDrawnAt"][len(probe["kpiDrawnAt"]):]
-        kpi = (drawn[0] - sent_in_page[0]) / 1000 if drawn and sent_in_page else None
-        self.splits.append(Split(end - request, (after["longTaskMs"] - probe["longTaskMs"]) / 1000, kpi))
+        sent = after["sentAt"][len(probe["sentAt"]):]
+        kpi = after["kpiDrawnAt"][len(probe["kpiDrawnAt"]):]
+        from_request = (drawn_at - sent[0]) / 1000 if sent else end - wall  # nothing sent seen: the whole wall time
+        self.splits.append(Split(from_request, (after["longTaskMs"] - probe["longTaskMs"]) / 1000,
+                                 (kpi[0] - sent[0]) / 1000 if kpi and sent else None))
         return end - wall, cpu
 
     def probe(self) -> dict:
@@ -260,12 +255,12 @@ def kpi_report(split: dict[str, list[Split]]) -> None:
     noop = [x.from_request for x in split["no-op rerun"]]
     print("until the new Completion KPI was drawn (from the request):")
     for action, samples in split.items():
-        per_round = max(len(samples) // len(noop), 1)
-        pairs = [(x.kpi_drawn, noop[k // per_round]) for k, x in enumerate(samples) if x.kpi_drawn is not None]
-        if action == "no-op rerun" or not pairs:
+        drawn = [x.kpi_drawn for x in samples]
+        ratios = round_ratios(drawn, noop)
+        if action == "no-op rerun" or not ratios:
             continue
-        print(f"  {action:14s} kpi drawn {statistics.median(p for p, _ in pairs) * 1000:7.1f} ms  "
-              f"{statistics.median(p / n for p, n in pairs):.2f}x the no-op rerun of its round (median of {len(pairs)})", flush=True)
+        print(f"  {action:14s} kpi drawn {statistics.median(d for d in drawn if d is not None) * 1000:7.1f} ms  "
+              f"{statistics.median(ratios):.2f}x the no-op rerun of its round (median of {len(ratios)})", flush=True)
 
 
 def main() -> None:

@@ -73,6 +73,13 @@ def page_times(rounds: int) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
+def round_ratios(samples: list[float] | list[float | None], noop: list[float]) -> list[float]:
+    """Each sample over the no-op rerun of its round (an action timed k times a round pairs
+    each with that round's); None samples (not measured in that round) are left out."""
+    per_round = max(len(samples) // len(noop), 1)
+    return [x / noop[k // per_round] for k, x in enumerate(samples) if x is not None]
+
+
 def report(times: dict[str, list[tuple[float, float]]], cpu_label: str = "cpu", wall_label: str = "wall") -> dict[str, float]:
     """Print each action's median wall and CPU time and the median of its ratio to the no-op
     rerun of the same round (an action timed k times a round pairs each with that round's);
@@ -84,8 +91,7 @@ def report(times: dict[str, list[tuple[float, float]]], cpu_label: str = "cpu", 
         cpu = statistics.median(c for _, c in samples)
         line = f"  {action:14s} {wall_label} {wall * 1000:7.1f} ms  {cpu_label} {cpu * 1000:7.1f} ms"
         if action != "no-op rerun":
-            per_round = max(len(samples) // len(noop), 1)
-            ratios[action] = statistics.median(w / noop[k // per_round] for k, (w, _) in enumerate(samples))
+            ratios[action] = statistics.median(round_ratios([w for w, _ in samples], noop))
             line += f"  {ratios[action]:.2f}x the no-op rerun of its round (median)"
         print(line, flush=True)
     return ratios
